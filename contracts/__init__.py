@@ -1,0 +1,1 @@
+"""The conformance suite: certifies any LlmProvider against the event contract."""
