@@ -1,0 +1,175 @@
+"""A loopback HTTP/1.1 server that plays scripted vendor responses, with fault modes.
+
+It runs its own event loop in a daemon thread, so sync and async tests alike can point a
+provider at `base_url`. It binds 127.0.0.1 on an ephemeral port and stops, cancelling any
+response still being written, when its `with` block ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+    529: "Overloaded",
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass(frozen=True)
+class ScriptedResponse:
+    """One response. `pieces` are written one by one (one transport read each, usually).
+
+    `delay` seconds pass before each piece (slow chunks, timeouts); `disconnect_after` aborts
+    the connection after that many pieces, without ending the body.
+    """
+
+    status: int = 200
+    pieces: tuple[bytes, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    disconnect_after: int | None = None
+
+    @classmethod
+    def sse(cls, body: bytes | Iterable[bytes], **kwargs: Any) -> ScriptedResponse:
+        pieces = (body,) if isinstance(body, bytes) else tuple(body)
+        headers = {"content-type": "text/event-stream", **kwargs.pop("headers", {})}
+        return cls(pieces=pieces, headers=headers, **kwargs)
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200, **kwargs: Any) -> ScriptedResponse:
+        headers = {"content-type": "application/json", **kwargs.pop("headers", {})}
+        return cls(status=status, pieces=(json.dumps(payload).encode(),), headers=headers, **kwargs)
+
+    @classmethod
+    def text(cls, text: str, status: int, **kwargs: Any) -> ScriptedResponse:
+        headers = {"content-type": "text/plain", **kwargs.pop("headers", {})}
+        return cls(status=status, pieces=(text.encode(),), headers=headers, **kwargs)
+
+
+Responder = Callable[[RecordedRequest], ScriptedResponse]
+
+
+class Script:
+    """A responder that answers requests with the given responses, in order."""
+
+    def __init__(self, *responses: ScriptedResponse) -> None:
+        self._responses = list(responses)
+
+    def __call__(self, request: RecordedRequest) -> ScriptedResponse:
+        if not self._responses:
+            return ScriptedResponse.json(
+                {"error": {"message": "replica script exhausted", "type": "replica_error"}}, 500
+            )
+        return self._responses.pop(0)
+
+
+class ReplicaServer:
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+        self.requests: list[RecordedRequest] = []
+        self.closed_early = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    async def _start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            request = await self._read_request(reader)
+            if request is not None:
+                self.requests.append(request)
+                await self._write_response(writer, self.responder(request))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self.closed_early += 1
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+    @staticmethod
+    async def _read_request(reader: asyncio.StreamReader) -> RecordedRequest | None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        request_line, *header_lines = head.decode("latin-1").split("\r\n")
+        if not request_line:
+            return None
+        method, target, _ = request_line.split(" ", 2)
+        headers = {}
+        for line in header_lines:
+            if line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        body = await reader.readexactly(length) if length else b""
+        return RecordedRequest(method, target, headers, body)
+
+    async def _write_response(self, writer: asyncio.StreamWriter, reply: ScriptedResponse) -> None:
+        head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}"]
+        head.extend(f"{name}: {value}" for name, value in reply.headers.items())
+        head += ["transfer-encoding: chunked", "connection: close"]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        await writer.drain()
+        cut = reply.disconnect_after
+        for piece in reply.pieces if cut is None else reply.pieces[:cut]:
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+            if piece:
+                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                await writer.drain()
+        if cut is not None:
+            writer.transport.abort()
+            return
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()

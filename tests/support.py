@@ -1,0 +1,120 @@
+"""Helpers for the project's own tests: a scripted vendor behind a real httpx2 transport."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+
+from contracts.grammar import violations
+from contracts.wire import sse_body
+from providers import CompletionRequest, OpenAiCompatibleProvider, StreamEvent, UserMessage
+
+#: Shaped like a real key so that scrubbing is exercised; never valid anywhere.
+FAKE_KEY = "sk-proj-FAKEtestKEY0123456789abcdefghij"
+
+
+class PieceStream(httpx2.AsyncByteStream):
+    """A response body handed over in the given pieces, one transport read each."""
+
+    def __init__(self, pieces: Iterable[bytes], *, fail_after: int | None = None) -> None:
+        self.pieces = list(pieces)
+        self.fail_after = fail_after
+        self.sent = 0
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for number, piece in enumerate(self.pieces):
+            if self.fail_after is not None and number >= self.fail_after:
+                raise httpx2.RemoteProtocolError("peer closed connection mid-body")
+            self.sent += 1
+            yield piece
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class FakeVendor:
+    """Answers each request with the next scripted response and keeps what was sent."""
+
+    responses: list[httpx2.Response | Exception] = field(default_factory=list)
+    requests: list[httpx2.Request] = field(default_factory=list)
+    streams: list[PieceStream] = field(default_factory=list)
+
+    def _handle(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(request)
+        if not self.responses:
+            raise AssertionError(f"unexpected request {request.method} {request.url}")
+        response = self.responses.pop(0)
+        if isinstance(response, Exception):
+            raise response
+        return response
+
+    def provider(self, vendor: str = "openai", **overrides: Any) -> OpenAiCompatibleProvider:
+        overrides.setdefault("max_retries", 0)
+        overrides.setdefault("api_key", FAKE_KEY)
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(self._handle))
+        return OpenAiCompatibleProvider.from_vendor(vendor, http_client=client, **overrides)
+
+    def sse(
+        self,
+        chunks: Iterable[dict[str, Any] | str],
+        *,
+        done: bool = True,
+        pieces: list[bytes] | None = None,
+        fail_after: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> PieceStream:
+        body = sse_body(chunks, done=done)
+        stream = PieceStream(pieces if pieces is not None else [body], fail_after=fail_after)
+        self.streams.append(stream)
+        self.responses.append(
+            httpx2.Response(
+                200,
+                headers={"content-type": "text/event-stream", **(headers or {})},
+                stream=stream,
+            )
+        )
+        return stream
+
+    def reply(
+        self, payload: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        content = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+        kind = "text/plain" if isinstance(payload, str) else "application/json"
+        self.responses.append(
+            httpx2.Response(status, headers={"content-type": kind, **(headers or {})},
+                            content=content)
+        )
+
+    def sent_json(self, number: int = -1) -> Any:
+        return json.loads(self.requests[number].content)
+
+
+def ask(text: str = "hi", **fields: Any) -> CompletionRequest:
+    return CompletionRequest(messages=(UserMessage(content=text),), **fields)
+
+
+async def collect(stream: AsyncIterator[StreamEvent]) -> list[StreamEvent]:
+    return [event async for event in stream]
+
+
+async def collect_until_error(
+    stream: AsyncIterator[StreamEvent],
+) -> tuple[list[StreamEvent], Exception | None]:
+    events: list[StreamEvent] = []
+    try:
+        async for event in stream:
+            events.append(event)
+    except Exception as exc:  # noqa: BLE001 - the caller asserts on the type
+        return events, exc
+    return events, None
+
+
+def assert_grammar(events: list[StreamEvent], *, raised: bool = False) -> None:
+    found = violations(events, raised=raised)
+    assert not found, "\n".join(map(str, found))
