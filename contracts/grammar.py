@@ -69,7 +69,7 @@ class _Checker:
     def fail(self, position: int, rule: str, detail: str) -> None:
         self.found.append(Violation(position, rule, detail))
 
-    def step(self, position: int, event: StreamEvent) -> None:  # noqa: PLR0912
+    def step(self, position: int, event: StreamEvent) -> None:
         name = type(event).__name__
         state = self.state
         if state is _State.START and isinstance(event, Connected):
@@ -114,8 +114,11 @@ class _Checker:
     def _same_tool(self, position: int, index: int, name: str) -> None:
         assert self.tool is not None
         if index != self.tool.index:
-            self.fail(position, "tool-interleave", f"{name} for index {index} inside block "
-                      f"{self.tool.index}")
+            self.fail(
+                position,
+                "tool-interleave",
+                f"{name} for index {index} inside block {self.tool.index}",
+            )
 
     def _end_tool(self, position: int, end: ToolUseEnd) -> None:
         assert self.tool is not None
@@ -123,8 +126,11 @@ class _Checker:
         if (end.id, end.name) != (self.tool.id, self.tool.name):
             self.fail(position, "tool-identity", "ToolUseEnd id/name differ from ToolUseStart")
         if end.arguments != "".join(self.tool_json):
-            self.fail(position, "tool-arguments",
-                      "ToolUseEnd.arguments is not the concatenated ToolInputDeltas")
+            self.fail(
+                position,
+                "tool-arguments",
+                "ToolUseEnd.arguments is not the concatenated ToolInputDeltas",
+            )
         try:
             parsed = json.loads(end.arguments) if end.arguments.strip() else {}
         except ValueError:

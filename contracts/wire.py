@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import Any
 
 DONE = "[DONE]"
@@ -42,7 +43,7 @@ def split_at(body: bytes, cuts: Sequence[int]) -> list[bytes]:
     """`body` cut at the given byte offsets (sorted, de-duplicated, in range)."""
     points = sorted({cut for cut in cuts if 0 < cut < len(body)})
     edges = [0, *points, len(body)]
-    return [body[start:end] for start, end in zip(edges, edges[1:], strict=False)]
+    return [body[start:end] for start, end in pairwise(edges)]
 
 
 def chunk(

@@ -11,7 +11,13 @@ import httpx2
 
 from contracts.grammar import violations
 from contracts.wire import sse_body
-from providers import CompletionRequest, OpenAiCompatibleProvider, StreamEvent, UserMessage
+from providers import (
+    CompletionRequest,
+    LlmProvider,
+    OpenAiCompatibleProvider,
+    StreamEvent,
+    UserMessage,
+)
 
 #: Shaped like a real key so that scrubbing is exercised; never valid anywhere.
 FAKE_KEY = "sk-proj-FAKEtestKEY0123456789abcdefghij"
@@ -81,14 +87,13 @@ class FakeVendor:
         )
         return stream
 
-    def reply(
-        self, payload: Any, status: int = 200, headers: dict[str, str] | None = None
-    ) -> None:
+    def reply(self, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
         content = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
         kind = "text/plain" if isinstance(payload, str) else "application/json"
         self.responses.append(
-            httpx2.Response(status, headers={"content-type": kind, **(headers or {})},
-                            content=content)
+            httpx2.Response(
+                status, headers={"content-type": kind, **(headers or {})}, content=content
+            )
         )
 
     def sent_json(self, number: int = -1) -> Any:
@@ -110,7 +115,7 @@ async def collect_until_error(
     try:
         async for event in stream:
             events.append(event)
-    except Exception as exc:  # noqa: BLE001 - the caller asserts on the type
+    except Exception as exc:
         return events, exc
     return events, None
 
@@ -118,3 +123,11 @@ async def collect_until_error(
 def assert_grammar(events: list[StreamEvent], *, raised: bool = False) -> None:
     found = violations(events, raised=raised)
     assert not found, "\n".join(map(str, found))
+
+
+async def run(provider: LlmProvider, request: CompletionRequest, path: str) -> list[StreamEvent]:
+    """Call `complete` or drain `stream`: the two paths must fail the same way."""
+    if path == "complete":
+        await provider.complete(request)
+        return []
+    return await collect(provider.stream(request))

@@ -50,8 +50,14 @@ def of_type(events: list[object], kind: type[T]) -> list[T]:
 
 async def test_text_stream_yields_grammar_and_exact_text(vendor: FakeVendor) -> None:
     vendor.sse(
-        [ROLE, chunk({"content": "Hel"}), chunk({"content": "lo, "}), chunk({"content": "wörld 👋"}),
-         chunk(finish="stop"), chunk(usage=USAGE, choices=False)],
+        [
+            ROLE,
+            chunk({"content": "Hel"}),
+            chunk({"content": "lo, "}),
+            chunk({"content": "wörld 👋"}),
+            chunk(finish="stop"),
+            chunk(usage=USAGE, choices=False),
+        ],
         headers={"x-request-id": "req_42"},
     )
     events = await collect(vendor.provider("openai").stream(ask()))
@@ -59,36 +65,52 @@ async def test_text_stream_yields_grammar_and_exact_text(vendor: FakeVendor) -> 
     assert events[0] == Connected(provider="openai", model="gpt-4o", request_id="req_42")
     assert texts(events) == "Hello, wörld 👋"
     assert events[-3] == MessageDelta(stop_reason=StopReason.END_TURN, raw_stop_reason="stop")
-    assert events[-2] == Usage(input_tokens=12, output_tokens=5, cache_read_tokens=3,
-                               reasoning_tokens=2)
+    assert events[-2] == Usage(
+        input_tokens=12, output_tokens=5, cache_read_tokens=3, reasoning_tokens=2
+    )
     assert isinstance(events[-1], Done)
 
 
 async def test_empty_deltas_and_usage_only_chunks_are_dropped(vendor: FakeVendor) -> None:
-    vendor.sse([ROLE, chunk({"content": ""}), chunk({}), chunk(usage=USAGE, choices=False),
-                chunk({"content": "x"}), chunk(finish="stop")])
+    vendor.sse(
+        [
+            ROLE,
+            chunk({"content": ""}),
+            chunk({}),
+            chunk(usage=USAGE, choices=False),
+            chunk({"content": "x"}),
+            chunk(finish="stop"),
+        ]
+    )
     events = await collect(vendor.provider().stream(ask()))
     assert_grammar(events)
     assert [type(e).__name__ for e in events] == [
-        "Connected", "TextDelta", "MessageDelta", "Usage", "Done"]
+        "Connected",
+        "TextDelta",
+        "MessageDelta",
+        "Usage",
+        "Done",
+    ]
 
 
 async def test_one_fragmented_tool_call_is_reassembled(vendor: FakeVendor) -> None:
-    vendor.sse([
-        ROLE,
-        chunk({"tool_calls": [tool_delta(0, call_id="call_a", name="weather", arguments="")]}),
-        chunk({"tool_calls": [tool_delta(0, arguments='{"ci')]}),
-        chunk({"tool_calls": [tool_delta(0, arguments='ty": "Pa')]}),
-        chunk({"tool_calls": [tool_delta(0, arguments='ris"}')]}),
-        chunk(finish="tool_calls"),
-        chunk(usage=USAGE, choices=False),
-    ])
+    vendor.sse(
+        [
+            ROLE,
+            chunk({"tool_calls": [tool_delta(0, call_id="call_a", name="weather", arguments="")]}),
+            chunk({"tool_calls": [tool_delta(0, arguments='{"ci')]}),
+            chunk({"tool_calls": [tool_delta(0, arguments='ty": "Pa')]}),
+            chunk({"tool_calls": [tool_delta(0, arguments='ris"}')]}),
+            chunk(finish="tool_calls"),
+            chunk(usage=USAGE, choices=False),
+        ]
+    )
     events = await collect(vendor.provider().stream(ask()))
     assert_grammar(events)
-    start, = of_type(events, ToolUseStart)
+    (start,) = of_type(events, ToolUseStart)
     assert (start.id, start.name) == ("call_a", "weather")
     assert "".join(d.partial_json for d in of_type(events, ToolInputDelta)) == '{"city": "Paris"}'
-    end, = of_type(events, ToolUseEnd)
+    (end,) = of_type(events, ToolUseEnd)
     assert end.input == {"city": "Paris"}
     assert of_type(events, MessageDelta)[0].stop_reason is StopReason.TOOL_USE
 
@@ -96,13 +118,15 @@ async def test_one_fragmented_tool_call_is_reassembled(vendor: FakeVendor) -> No
 async def test_parallel_interleaved_tool_calls_keep_their_own_arguments(
     vendor: FakeVendor,
 ) -> None:
-    vendor.sse([
-        ROLE,
-        chunk({"tool_calls": [tool_delta(0, call_id="c0", name="a", arguments='{"x":')]}),
-        chunk({"tool_calls": [tool_delta(1, call_id="c1", name="b", arguments='{"y":')]}),
-        chunk({"tool_calls": [tool_delta(0, arguments="1}"), tool_delta(1, arguments="2}")]}),
-        chunk(finish="tool_calls"),
-    ])
+    vendor.sse(
+        [
+            ROLE,
+            chunk({"tool_calls": [tool_delta(0, call_id="c0", name="a", arguments='{"x":')]}),
+            chunk({"tool_calls": [tool_delta(1, call_id="c1", name="b", arguments='{"y":')]}),
+            chunk({"tool_calls": [tool_delta(0, arguments="1}"), tool_delta(1, arguments="2}")]}),
+            chunk(finish="tool_calls"),
+        ]
+    )
     events = await collect(vendor.provider().stream(ask()))
     assert_grammar(events)
     ends = of_type(events, ToolUseEnd)
@@ -113,26 +137,35 @@ async def test_parallel_interleaved_tool_calls_keep_their_own_arguments(
 async def test_gemini_whole_tool_calls_without_index_ending_with_stop(
     vendor: FakeVendor,
 ) -> None:
-    whole = [tool_delta(None, call_id="", name="lookup", arguments='{"q": "a"}'),
-             tool_delta(None, call_id="g2", name="lookup", arguments='{"q": "b"}')]
+    whole = [
+        tool_delta(None, call_id="", name="lookup", arguments='{"q": "a"}'),
+        tool_delta(None, call_id="g2", name="lookup", arguments='{"q": "b"}'),
+    ]
     whole[0]["extra_content"] = {"google": {"thought_signature": "sig"}}
-    vendor.sse([chunk({"role": "assistant", "tool_calls": whole}, usage=USAGE),
-                chunk(finish="stop", usage=USAGE)], done=False)
+    vendor.sse(
+        [
+            chunk({"role": "assistant", "tool_calls": whole}, usage=USAGE),
+            chunk(finish="stop", usage=USAGE),
+        ],
+        done=False,
+    )
     events = await collect(vendor.provider("gemini").stream(ask()))
     assert_grammar(events)
     ends = of_type(events, ToolUseEnd)
     assert [e.input for e in ends] == [{"q": "a"}, {"q": "b"}]
     assert ends[0].id  # an empty vendor id gets a usable one
     assert ends[0].id != ends[1].id
-    delta, = of_type(events, MessageDelta)
+    (delta,) = of_type(events, MessageDelta)
     assert (delta.stop_reason, delta.raw_stop_reason) == (StopReason.TOOL_USE, "stop")
 
 
 async def test_last_tool_fragment_riding_on_the_finish_chunk(vendor: FakeVendor) -> None:
-    vendor.sse([
-        chunk({"tool_calls": [tool_delta(0, call_id="c0", name="f", arguments='{"a"')]}),
-        chunk({"tool_calls": [tool_delta(0, arguments=": true}")]}, finish="tool_calls"),
-    ])
+    vendor.sse(
+        [
+            chunk({"tool_calls": [tool_delta(0, call_id="c0", name="f", arguments='{"a"')]}),
+            chunk({"tool_calls": [tool_delta(0, arguments=": true}")]}, finish="tool_calls"),
+        ]
+    )
     events = await collect(vendor.provider("glm").stream(ask()))
     assert_grammar(events)
     assert of_type(events, ToolUseEnd)[0].input == {"a": True}
@@ -141,12 +174,14 @@ async def test_last_tool_fragment_riding_on_the_finish_chunk(vendor: FakeVendor)
 async def test_text_after_an_open_tool_block_waits_so_blocks_never_interleave(
     vendor: FakeVendor,
 ) -> None:
-    vendor.sse([
-        chunk({"content": "Let me check."}),
-        chunk({"tool_calls": [tool_delta(0, call_id="c0", name="f", arguments="{}")]}),
-        chunk({"content": " Done."}),
-        chunk(finish="tool_calls"),
-    ])
+    vendor.sse(
+        [
+            chunk({"content": "Let me check."}),
+            chunk({"tool_calls": [tool_delta(0, call_id="c0", name="f", arguments="{}")]}),
+            chunk({"content": " Done."}),
+            chunk(finish="tool_calls"),
+        ]
+    )
     events = await collect(vendor.provider().stream(ask()))
     assert_grammar(events)
     assert texts(events) == "Let me check. Done."
@@ -157,13 +192,19 @@ async def test_text_after_an_open_tool_block_waits_so_blocks_never_interleave(
 @pytest.mark.parametrize(
     ("placement", "chunks"),
     [
-        ("after the finish chunk", [chunk({"content": "a"}), chunk(finish="stop"),
-                                    chunk(usage=USAGE, choices=False)]),
-        ("before the finish chunk", [chunk({"content": "a"}), chunk(usage=USAGE, choices=False),
-                                     chunk(finish="stop")]),
+        (
+            "after the finish chunk",
+            [chunk({"content": "a"}), chunk(finish="stop"), chunk(usage=USAGE, choices=False)],
+        ),
+        (
+            "before the finish chunk",
+            [chunk({"content": "a"}), chunk(usage=USAGE, choices=False), chunk(finish="stop")],
+        ),
         ("inside the finish chunk", [chunk({"content": "a"}), chunk(finish="stop", usage=USAGE)]),
-        ("on every chunk, last wins", [chunk({"content": "a"}, usage=usage_report(1, 1)),
-                                       chunk(finish="stop", usage=USAGE)]),
+        (
+            "on every chunk, last wins",
+            [chunk({"content": "a"}, usage=usage_report(1, 1)), chunk(finish="stop", usage=USAGE)],
+        ),
     ],
 )
 async def test_usage_in_any_position_comes_out_once_after_message_delta(
@@ -180,7 +221,7 @@ async def test_usage_in_any_position_comes_out_once_after_message_delta(
 async def test_no_usage_reported_gives_an_estimate(vendor: FakeVendor) -> None:
     vendor.sse([chunk({"content": "abcdefghi"}), chunk(finish="stop")])
     events = await collect(vendor.provider().stream(ask("12345678")))
-    usage, = of_type(events, Usage)
+    (usage,) = of_type(events, Usage)
     assert usage == Usage(input_tokens=2, output_tokens=3, estimated=True)
 
 
@@ -214,8 +255,10 @@ def test_profile_specific_finish_values_are_covered() -> None:
 
 @pytest.mark.parametrize(
     ("vendor_name", "raw", "error", "retryable"),
-    [("mistral", "error", StreamError, False),
-     ("glm", "network_error", ProviderUnavailableError, True)],
+    [
+        ("mistral", "error", StreamError, False),
+        ("glm", "network_error", ProviderUnavailableError, True),
+    ],
 )
 async def test_finish_values_mapped_to_error_raise_instead_of_ending(
     vendor: FakeVendor, vendor_name: str, raw: str, error: type[Exception], retryable: bool
@@ -253,16 +296,21 @@ async def test_stream_cut_before_finish_raises_truncated_and_never_done(
 
 
 async def test_finish_then_dropped_connection_still_ends_normally(vendor: FakeVendor) -> None:
-    vendor.sse([], pieces=[sse_body([chunk({"content": "a"}), chunk(finish="stop")], done=False),
-                           b"lost"], fail_after=1)
+    vendor.sse(
+        [],
+        pieces=[sse_body([chunk({"content": "a"}), chunk(finish="stop")], done=False), b"lost"],
+        fail_after=1,
+    )
     events = await collect(vendor.provider().stream(ask()))
     assert_grammar(events)
 
 
 @pytest.mark.parametrize(
     ("payload", "retryable"),
-    [({"error": {"message": "upstream exploded", "type": "server_error"}}, True),
-     ({"error": {"message": "bad things", "type": "invalid_request_error"}}, False)],
+    [
+        ({"error": {"message": "upstream exploded", "type": "server_error"}}, True),
+        ({"error": {"message": "bad things", "type": "invalid_request_error"}}, False),
+    ],
 )
 async def test_mid_stream_error_event_raises_mapped_error(
     vendor: FakeVendor, payload: dict[str, object], retryable: bool
@@ -276,10 +324,12 @@ async def test_mid_stream_error_event_raises_mapped_error(
 
 
 async def test_sse_error_event_line_raises(vendor: FakeVendor) -> None:
-    body = (b'data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\n'
-            b'event: error\ndata: {"error": {"message": "rate limited", "type": "server_error"}}\n\n')
+    body = (
+        b'data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\n'
+        b'event: error\ndata: {"error": {"message": "rate limited", "type": "server_error"}}\n\n'
+    )
     vendor.sse([], pieces=[body])
-    events, exc = await collect_until_error(vendor.provider().stream(ask()))
+    _, exc = await collect_until_error(vendor.provider().stream(ask()))
     assert isinstance(exc, StreamError)
     assert "rate limited" in str(exc)
 
@@ -292,8 +342,12 @@ async def test_unparsable_chunk_raises_malformed(vendor: FakeVendor) -> None:
 
 
 async def test_invalid_tool_json_raises_malformed(vendor: FakeVendor) -> None:
-    vendor.sse([chunk({"tool_calls": [tool_delta(0, call_id="c", name="f", arguments="{oops")]}),
-                chunk(finish="tool_calls")])
+    vendor.sse(
+        [
+            chunk({"tool_calls": [tool_delta(0, call_id="c", name="f", arguments="{oops")]}),
+            chunk(finish="tool_calls"),
+        ]
+    )
     _, exc = await collect_until_error(vendor.provider().stream(ask()))
     assert isinstance(exc, MalformedResponseError)
     assert "invalid JSON" in str(exc)
@@ -301,8 +355,14 @@ async def test_invalid_tool_json_raises_malformed(vendor: FakeVendor) -> None:
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
 async def test_reasoning_fields_become_thinking_deltas(vendor: FakeVendor, field: str) -> None:
-    vendor.sse([chunk({field: "Let me think"}), chunk({field: " hard."}),
-                chunk({"content": "42"}), chunk(finish="stop")])
+    vendor.sse(
+        [
+            chunk({field: "Let me think"}),
+            chunk({field: " hard."}),
+            chunk({"content": "42"}),
+            chunk(finish="stop"),
+        ]
+    )
     events = await collect(vendor.provider().stream(ask()))
     assert_grammar(events)
     assert "".join(e.text for e in of_type(events, ThinkingDelta)) == "Let me think hard."
@@ -310,11 +370,15 @@ async def test_reasoning_fields_become_thinking_deltas(vendor: FakeVendor, field
 
 
 async def test_mistral_typed_thinking_parts(vendor: FakeVendor) -> None:
-    vendor.sse([
-        chunk({"content": [{"type": "thinking", "thinking": [{"type": "text", "text": "hmm"}]}]}),
-        chunk({"content": [{"type": "text", "text": "Answer"}]}),
-        chunk({"content": "!"}, finish="stop", usage=USAGE),
-    ])
+    vendor.sse(
+        [
+            chunk(
+                {"content": [{"type": "thinking", "thinking": [{"type": "text", "text": "hmm"}]}]}
+            ),
+            chunk({"content": [{"type": "text", "text": "Answer"}]}),
+            chunk({"content": "!"}, finish="stop", usage=USAGE),
+        ]
+    )
     events = await collect(vendor.provider("mistral").stream(ask()))
     assert_grammar(events)
     assert [e.text for e in of_type(events, ThinkingDelta)] == ["hmm"]
@@ -322,11 +386,13 @@ async def test_mistral_typed_thinking_parts(vendor: FakeVendor) -> None:
 
 
 async def test_claude_proxy_leading_comment_and_crlf(vendor: FakeVendor) -> None:
-    body = (b":ok\r\n\r\n"
-            b'data: {"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\r\n\r\n'
-            b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],'
-            b'"usage":{"prompt_tokens":3,"completion_tokens":1}}\r\n\r\ndata: [DONE]\r\n\r\n')
-    vendor.sse([], pieces=[body[i:i + 7] for i in range(0, len(body), 7)])
+    body = (
+        b":ok\r\n\r\n"
+        b'data: {"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\r\n\r\n'
+        b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],'
+        b'"usage":{"prompt_tokens":3,"completion_tokens":1}}\r\n\r\ndata: [DONE]\r\n\r\n'
+    )
+    vendor.sse([], pieces=[body[i : i + 7] for i in range(0, len(body), 7)])
     events = await collect(vendor.provider("claude_subscription").stream(ask()))
     assert_grammar(events)
     assert texts(events) == "Hi"

@@ -29,9 +29,9 @@ class OpenAiCompatConfig(BaseModel):
     api_key_env: str | None = None
     timeout: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=2, ge=0)
-    # Headers may carry credentials of their own (x-goog-api-key): never in a repr.
-    extra_headers: dict[str, str] = Field(default_factory=dict, repr=False)
-    http_client: httpx2.AsyncClient | None = Field(default=None, repr=False)
+    # Headers may carry credentials of their own (x-goog-api-key): never in a repr or a dump.
+    extra_headers: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
+    http_client: httpx2.AsyncClient | None = Field(default=None, repr=False, exclude=True)
 
     @field_validator("base_url")
     @classmethod

@@ -1,0 +1,44 @@
+"""Vendor profiles load, validate, and report a bad one by file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from providers import available_vendors, load_profile
+from providers.vendors import ProfileError, load_profile_file
+
+BUNDLED = ["claude_subscription", "gemini", "glm", "mistral", "openai"]
+
+
+def test_the_five_bundled_profiles_load() -> None:
+    assert available_vendors() == BUNDLED
+    for name in BUNDLED:
+        profile = load_profile(name)
+        assert profile.name == name
+        assert profile.base_url.startswith("http")
+
+
+def test_seed_defaults() -> None:
+    assert load_profile("gemini").capabilities.max_context_tokens == 1_048_576
+    assert load_profile("glm").capabilities.vision is False
+    assert load_profile("claude_subscription").default_api_key == "dummy-key"
+    assert load_profile("mistral").request.max_tokens_param == "max_tokens"
+
+
+def test_bad_profile_is_reported_with_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "acme.toml"
+    path.write_text(
+        'name = "acme"\nbase_url = "http://x"\ndefault_model = "m"\n'
+        '[request]\nstream_usage = "sometimes"\n'
+    )
+    with pytest.raises(ProfileError, match=r"acme\.toml.*request\.stream_usage"):
+        load_profile_file(path)
+
+
+def test_profile_that_is_not_toml(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("name = \n")
+    with pytest.raises(ProfileError, match=r"broken\.toml: not valid TOML"):
+        load_profile_file(path)

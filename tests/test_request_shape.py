@@ -1,0 +1,143 @@
+"""What we send, per vendor: the profile's quirks, not vendor names in code, decide it."""
+
+from __future__ import annotations
+
+import pytest
+from support import FakeVendor, ask
+
+from contracts.wire import chunk
+from providers import (
+    AssistantMessage,
+    CompletionRequest,
+    ToolCall,
+    ToolDefinition,
+    ToolResultMessage,
+    UserMessage,
+)
+
+WEATHER = ToolDefinition(
+    name="weather",
+    description="Current weather",
+    parameters={"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
+
+
+async def sent_stream_body(
+    vendor: FakeVendor, vendor_name: str, request: CompletionRequest
+) -> dict[str, object]:
+    vendor.sse([chunk({"content": "x"}), chunk(finish="stop")])
+    async for _ in vendor.provider(vendor_name).stream(request):
+        pass
+    body: dict[str, object] = vendor.sent_json()
+    return body
+
+
+@pytest.mark.parametrize(
+    ("vendor_name", "max_param", "stream_options"),
+    [
+        ("openai", "max_completion_tokens", True),
+        ("gemini", "max_tokens", True),
+        ("mistral", "max_tokens", False),
+        ("glm", "max_tokens", False),
+        ("claude_subscription", "max_tokens", False),
+    ],
+)
+async def test_max_tokens_parameter_and_stream_options_follow_the_profile(
+    vendor: FakeVendor, vendor_name: str, max_param: str, stream_options: bool
+) -> None:
+    body = await sent_stream_body(vendor, vendor_name, ask(max_tokens=64))
+    assert body[max_param] == 64
+    other = {"max_tokens", "max_completion_tokens"} - {max_param}
+    assert not other & body.keys()
+    assert body["stream"] is True
+    assert ("stream_options" in body) is stream_options
+    if stream_options:
+        assert body["stream_options"] == {"include_usage": True}
+
+
+async def test_system_first_then_conversation_with_tool_round_trip(vendor: FakeVendor) -> None:
+    request = CompletionRequest(
+        system="Be brief.",
+        messages=(
+            UserMessage(content="Weather in Oslo?"),
+            AssistantMessage(
+                tool_calls=(
+                    ToolCall(
+                        id="call_abc",
+                        name="weather",
+                        arguments='{"city":"Oslo"}',
+                        input={"city": "Oslo"},
+                    ),
+                )
+            ),
+            ToolResultMessage(tool_call_id="call_abc", content="-3C"),
+        ),
+        tools=(WEATHER,),
+        temperature=0.3,
+        stop=("\n\n",),
+    )
+    body = await sent_stream_body(vendor, "openai", request)
+    assert body["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Weather in Oslo?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_abc",
+                    "type": "function",
+                    "function": {"name": "weather", "arguments": '{"city":"Oslo"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_abc", "content": "-3C"},
+    ]
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "weather",
+                "description": "Current weather",
+                "parameters": WEATHER.parameters,
+            },
+        }
+    ]
+    assert body["temperature"] == 0.3
+    assert body["stop"] == ["\n\n"]
+    assert body["model"] == "gpt-4o"
+
+
+async def test_mistral_tool_call_ids_are_rewritten_to_nine_alnum_consistently(
+    vendor: FakeVendor,
+) -> None:
+    request = CompletionRequest(
+        messages=(
+            UserMessage(content="q"),
+            AssistantMessage(
+                tool_calls=(
+                    ToolCall(id="call_0123456789abcdef", name="f", arguments="{}", input={}),
+                )
+            ),
+            ToolResultMessage(tool_call_id="call_0123456789abcdef", content="r"),
+        )
+    )
+    body = await sent_stream_body(vendor, "mistral", request)
+    messages = body["messages"]
+    assert isinstance(messages, list)
+    sent_id = messages[1]["tool_calls"][0]["id"]
+    assert len(sent_id) == 9
+    assert sent_id.isalnum()
+    assert messages[2]["tool_call_id"] == sent_id
+
+
+async def test_model_override_per_request(vendor: FakeVendor) -> None:
+    body = await sent_stream_body(vendor, "gemini", ask(model="gemini-2.5-pro"))
+    assert body["model"] == "gemini-2.5-pro"
+
+
+async def test_requests_go_to_the_profile_base_url_with_bearer_auth(vendor: FakeVendor) -> None:
+    await sent_stream_body(vendor, "glm", ask())
+    sent = vendor.requests[-1]
+    assert str(sent.url) == "https://api.z.ai/api/paas/v4/chat/completions"
+    assert sent.headers["authorization"].startswith("Bearer ")
