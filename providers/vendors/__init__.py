@@ -103,6 +103,15 @@ class VendorProfile(_Section):
     stop_reasons: dict[str, StopMapping] = Field(default_factory=dict)
     errors: ErrorQuirks = ErrorQuirks()
     wire: WireFacts = WireFacts()
+    #: Contract clause id -> why this vendor is known to break it (certified as xfail).
+    known_defects: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _defects_have_reasons(self) -> VendorProfile:
+        blank = [clause for clause, reason in self.known_defects.items() if not reason.strip()]
+        if blank:
+            raise ValueError(f"known_defects need a reason: {blank}")
+        return self
 
     def stop_mapping(self) -> dict[str, StopMapping]:
         """The standard finish-value map with this vendor's values on top."""

@@ -1,0 +1,261 @@
+"""Cassettes: readable, scrubbed vcrpy recordings of real provider traffic, one per scenario.
+
+A cassette is YAML a person can review in a diff: a `meta` block (source `live` or `replica`,
+when, model, SDK version, base URL host), JSON bodies as mappings, SSE bodies as literal
+blocks. Headers pass an allow-list, so credentials, cookies, organisation ids and volatile
+SDK headers never reach the file, and known key values are scrubbed anywhere in the text.
+Replay blocks the network (record mode `none`) and matches method, path and JSON body.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import vcr
+import yaml
+
+from providers.vendors import available_vendors, load_profile
+
+SERIALIZER = "llm_contracts_yaml"
+MATCH_ON = ("method", "path", "body")
+REDACTED = "REDACTED"
+Source = Literal["live", "replica"]
+
+_REQUEST_HEADERS = frozenset({"content-type", "accept"})
+_RESPONSE_HEADERS = frozenset(
+    {"content-type", "x-request-id", "request-id", "retry-after", "retry-after-ms"}
+)
+SECRET_PATTERNS = (
+    re.compile(r"sk-[A-Za-z0-9_-]{16,}"),
+    re.compile(r"AIza[0-9A-Za-z_-]{30,}"),
+    re.compile(r"Bearer [A-Za-z0-9._-]{16,}"),
+    re.compile(
+        r"(?i)\"?(api[-_]?key|x-goog-api-key|authorization)\"?\s*[:=]\s*\"?[A-Za-z0-9_.-]{16,}"
+    ),
+)
+
+_meta: ContextVar[dict[str, Any] | None] = ContextVar("cassette_meta", default=None)
+_secrets: ContextVar[tuple[str, ...]] = ContextVar("cassette_secrets", default=())
+
+
+def cassette_path(root: Path, vendor: str, scenario: str) -> Path:
+    return root / vendor / f"{scenario}.yaml"
+
+
+def record_command(vendor: str, scenario: str, source: Source = "replica") -> str:
+    flag = " --replica" if source == "replica" else ""
+    return f"llm-contracts record --vendor {vendor} --scenario {scenario}{flag}"
+
+
+def known_key_values() -> tuple[str, ...]:
+    """Values of every key variable the bundled profiles name, as set in this environment."""
+    names = {load_profile(v).api_key_env for v in available_vendors()} - {None}
+    return tuple(
+        value for name in names if (value := os.environ.get(str(name), "")) and len(value) >= 4
+    )
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    for secret in (*secrets, *known_key_values()):
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+# -- the readable serializer -------------------------------------------------------------------
+
+
+class _LiteralDumper(yaml.SafeDumper):
+    pass
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_LiteralDumper.add_representer(str, _str_representer)
+
+
+def _text(body: Any) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    if isinstance(body, dict):  # vcrpy's response body: {"string": ...}
+        return _text(body.get("string"))
+    return str(body)
+
+
+def _stable_uri(uri: str) -> str:
+    """Loopback ports are ephemeral: drop them so re-recording does not churn the diff."""
+    parts = urlsplit(uri)
+    if parts.hostname in ("127.0.0.1", "localhost") and parts.port:
+        return parts._replace(netloc=parts.hostname).geturl()
+    return uri
+
+
+def _headers(headers: dict[str, Any], allowed: frozenset[str]) -> dict[str, list[str]]:
+    kept = {}
+    for name, value in headers.items():
+        if name.lower() in allowed:
+            kept[name.lower()] = (
+                [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            )
+    return kept
+
+
+def _body_out(text: str, content_type: str) -> dict[str, Any]:
+    if "event-stream" in content_type:
+        return {"sse": text}
+    if text:
+        try:
+            return {"json": json.loads(text)}
+        except ValueError:
+            pass
+    return {"text": text}
+
+
+def _body_in(body: dict[str, Any]) -> str:
+    if "json" in body:
+        return json.dumps(body["json"])
+    return str(body.get("sse", body.get("text", "")))
+
+
+def serialize(cassette: dict[str, Any]) -> str:
+    interactions = []
+    for interaction in cassette.get("interactions", []):
+        request, response = interaction["request"], interaction["response"]
+        request_headers = _headers(request.get("headers", {}), _REQUEST_HEADERS)
+        response_headers = _headers(response.get("headers", {}), _RESPONSE_HEADERS)
+        interactions.append(
+            {
+                "request": {
+                    "method": request["method"],
+                    "uri": _stable_uri(request["uri"]),
+                    "headers": request_headers,
+                    "body": _body_out(
+                        _text(request.get("body")), request_headers.get("content-type", [""])[0]
+                    ),
+                },
+                "response": {
+                    "status": response["status"],
+                    "headers": response_headers,
+                    "body": _body_out(
+                        _text(response.get("body")), response_headers.get("content-type", [""])[0]
+                    ),
+                },
+            }
+        )
+    document = {"meta": _meta.get() or {}, "interactions": interactions, "version": 1}
+    return scrub(
+        yaml.dump(document, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True),
+        _secrets.get(),
+    )
+
+
+def deserialize(text: str) -> dict[str, Any]:
+    document = yaml.safe_load(text) or {}
+    interactions = []
+    for interaction in document.get("interactions", []):
+        request, response = interaction["request"], interaction["response"]
+        interactions.append(
+            {
+                "request": {**request, "body": _body_in(request["body"])},
+                "response": {**response, "body": {"string": _body_in(response["body"]).encode()}},
+            }
+        )
+    return {"interactions": interactions, "version": document.get("version", 1)}
+
+
+class _SerializerModule:
+    serialize = staticmethod(serialize)
+    deserialize = staticmethod(deserialize)
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    meta = document.get("meta") or {}
+    return dict(meta)
+
+
+def read_interactions(path: Path) -> list[dict[str, Any]]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return list(document.get("interactions") or [])
+
+
+def sent_bodies(path: Path) -> list[Any]:
+    """The JSON request bodies a cassette holds, in order."""
+    return [interaction["request"]["body"].get("json") for interaction in read_interactions(path)]
+
+
+# -- vcr configuration -------------------------------------------------------------------------
+
+
+def make_vcr() -> vcr.VCR:
+    recorder = vcr.VCR(
+        serializer=SERIALIZER,
+        match_on=MATCH_ON,
+        decode_compressed_response=True,
+    )
+    recorder.register_serializer(SERIALIZER, _SerializerModule)
+    return recorder
+
+
+@contextmanager
+def replaying(path: Path) -> Iterator[Any]:
+    """Replay only: the network stays blocked, unmatched requests fail."""
+    with make_vcr().use_cassette(
+        str(path), record_mode="none", allow_playback_repeats=False
+    ) as cassette:
+        yield cassette
+
+
+@contextmanager
+def recording(path: Path, meta: dict[str, Any], secrets: Iterable[str]) -> Iterator[Any]:
+    """Record afresh into `path` (replacing it), with `meta` and the given secrets scrubbed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    meta_token = _meta.set(meta)
+    secrets_token = _secrets.set(tuple(secrets))
+    try:
+        with make_vcr().use_cassette(str(path), record_mode="all") as cassette:
+            yield cassette
+    finally:
+        _meta.reset(meta_token)
+        _secrets.reset(secrets_token)
+
+
+# -- the secret scan ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    path: Path
+    line: int
+    excerpt: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.excerpt}"
+
+
+def scan_for_secrets(root: Path) -> list[SecretFinding]:
+    """Everything under `root` that looks like a credential."""
+    findings = []
+    for path in sorted(root.rglob("*.yaml")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            for pattern in SECRET_PATTERNS:
+                match = pattern.search(line)
+                if match:
+                    findings.append(SecretFinding(path, number, match.group(0)[:12] + "..."))
+    return findings

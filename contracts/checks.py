@@ -1,0 +1,325 @@
+"""One check per clause: given a case, the vendor profile and what happened, pass or why not.
+
+A check returns None when the clause holds and a short, specific reason when it does not.
+Checks read only the outcome (events, errors, what was sent), never the provider's insides.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.grammar import violations
+from contracts.spec import Case
+from providers import errors as error_types
+from providers.types import (
+    Connected,
+    Done,
+    MessageDelta,
+    StopReason,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolUseEnd,
+    Usage,
+)
+from providers.vendors import VendorProfile
+
+from .runner import CONTRACT_KEY, Outcome
+
+
+@dataclass(frozen=True)
+class Context:
+    case: Case
+    profile: VendorProfile
+    outcome: Outcome
+
+    @property
+    def events(self) -> list[StreamEvent]:
+        return self.outcome.events
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [event for event in self.events if isinstance(event, kind)]
+
+    def errors(self) -> list[tuple[str, Exception | None]]:
+        """(path, error) for each path the case ran."""
+        found = []
+        if "stream" in self.outcome.ran:
+            found.append(("stream", self.outcome.stream_error))
+        if "complete" in self.outcome.ran:
+            found.append(("complete", self.outcome.complete_error))
+        return found
+
+
+Check = Callable[[Context], str | None]
+CHECKS: dict[str, Check] = {}
+
+
+def check(clause_id: str) -> Callable[[Check], Check]:
+    def register(function: Check) -> Check:
+        CHECKS[clause_id] = function
+        return function
+
+    return register
+
+
+def _describe(error: Exception | None) -> str:
+    return "no error" if error is None else f"{type(error).__name__}: {error}"
+
+
+def _succeeded(ctx: Context) -> str | None:
+    """Why the case did not run cleanly, for checks that need a normal answer."""
+    for path, error in ctx.errors():
+        if error is not None:
+            return f"{path}() raised {_describe(error)}"
+    return None
+
+
+def _texts(events: list[StreamEvent], kind: type[TextDelta | ThinkingDelta]) -> str:
+    return "".join(e.text for e in events if isinstance(e, kind))
+
+
+# -- grammar -----------------------------------------------------------------------------------
+
+
+@check("grammar.connected-first")
+def _connected_first(ctx: Context) -> str | None:
+    connected = [i for i, e in enumerate(ctx.events) if isinstance(e, Connected)]
+    http_failure = ctx.case.scenario.fault is not None
+    if http_failure:
+        return f"{len(ctx.events)} event(s) yielded before a 2xx response" if ctx.events else None
+    if connected != [0]:
+        return f"Connected at positions {connected}, expected exactly once at 0"
+    return None
+
+
+@check("grammar.terminal-sequence")
+def _terminal(ctx: Context) -> str | None:
+    if ctx.case.expected_error(ctx.profile):
+        ended = [type(e).__name__ for e in ctx.events if isinstance(e, MessageDelta | Usage | Done)]
+        return f"a failing stream still yielded {ended}" if ended else None
+    reason = _succeeded(ctx)
+    if reason:
+        return reason
+    tail = [type(e).__name__ for e in ctx.events[-3:]]
+    counts = {k.__name__: len(ctx.of(k)) for k in (MessageDelta, Usage, Done)}
+    if tail != ["MessageDelta", "Usage", "Done"] or set(counts.values()) != {1}:
+        return f"stream ends with {tail}, counts {counts}; expected one each, in order, last"
+    return None
+
+
+@check("grammar.blocks")
+def _blocks(ctx: Context) -> str | None:
+    found = violations(ctx.events, raised=ctx.outcome.stream_error is not None)
+    return "; ".join(map(str, found[:3])) or None
+
+
+# -- content -----------------------------------------------------------------------------------
+
+
+@check("text.fidelity")
+def _text(ctx: Context) -> str | None:
+    answer = ctx.case.answer
+    assert answer is not None
+    expected, got = "".join(answer.text), _texts(ctx.events, TextDelta)
+    if got != expected:
+        return f"text {got!r} != sent {expected!r}"
+    return _succeeded(ctx)
+
+
+@check("thinking.deltas")
+def _thinking(ctx: Context) -> str | None:
+    answer = ctx.case.answer
+    assert answer is not None
+    expected, got = "".join(answer.thinking), _texts(ctx.events, ThinkingDelta)
+    if got != expected:
+        return f"thinking {got!r} != sent {expected!r}"
+    if _texts(ctx.events, TextDelta) != "".join(answer.text):
+        return "reasoning leaked into, or displaced, the answer text"
+    return None
+
+
+def _tool_blocks(ctx: Context) -> str | None:
+    answer = ctx.case.answer
+    assert answer is not None
+    reason = _succeeded(ctx)
+    if reason:
+        return reason
+    expected = [(c.id, c.name, json.loads(c.joined)) for c in answer.tool_calls]
+    got = [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)]
+    if got != expected:
+        return f"tool calls {got} != sent {expected}"
+    return None
+
+
+check("tools.single")(_tool_blocks)
+check("tools.parallel")(_tool_blocks)
+
+
+# -- stop reasons ------------------------------------------------------------------------------
+
+
+@check("stop.mapping")
+def _stop_mapping(ctx: Context) -> str | None:
+    expected = ctx.case.expected_stop(ctx.profile)
+    expected_error = ctx.case.expected_error(ctx.profile)
+    if expected_error:
+        return _raised(ctx, getattr(error_types, expected_error))
+    reason = _succeeded(ctx)
+    if reason:
+        return reason
+    deltas = ctx.of(MessageDelta)
+    wanted = MessageDelta(
+        stop_reason=StopReason(str(expected)), raw_stop_reason=ctx.case.finish or ""
+    )
+    if deltas != [wanted]:
+        return f"got {[d.model_dump() for d in deltas]}, expected {wanted.model_dump()}"
+    return None
+
+
+@check("stop.max-tokens")
+def _max_tokens(ctx: Context) -> str | None:
+    reasons = [d.stop_reason for d in ctx.of(MessageDelta)]
+    if reasons != [StopReason.MAX_TOKENS]:
+        return f"stop reasons {reasons}, expected [max_tokens] for finish {ctx.case.finish!r}"
+    return None
+
+
+# -- usage -------------------------------------------------------------------------------------
+
+
+@check("usage.reported")
+def _usage(ctx: Context) -> str | None:
+    answer = ctx.case.answer
+    assert answer is not None
+    usages = ctx.of(Usage)
+    if len(usages) != 1:
+        return f"{len(usages)} Usage events, expected exactly 1"
+    usage = usages[0]
+    if answer.usage == "none":
+        return None if usage.estimated else "no usage was sent, yet Usage is not marked estimated"
+    got = (usage.input_tokens, usage.output_tokens, usage.estimated)
+    want = (answer.usage.prompt, answer.usage.completion, False)
+    return None if got == want else f"Usage (in, out, estimated) {got} != reported {want}"
+
+
+@check("usage.consistent")
+def _usage_consistent(ctx: Context) -> str | None:
+    reason = _succeeded(ctx)
+    if reason:
+        return reason
+    assert ctx.outcome.response is not None
+    streamed = ctx.of(Usage)
+    if streamed != [ctx.outcome.response.usage]:
+        return f"complete() usage {ctx.outcome.response.usage} != stream() usage {streamed}"
+    return None
+
+
+@check("complete.agrees")
+def _complete_agrees(ctx: Context) -> str | None:
+    reason = _succeeded(ctx)
+    if reason:
+        return reason
+    response = ctx.outcome.response
+    assert response is not None
+    delta = ctx.of(MessageDelta)
+    streamed = (
+        _texts(ctx.events, TextDelta),
+        [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)],
+        [d.stop_reason for d in delta],
+    )
+    completed = (
+        response.text,
+        [(c.id, c.name, c.input) for c in response.tool_calls],
+        [response.stop_reason],
+    )
+    return None if streamed == completed else f"stream {streamed} != complete {completed}"
+
+
+# -- what we send ------------------------------------------------------------------------------
+
+
+@check("request.shape")
+def _request_shape(ctx: Context) -> str | None:
+    spec = ctx.case.scenario.request
+    quirks = ctx.profile.request
+    problems = []
+    for body in ctx.outcome.sent:
+        streaming = bool(body.get("stream"))
+        other = ({"max_tokens", "max_completion_tokens"} - {quirks.max_tokens_param}) & body.keys()
+        if spec.max_tokens is not None and body.get(quirks.max_tokens_param) != spec.max_tokens:
+            problems.append(f"{quirks.max_tokens_param} missing or wrong")
+        if other:
+            problems.append(f"sent {sorted(other)}, which the profile says not to")
+        wants_options = streaming and quirks.stream_usage == "include_usage"
+        if ("stream_options" in body) != wants_options:
+            problems.append(f"stream_options {'missing' if wants_options else 'sent'}")
+        messages = body.get("messages") or []
+        if spec.system and (
+            not messages or messages[0] != {"role": "system", "content": spec.system}
+        ):
+            problems.append("system prompt is not the first message")
+        names = [t.get("function", {}).get("name") for t in body.get("tools") or []]
+        if names != [t.name for t in spec.tools]:
+            problems.append(f"tools sent {names}, expected {[t.name for t in spec.tools]}")
+    if not ctx.outcome.sent:
+        problems.append("no request was recorded")
+    return "; ".join(sorted(set(problems))) or None
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def _raised(ctx: Context, expected: type[Exception]) -> str | None:
+    expect = ctx.case.scenario.expect
+    problems = []
+    for path, error in ctx.errors():
+        if not isinstance(error, expected):
+            problems.append(f"{path}() gave {_describe(error)}, expected {expected.__name__}")
+            continue
+        retryable = getattr(error, "retryable", None)
+        if expect.retryable is not None and retryable is not expect.retryable:
+            problems.append(f"{path}(): retryable={retryable}, expected {expect.retryable}")
+        if expect.retry_after is not None and getattr(error, "retry_after", None) != (
+            expect.retry_after
+        ):
+            problems.append(
+                f"{path}(): retry_after={getattr(error, 'retry_after', None)}, "
+                f"expected {expect.retry_after}"
+            )
+    if ctx.of(Done):
+        problems.append("Done was yielded although the stream failed")
+    return "; ".join(problems) or None
+
+
+def _error_check(clause_id: str, expected: type[Exception]) -> None:
+    check(clause_id)(lambda ctx: _raised(ctx, expected))
+
+
+_error_check("errors.authentication", error_types.AuthenticationError)
+_error_check("errors.rate-limit", error_types.RateLimitError)
+_error_check("errors.invalid-request", error_types.InvalidRequestError)
+_error_check("errors.context-length", error_types.ContextLengthError)
+_error_check("errors.model-not-found", error_types.ModelNotFoundError)
+_error_check("errors.unavailable", error_types.ProviderUnavailableError)
+_error_check("errors.mid-stream", error_types.StreamError)
+_error_check("stream.truncation", error_types.StreamTruncatedError)
+
+
+# -- secrets -----------------------------------------------------------------------------------
+
+
+@check("secrets.never-shown")
+def _secrets(ctx: Context) -> str | None:
+    shown = [
+        ("events", repr(ctx.events)),
+        ("response", repr(ctx.outcome.response)),
+        ("cassette", ctx.outcome.cassette_text),
+    ]
+    for path, error in ctx.errors():
+        if error is not None:
+            shown.append((f"{path}() error", f"{error} {error!r}"))
+    leaks = [where for where, text in shown if CONTRACT_KEY in text]
+    return f"the API key appears in: {', '.join(leaks)}" if leaks else None

@@ -1,0 +1,139 @@
+"""The certificate (JSON) and its vendor x clause matrix (terminal table or Markdown)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.spec import load_clauses
+
+Verdict = Literal["pass", "fail", "unsupported", "xfail"]
+_SYMBOL = {"pass": "pass", "fail": "FAIL", "unsupported": "n/a", "xfail": "xfail"}
+_COLOUR = {"pass": "32", "fail": "1;31", "unsupported": "2", "xfail": "33"}
+_EVIDENCE_CHARS = 300
+
+
+def shorten(text: str, limit: int = _EVIDENCE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClauseResult(_Model):
+    verdict: Verdict
+    level: Literal["must", "should"]
+    reason: str = ""
+    evidence: list[str] = Field(default_factory=list)
+    cases: int = 0
+
+
+class VendorResult(_Model):
+    vendor: str
+    model: str
+    base_url_host: str
+    provenance: dict[str, str] = Field(default_factory=dict)
+    clauses: dict[str, ClauseResult] = Field(default_factory=dict)
+
+    def must_failures(self) -> list[str]:
+        return [c for c, r in self.clauses.items() if r.verdict == "fail" and r.level == "must"]
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class Certificate(_Model):
+    created_at: str = Field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    )
+    package_version: str = Field(default_factory=lambda: _version("llm-contracts"))
+    sdk_version: str = Field(default_factory=lambda: _version("openai"))
+    mode: str
+    vendors: list[VendorResult] = Field(default_factory=list)
+
+    def must_failures(self) -> list[tuple[str, str]]:
+        return [(v.vendor, clause) for v in self.vendors for clause in v.must_failures()]
+
+
+def _provenance(vendor: VendorResult) -> str:
+    sources = sorted(set(vendor.provenance.values()))
+    return "+".join(sources) or "none"
+
+
+def _clause_ids(certificate: Certificate) -> list[str]:
+    seen = {clause for vendor in certificate.vendors for clause in vendor.clauses}
+    return [clause for clause in load_clauses() if clause in seen]
+
+
+def _notes(certificate: Certificate) -> list[str]:
+    notes = []
+    for vendor in certificate.vendors:
+        for clause, result in vendor.clauses.items():
+            if result.verdict == "fail":
+                first = result.evidence[0] if result.evidence else result.reason
+                notes.append(f"{vendor.vendor} {clause} ({result.level}) FAILED: {first}")
+            elif result.verdict in ("unsupported", "xfail"):
+                notes.append(f"{vendor.vendor} {clause}: {result.verdict}: {result.reason}")
+    return notes
+
+
+def render_table(certificate: Certificate, *, colour: bool) -> str:
+    vendors = certificate.vendors
+    clauses = _clause_ids(certificate)
+    width = max([len(c) for c in clauses] + [6])
+    columns = [max(len(v.vendor), len(_provenance(v)), 5) for v in vendors]
+
+    def paint(verdict: str, cell: str) -> str:
+        return f"\x1b[{_COLOUR[verdict]}m{cell}\x1b[0m" if colour else cell
+
+    lines = [
+        "clause".ljust(width)
+        + "  "
+        + "  ".join(v.vendor.ljust(w) for v, w in zip(vendors, columns, strict=True)),
+        "source".ljust(width)
+        + "  "
+        + "  ".join(_provenance(v).ljust(w) for v, w in zip(vendors, columns, strict=True)),
+    ]
+    for clause in clauses:
+        cells = []
+        for vendor, w in zip(vendors, columns, strict=True):
+            result = vendor.clauses.get(clause)
+            verdict = result.verdict if result else "unsupported"
+            cells.append(paint(verdict, _SYMBOL[verdict].ljust(w)))
+        lines.append(clause.ljust(width) + "  " + "  ".join(cells))
+    failures = certificate.must_failures()
+    lines.append("")
+    lines.extend(_notes(certificate))
+    lines.append(f"{len(failures)} must-clause failure(s)" if failures else "all must clauses hold")
+    return "\n".join(lines)
+
+
+def render_markdown(certificate: Certificate) -> str:
+    vendors = certificate.vendors
+    header = "| clause | " + " | ".join(v.vendor for v in vendors) + " |"
+    lines = [
+        f"## Contract certificate ({certificate.mode}, {certificate.created_at})",
+        "",
+        header,
+        "|" + "---|" * (len(vendors) + 1),
+        "| *source* | " + " | ".join(_provenance(v) for v in vendors) + " |",
+    ]
+    for clause in _clause_ids(certificate):
+        cells = []
+        for vendor in vendors:
+            result = vendor.clauses.get(clause)
+            verdict = result.verdict if result else "unsupported"
+            cells.append("**FAIL**" if verdict == "fail" else _SYMBOL[verdict])
+        lines.append(f"| `{clause}` | " + " | ".join(cells) + " |")
+    notes = _notes(certificate)
+    if notes:
+        lines += ["", *(f"- {note}" for note in notes)]
+    return "\n".join(lines) + "\n"

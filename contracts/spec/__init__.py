@@ -1,0 +1,212 @@
+"""The contract as data: clauses (`clauses.toml`) and scenarios (`scenarios/*.toml`).
+
+A scenario is a request plus what the vendor answers (or how it fails). Tests and
+certificates are generated from scenarios x vendors: adding a scenario file adds cases
+without code. A scenario whose finish is `*` expands into one case per finish value the
+vendor profile lists.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from providers.types import (
+    AssistantMessage,
+    CompletionRequest,
+    StopReason,
+    ToolDefinition,
+    ToolResultMessage,
+    UserMessage,
+)
+from providers.vendors import StopMapping, VendorProfile
+
+SPEC_DIR = Path(__file__).parent
+SCENARIO_DIR = SPEC_DIR / "scenarios"
+EACH_PROFILE_FINISH = "*"
+Capability = Literal["streaming", "tool_calling", "vision", "extended_thinking"]
+
+
+class SpecError(ValueError):
+    """A clause or scenario file does not validate; the message names the file and field."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Clause(_Spec):
+    id: str = Field(pattern=r"^[a-z]+(\.[a-z0-9-]+)+$")
+    level: Literal["must", "should"]
+    statement: str
+    requires: Capability | None = None
+
+
+class UsageSpec(_Spec):
+    prompt: int = Field(ge=0)
+    completion: int = Field(ge=0)
+
+
+class ToolCallSpec(_Spec):
+    id: str
+    name: str
+    arguments: tuple[str, ...]
+
+    @property
+    def joined(self) -> str:
+        return "".join(self.arguments)
+
+
+class Answer(_Spec):
+    """What the vendor sends back, independent of how it puts it on the wire."""
+
+    text: tuple[str, ...] = ()
+    thinking: tuple[str, ...] = ()
+    tool_calls: tuple[ToolCallSpec, ...] = ()
+    finish: str | None = None
+    usage: UsageSpec | Literal["none"] = "none"
+    #: An error payload sent after the content, inside the 200 stream.
+    error: str | None = None
+    #: End the body without finish reason and without [DONE].
+    truncate: bool = False
+    #: Drop the connection after this many body pieces.
+    disconnect_after: int | None = None
+
+
+class Fault(_Spec):
+    """An HTTP error answer, in the vendor's own error-body shape."""
+
+    status: int = Field(ge=400, le=599)
+    message: str
+    code: str
+    retry_after: int | None = None
+
+
+class Expect(_Spec):
+    error: str | None = None
+    retryable: bool | None = None
+    retry_after: float | None = None
+
+
+class RequestSpec(_Spec):
+    system: str | None = None
+    messages: tuple[dict[str, Any], ...]
+    tools: tuple[ToolDefinition, ...] = ()
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+    def build(self) -> CompletionRequest:
+        roles: dict[str, type[UserMessage | AssistantMessage | ToolResultMessage]] = {
+            "user": UserMessage,
+            "assistant": AssistantMessage,
+            "tool": ToolResultMessage,
+        }
+        return CompletionRequest(
+            system=self.system,
+            messages=tuple(roles[m["role"]].model_validate(m) for m in self.messages),
+            tools=self.tools,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+        )
+
+
+class Scenario(_Spec):
+    id: str
+    description: str
+    clauses: tuple[str, ...]
+    requires: Capability | None = None
+    paths: tuple[Literal["stream", "complete"], ...] = ("stream", "complete")
+    replica_only: bool = False
+    request: RequestSpec
+    answer: Answer | None = None
+    fault: Fault | None = None
+    expect: Expect = Expect()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One scenario for one vendor, with its finish value resolved."""
+
+    id: str
+    scenario: Scenario
+    finish: str | None
+
+    @property
+    def answer(self) -> Answer | None:
+        answer = self.scenario.answer
+        if answer is None or self.finish == answer.finish:
+            return answer
+        return answer.model_copy(update={"finish": self.finish})
+
+    def expected_stop(self, profile: VendorProfile) -> StopMapping | None:
+        """The profile's verdict on this finish value: a StopReason, or an error kind."""
+        if self.finish is None:
+            return None
+        mapped = profile.stop_mapping().get(self.finish, StopReason.OTHER)
+        answer = self.scenario.answer
+        if (
+            mapped is StopReason.END_TURN
+            and answer is not None
+            and answer.tool_calls
+            and profile.wire.tool_calls_imply_tool_use
+        ):
+            return StopReason.TOOL_USE
+        return mapped
+
+    def expected_error(self, profile: VendorProfile) -> str | None:
+        if self.scenario.expect.error:
+            return self.scenario.expect.error
+        return {"error": "StreamError", "retryable_error": "ProviderUnavailableError"}.get(
+            str(self.expected_stop(profile))
+        )
+
+
+def _load(path: Path, model: type[_Spec], **extra: Any) -> Any:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return model.model_validate({**data, **extra})
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc'])) or '<top>'}: {err['msg']}" for err in exc.errors()
+        )
+        raise SpecError(f"{path}: {problems}") from None
+
+
+class _ClauseFile(_Spec):
+    clause: tuple[Clause, ...]
+
+
+@cache
+def load_clauses() -> dict[str, Clause]:
+    clauses = _load(SPEC_DIR / "clauses.toml", _ClauseFile).clause
+    return {clause.id: clause for clause in clauses}
+
+
+def load_scenarios(directory: Path = SCENARIO_DIR) -> list[Scenario]:
+    clauses = load_clauses()
+    scenarios = []
+    for path in sorted(directory.glob("*.toml")):
+        scenario: Scenario = _load(path, Scenario, id=path.stem)
+        unknown = [c for c in scenario.clauses if c not in clauses]
+        if unknown:
+            raise SpecError(f"{path}: unknown clause(s) {unknown}; known: {sorted(clauses)}")
+        if (scenario.answer is None) == (scenario.fault is None):
+            raise SpecError(f"{path}: a scenario has exactly one of [answer] or [fault]")
+        scenarios.append(scenario)
+    return scenarios
+
+
+def cases_for(scenario: Scenario, profile: VendorProfile) -> list[Case]:
+    answer = scenario.answer
+    if answer is not None and answer.finish == EACH_PROFILE_FINISH:
+        return [
+            Case(f"{scenario.id}[{value}]", scenario, value) for value in profile.wire.finish_values
+        ]
+    return [Case(scenario.id, scenario, answer.finish if answer else None)]
