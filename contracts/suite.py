@@ -12,11 +12,12 @@ cassettes), as one test per (scenario case, clause):
 
 Capabilities come from `capabilities` (default: the vendor profile's); clauses that need a
 capability your provider lacks are not generated. `known_defects` maps a clause id to the
-reason it is known to fail: those tests are strict xfails, and a blank reason is refused.
+reason it is known to fail: those tests are xfails, and a blank reason is refused.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -51,22 +52,26 @@ class ProviderContract:
     def profile(cls) -> VendorProfile:
         return load_profile(cls.vendor)
 
-    async def _outcome(self, case: Case) -> Outcome:
+    def _outcome(self, case: Case) -> Outcome:
+        """Each case runs once per class; its clauses are separate tests over the outcome."""
         key = (type(self), case.id)
         if key not in self._outcomes:
             mode: Mode = "replica" if self.cassette_root is None else "replay"
-            self._outcomes[key] = await run_case(
-                case,
-                self.profile(),
-                self.make_provider,
-                mode=mode,
-                cassette_root=self.cassette_root,
+            self._outcomes[key] = asyncio.run(
+                run_case(
+                    case,
+                    self.profile(),
+                    self.make_provider,
+                    mode=mode,
+                    cassette_root=self.cassette_root,
+                )
             )
         return self._outcomes[key]
 
-    async def test_contract(self, contract_case: tuple[Case, str]) -> None:
+    # A plain test running its own event loop: third parties need no pytest-asyncio setup.
+    def test_contract(self, contract_case: tuple[Case, str]) -> None:
         case, clause_id = contract_case
-        outcome = await self._outcome(case)
+        outcome = self._outcome(case)
         failure = CHECKS[clause_id](Context(case, self.profile(), outcome))
         assert failure is None, f"[{self.vendor}] {clause_id} on {case.id}: {failure}"
 
@@ -84,6 +89,7 @@ def contract_params(cls: type[ProviderContract]) -> list[Any]:
     for case, clause_ids in applicable_cases(profile, capabilities):
         for clause_id in clause_ids:
             reason = cls.known_defects.get(clause_id) or profile.known_defects.get(clause_id)
-            marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+            # Not strict: a defect per clause may show in some cases of that clause only.
+            marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
             params.append(pytest.param((case, clause_id), id=f"{case.id}-{clause_id}", marks=marks))
     return params

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from contracts.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_certify_all_offline_prints_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["certify", "--cassettes", str(REPO / "cassettes")])
+    out = capsys.readouterr().out
+    assert code == 0
+    header = out.splitlines()[0].split()
+    assert header == ["clause", "claude_subscription", "gemini", "glm", "mistral", "openai"]
+    assert "all must clauses hold" in out
+    assert "claude_subscription tools.single: unsupported" in out
+
+
+def test_certify_json_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cert.json"
+    assert (
+        main(
+            [
+                "certify",
+                "--vendor",
+                "glm",
+                "--format",
+                "json",
+                "--out",
+                str(out),
+                "--cassettes",
+                str(REPO / "cassettes"),
+            ]
+        )
+        == 0
+    )
+    certificate = json.loads(out.read_text())
+    glm = certificate["vendors"][0]
+    assert glm["vendor"] == "glm"
+    assert glm["clauses"]["stop.mapping"]["verdict"] == "pass"
+    assert set(glm["provenance"].values()) == {"replica"}
+    assert (
+        main(
+            [
+                "certify",
+                "--vendor",
+                "glm",
+                "--format",
+                "markdown",
+                "--cassettes",
+                str(REPO / "cassettes"),
+            ]
+        )
+        == 0
+    )
+    assert "| `stop.mapping` | pass |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["certify", "--vendor", "acme"], "unknown vendor 'acme'"),
+        (["certify", "--cassettes", "/nonexistent/cassettes"], "no cassette directory"),
+        (["certify", "--format", "pdf"], "invalid choice"),
+    ],
+)
+def test_bad_usage_exits_2_with_a_clear_message(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+def test_python_dash_m_contracts_runs_the_same_cli() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contracts",
+            "certify",
+            "--vendor",
+            "openai",
+            "--format",
+            "json",
+            "--cassettes",
+            str(REPO / "cassettes"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["vendors"][0]["vendor"] == "openai"
