@@ -18,6 +18,7 @@ reason it is known to fail: those tests are xfails, and a blank reason is refuse
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,6 +31,9 @@ from contracts.runner import Mode, Outcome, run_case
 from contracts.spec import Case
 from providers.types import LlmProvider, ProviderCapabilities
 from providers.vendors import VendorProfile, load_profile
+
+#: The test report property the plugin reads to print the vendor x clause summary.
+CONTRACT_PROPERTY = "llm_contract"
 
 
 class ContractDefinitionError(TypeError):
@@ -69,8 +73,11 @@ class ProviderContract:
         return self._outcomes[key]
 
     # A plain test running its own event loop: third parties need no pytest-asyncio setup.
-    def test_contract(self, contract_case: tuple[Case, str]) -> None:
+    def test_contract(
+        self, contract_case: tuple[Case, str], record_property: Callable[[str, object], None]
+    ) -> None:
         case, clause_id = contract_case
+        record_property(CONTRACT_PROPERTY, (f"{type(self).__name__} ({self.vendor})", clause_id))
         outcome = self._outcome(case)
         failure = CHECKS[clause_id](Context(case, self.profile(), outcome))
         assert failure is None, f"[{self.vendor}] {clause_id} on {case.id}: {failure}"
