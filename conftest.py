@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -44,3 +46,21 @@ def _loopback_only() -> Iterator[None]:
 
 
 pytest_plugins = ["pytester"]
+
+
+def _register_hypothesis_profiles() -> None:
+    """`ci` (default): bounded for a 2-core CI run. `thorough`: thousands of examples.
+
+    Choose with LLM_CONTRACTS_HYPOTHESIS=thorough or pytest --hypothesis-profile=thorough.
+    """
+    relaxed = [HealthCheck.too_slow, HealthCheck.data_too_large]
+    settings.register_profile(
+        "ci", max_examples=60, deadline=None, suppress_health_check=relaxed, print_blob=True
+    )
+    settings.register_profile(
+        "thorough", max_examples=3000, deadline=None, suppress_health_check=relaxed, print_blob=True
+    )
+    settings.load_profile(os.environ.get("LLM_CONTRACTS_HYPOTHESIS", "ci"))
+
+
+_register_hypothesis_profiles()

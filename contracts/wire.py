@@ -7,11 +7,12 @@ plays a vendor encodes SSE the same way.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 DONE = "[DONE]"
+Cuttable = TypeVar("Cuttable", str, bytes)
 
 
 def sse_event(data: str, *, line_end: str = "\n", event: str | None = None) -> bytes:
@@ -39,9 +40,9 @@ def sse_body(
     return b"".join(parts)
 
 
-def split_at(body: bytes, cuts: Sequence[int]) -> list[bytes]:
-    """`body` cut at the given byte offsets (sorted, de-duplicated, in range)."""
-    points = sorted({cut for cut in cuts if 0 < cut < len(body)})
+def split_at(body: Cuttable, cuts: Iterable[int]) -> list[Cuttable]:
+    """`body` cut at the given offsets (sorted, de-duplicated, in range); bytes or text."""
+    points: list[int] = sorted({cut for cut in cuts if 0 < cut < len(body)})
     edges = [0, *points, len(body)]
     return [body[start:end] for start, end in pairwise(edges)]
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx2
 
 from contracts.grammar import violations
+from contracts.transport import PieceStream
 from contracts.wire import sse_body
 from providers import (
     CompletionRequest,
@@ -21,26 +22,6 @@ from providers import (
 
 #: Shaped like a real key so that scrubbing is exercised; never valid anywhere.
 FAKE_KEY = "sk-proj-FAKEtestKEY0123456789abcdefghij"
-
-
-class PieceStream(httpx2.AsyncByteStream):
-    """A response body handed over in the given pieces, one transport read each."""
-
-    def __init__(self, pieces: Iterable[bytes], *, fail_after: int | None = None) -> None:
-        self.pieces = list(pieces)
-        self.fail_after = fail_after
-        self.sent = 0
-        self.closed = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for number, piece in enumerate(self.pieces):
-            if self.fail_after is not None and number >= self.fail_after:
-                raise httpx2.RemoteProtocolError("peer closed connection mid-body")
-            self.sent += 1
-            yield piece
-
-    async def aclose(self) -> None:
-        self.closed = True
 
 
 @dataclass

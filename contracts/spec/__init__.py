@@ -147,16 +147,8 @@ class Case:
         """The profile's verdict on this finish value: a StopReason, or an error kind."""
         if self.finish is None:
             return None
-        mapped = profile.stop_mapping().get(self.finish, StopReason.OTHER)
         answer = self.scenario.answer
-        if (
-            mapped is StopReason.END_TURN
-            and answer is not None
-            and answer.tool_calls
-            and profile.wire.tool_calls_imply_tool_use
-        ):
-            return StopReason.TOOL_USE
-        return mapped
+        return expected_stop(profile, self.finish, tool_calls=bool(answer and answer.tool_calls))
 
     def expected_error(self, profile: VendorProfile) -> str | None:
         if self.scenario.expect.error:
@@ -164,6 +156,14 @@ class Case:
         return {"error": "StreamError", "retryable_error": "ProviderUnavailableError"}.get(
             str(self.expected_stop(profile))
         )
+
+
+def expected_stop(profile: VendorProfile, raw: str, *, tool_calls: bool) -> StopMapping:
+    """What the contract says a finish value means for this vendor (design section 4)."""
+    mapped = profile.stop_mapping().get(raw, StopReason.OTHER)
+    if mapped is StopReason.END_TURN and tool_calls and profile.wire.tool_calls_imply_tool_use:
+        return StopReason.TOOL_USE
+    return mapped
 
 
 def _load(path: Path, model: type[_Spec], **extra: Any) -> Any:
