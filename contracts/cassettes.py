@@ -23,12 +23,15 @@ from urllib.parse import urlsplit
 import vcr
 import yaml
 
+from contracts.observed import Exchange
 from providers.vendors import available_vendors, load_profile
 
 SERIALIZER = "llm_contracts_yaml"
 MATCH_ON = ("method", "path", "body")
 REDACTED = "REDACTED"
-Source = Literal["live", "replica"]
+#: live: the vendor's own API; replica: the loopback replica; override: a base URL that is
+#: not the vendor's own (a proxy, a local server), so neither of the other two.
+Source = Literal["live", "replica", "override"]
 
 _REQUEST_HEADERS = frozenset({"content-type", "accept"})
 _RESPONSE_HEADERS = frozenset(
@@ -193,9 +196,21 @@ def read_interactions(path: Path) -> list[dict[str, Any]]:
     return list(document.get("interactions") or [])
 
 
-def sent_bodies(path: Path) -> list[Any]:
-    """The JSON request bodies a cassette holds, in order."""
-    return [interaction["request"]["body"].get("json") for interaction in read_interactions(path)]
+def exchanges(path: Path) -> list[Exchange]:
+    """The cassette's interactions as the oracle reads them."""
+    found = []
+    for interaction in read_interactions(path):
+        response = interaction["response"]
+        content_type = (response.get("headers", {}).get("content-type") or [""])[0]
+        found.append(
+            Exchange(
+                request=interaction["request"]["body"].get("json"),
+                status=int(response["status"]["code"]),
+                content_type=content_type,
+                body=_body_in(response["body"]),
+            )
+        )
+    return found
 
 
 # -- vcr configuration -------------------------------------------------------------------------

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.grammar import violations
-from contracts.spec import Case
+from contracts.observed import observed_answer
+from contracts.spec import Answer, Case, expected_stop
 from providers import errors as error_types
 from providers.types import (
+    CompletionResponse,
     Connected,
     Done,
     MessageDelta,
@@ -25,9 +27,13 @@ from providers.types import (
     ToolUseEnd,
     Usage,
 )
-from providers.vendors import VendorProfile
+from providers.vendors import StopMapping, VendorProfile
 
-from .runner import CONTRACT_KEY, Outcome
+from .runner import Outcome
+
+#: A check's answer when the case never exercised the clause (a live model that chose not
+#: to call a tool, say): it counts neither for nor against.
+NOT_EXERCISED = "not exercised"
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,30 @@ class Context:
     @property
     def events(self) -> list[StreamEvent]:
         return self.outcome.events
+
+    def observed(self, path: str) -> Answer | None:
+        """What the vendor sent to that path's request, read from the recorded bytes.
+
+        stream() runs first and complete() last, so their exchanges are the first and the
+        last: this holds whatever request a provider's complete() makes.
+        """
+        exchanges = self.outcome.exchanges
+        if path not in self.outcome.ran or not exchanges:
+            return None
+        return observed_answer(exchanges[0 if path == "stream" else -1], self.profile)
+
+    def failure_expected(self) -> bool:
+        """The scenario provokes an error, or the vendor's finish value maps to one."""
+        if self.case.scenario.expect.error:
+            return True
+        answer = self.observed("stream")
+        if answer is None or answer.finish is None:
+            return False
+        return str(self.expected_stop(answer)) in _FAILING_STOPS
+
+    def expected_stop(self, answer: Answer) -> StopMapping:
+        assert answer.finish is not None
+        return expected_stop(self.profile, answer.finish, tool_calls=bool(answer.tool_calls))
 
     def of(self, kind: type[Any]) -> list[Any]:
         return [event for event in self.events if isinstance(event, kind)]
@@ -97,7 +127,7 @@ def _connected_first(ctx: Context) -> str | None:
 
 @check("grammar.terminal-sequence")
 def _terminal(ctx: Context) -> str | None:
-    if ctx.case.expected_error(ctx.profile):
+    if ctx.failure_expected():
         ended = [type(e).__name__ for e in ctx.events if isinstance(e, MessageDelta | Usage | Done)]
         return f"a failing stream still yielded {ended}" if ended else None
     reason = _succeeded(ctx)
@@ -119,21 +149,32 @@ def _blocks(ctx: Context) -> str | None:
 # -- content -----------------------------------------------------------------------------------
 
 
+def _streamed_answer(ctx: Context) -> Answer | str:
+    """The streamed answer, or why there is none to judge against."""
+    reason = _succeeded(ctx)
+    answer = ctx.observed("stream")
+    if reason or answer is None:
+        return reason or "no streamed response was recorded"
+    return answer
+
+
 @check("text.fidelity")
 def _text(ctx: Context) -> str | None:
-    answer = ctx.case.answer
-    assert answer is not None
+    answer = _streamed_answer(ctx)
+    if isinstance(answer, str):
+        return answer
     expected, got = "".join(answer.text), _texts(ctx.events, TextDelta)
-    if got != expected:
-        return f"text {got!r} != sent {expected!r}"
-    return _succeeded(ctx)
+    return None if got == expected else f"text {got!r} != sent {expected!r}"
 
 
 @check("thinking.deltas")
 def _thinking(ctx: Context) -> str | None:
-    answer = ctx.case.answer
-    assert answer is not None
+    answer = _streamed_answer(ctx)
+    if isinstance(answer, str):
+        return answer
     expected, got = "".join(answer.thinking), _texts(ctx.events, ThinkingDelta)
+    if not expected:
+        return NOT_EXERCISED
     if got != expected:
         return f"thinking {got!r} != sent {expected!r}"
     if _texts(ctx.events, TextDelta) != "".join(answer.text):
@@ -141,21 +182,26 @@ def _thinking(ctx: Context) -> str | None:
     return None
 
 
-def _tool_blocks(ctx: Context) -> str | None:
-    answer = ctx.case.answer
-    assert answer is not None
-    reason = _succeeded(ctx)
-    if reason:
-        return reason
-    expected = [(c.id, c.name, json.loads(c.joined)) for c in answer.tool_calls]
-    got = [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)]
-    if got != expected:
-        return f"tool calls {got} != sent {expected}"
-    return None
+def _same_calls(sent: Answer, got: list[tuple[str, str, Any]]) -> str | None:
+    expected = [(c.id, c.name, json.loads(c.joined or "{}")) for c in sent.tool_calls]
+    # A vendor may send no id (or ""): the provider then names the call itself.
+    got = [(g[0] if e[0] else "", g[1], g[2]) for g, e in zip(got, expected, strict=False)] + (
+        got[len(expected) :]
+    )
+    return None if got == expected else f"tool calls {got} != sent {expected}"
 
 
-check("tools.single")(_tool_blocks)
-check("tools.parallel")(_tool_blocks)
+def _tool_blocks(ctx: Context, minimum: int) -> str | None:
+    answer = _streamed_answer(ctx)
+    if isinstance(answer, str):
+        return answer
+    if len(answer.tool_calls) < minimum:
+        return NOT_EXERCISED
+    return _same_calls(answer, [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)])
+
+
+check("tools.single")(lambda ctx: _tool_blocks(ctx, minimum=1))
+check("tools.parallel")(lambda ctx: _tool_blocks(ctx, minimum=2))
 
 
 # -- stop reasons ------------------------------------------------------------------------------
@@ -163,17 +209,19 @@ check("tools.parallel")(_tool_blocks)
 
 @check("stop.mapping")
 def _stop_mapping(ctx: Context) -> str | None:
-    expected = ctx.case.expected_stop(ctx.profile)
-    expected_error = ctx.case.expected_error(ctx.profile)
-    if expected_error:
-        return _raised(ctx, getattr(error_types, expected_error))
+    if ctx.case.scenario.fault is not None:
+        return NOT_EXERCISED
+    answer = ctx.observed("stream")
+    if answer is None or answer.finish is None:
+        return _succeeded(ctx) or "the vendor sent no finish reason"
+    expected = ctx.expected_stop(answer)
+    if expected in _FAILING_STOPS:
+        return _raised(ctx, _FAILING_STOPS[str(expected)])
     reason = _succeeded(ctx)
     if reason:
         return reason
     deltas = ctx.of(MessageDelta)
-    wanted = MessageDelta(
-        stop_reason=StopReason(str(expected)), raw_stop_reason=ctx.case.finish or ""
-    )
+    wanted = MessageDelta(stop_reason=StopReason(str(expected)), raw_stop_reason=answer.finish)
     if deltas != [wanted]:
         return f"got {[d.model_dump() for d in deltas]}, expected {wanted.model_dump()}"
     return None
@@ -181,61 +229,77 @@ def _stop_mapping(ctx: Context) -> str | None:
 
 @check("stop.max-tokens")
 def _max_tokens(ctx: Context) -> str | None:
+    answer = ctx.observed("stream")
+    if answer is None or answer.finish is None:
+        return _succeeded(ctx) or "the vendor sent no finish reason"
+    if ctx.expected_stop(answer) != StopReason.MAX_TOKENS:
+        return NOT_EXERCISED  # the vendor finished before the limit
     reasons = [d.stop_reason for d in ctx.of(MessageDelta)]
     if reasons != [StopReason.MAX_TOKENS]:
-        return f"stop reasons {reasons}, expected [max_tokens] for finish {ctx.case.finish!r}"
+        return f"stop reasons {reasons}, expected [max_tokens] for finish {answer.finish!r}"
     return None
 
 
 # -- usage -------------------------------------------------------------------------------------
 
 
-@check("usage.reported")
-def _usage(ctx: Context) -> str | None:
-    answer = ctx.case.answer
-    assert answer is not None
-    usages = ctx.of(Usage)
-    if len(usages) != 1:
-        return f"{len(usages)} Usage events, expected exactly 1"
-    usage = usages[0]
+def _usage_matches(usage: Usage, answer: Answer) -> str | None:
     if answer.usage == "none":
-        return None if usage.estimated else "no usage was sent, yet Usage is not marked estimated"
+        return None if usage.estimated else "no usage was sent, yet Usage is not estimated"
     got = (usage.input_tokens, usage.output_tokens, usage.estimated)
     want = (answer.usage.prompt, answer.usage.completion, False)
     return None if got == want else f"Usage (in, out, estimated) {got} != reported {want}"
 
 
+@check("usage.reported")
+def _usage(ctx: Context) -> str | None:
+    answer = _streamed_answer(ctx)
+    if isinstance(answer, str):
+        return answer
+    usages = ctx.of(Usage)
+    if len(usages) != 1:
+        return f"{len(usages)} Usage events, expected exactly 1"
+    return _usage_matches(usages[0], answer)
+
+
+def _completed(ctx: Context) -> tuple[CompletionResponse, Answer] | str:
+    reason = _succeeded(ctx)
+    answer = ctx.observed("complete")
+    if reason or answer is None or ctx.outcome.response is None:
+        return reason or "no complete() response was recorded"
+    return ctx.outcome.response, answer
+
+
 @check("usage.consistent")
 def _usage_consistent(ctx: Context) -> str | None:
-    reason = _succeeded(ctx)
-    if reason:
-        return reason
-    assert ctx.outcome.response is not None
-    streamed = ctx.of(Usage)
-    if streamed != [ctx.outcome.response.usage]:
-        return f"complete() usage {ctx.outcome.response.usage} != stream() usage {streamed}"
-    return None
+    completed = _completed(ctx)
+    if isinstance(completed, str):
+        return completed
+    response, answer = completed
+    found = _usage_matches(response.usage, answer)
+    return f"complete(): {found}" if found else None
 
 
 @check("complete.agrees")
 def _complete_agrees(ctx: Context) -> str | None:
-    reason = _succeeded(ctx)
-    if reason:
-        return reason
-    response = ctx.outcome.response
-    assert response is not None
-    delta = ctx.of(MessageDelta)
-    streamed = (
-        _texts(ctx.events, TextDelta),
-        [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)],
-        [d.stop_reason for d in delta],
-    )
-    completed = (
-        response.text,
-        [(c.id, c.name, c.input) for c in response.tool_calls],
-        [response.stop_reason],
-    )
-    return None if streamed == completed else f"stream {streamed} != complete {completed}"
+    completed = _completed(ctx)
+    if isinstance(completed, str):
+        return completed
+    response, answer = completed
+    problems = []
+    if response.text != "".join(answer.text):
+        problems.append(f"text {response.text!r} != sent {''.join(answer.text)!r}")
+    calls = _same_calls(answer, [(c.id, c.name, c.input) for c in response.tool_calls])
+    if calls:
+        problems.append(calls)
+    if answer.finish is not None and (
+        response.stop_reason != ctx.expected_stop(answer)
+        or response.raw_stop_reason != answer.finish
+    ):
+        problems.append(
+            f"stop {response.stop_reason}/{response.raw_stop_reason!r} for finish {answer.finish!r}"
+        )
+    return "; ".join(problems) or None
 
 
 # -- what we send ------------------------------------------------------------------------------
@@ -294,6 +358,12 @@ def _raised(ctx: Context, expected: type[Exception]) -> str | None:
     return "; ".join(problems) or None
 
 
+_FAILING_STOPS: dict[str, type[Exception]] = {
+    "error": error_types.StreamError,
+    "retryable_error": error_types.ProviderUnavailableError,
+}
+
+
 def _error_check(clause_id: str, expected: type[Exception]) -> None:
     check(clause_id)(lambda ctx: _raised(ctx, expected))
 
@@ -321,5 +391,5 @@ def _secrets(ctx: Context) -> str | None:
     for path, error in ctx.errors():
         if error is not None:
             shown.append((f"{path}() error", f"{error} {error!r}"))
-    leaks = [where for where, text in shown if CONTRACT_KEY in text]
+    leaks = [where for where, text in shown if ctx.outcome.secret in text]
     return f"the API key appears in: {', '.join(leaks)}" if leaks else None

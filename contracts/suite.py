@@ -26,7 +26,7 @@ import pytest
 from pydantic import SecretStr
 
 from contracts.certification import applicable_cases
-from contracts.checks import CHECKS, Context
+from contracts.checks import CHECKS, NOT_EXERCISED, Context
 from contracts.runner import Mode, Outcome, run_case
 from contracts.spec import Case
 from providers.types import LlmProvider, ProviderCapabilities
@@ -80,6 +80,8 @@ class ProviderContract:
         record_property(CONTRACT_PROPERTY, (f"{type(self).__name__} ({self.vendor})", clause_id))
         outcome = self._outcome(case)
         failure = CHECKS[clause_id](Context(case, self.profile(), outcome))
+        if failure == NOT_EXERCISED:
+            failure = "the scenario's answer never exercised this clause (check the dialect)"
         assert failure is None, f"[{self.vendor}] {clause_id} on {case.id}: {failure}"
 
 

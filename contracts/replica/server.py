@@ -53,6 +53,12 @@ class ScriptedResponse:
     delay: float = 0.0
     disconnect_after: int | None = None
 
+    @property
+    def body(self) -> bytes:
+        """The body as written: up to the disconnect, when there is one."""
+        cut = self.disconnect_after
+        return b"".join(self.pieces if cut is None else self.pieces[:cut])
+
     @classmethod
     def sse(cls, body: bytes | Iterable[bytes], **kwargs: Any) -> ScriptedResponse:
         pieces = (body,) if isinstance(body, bytes) else tuple(body)
@@ -91,6 +97,8 @@ class ReplicaServer:
     def __init__(self, responder: Responder) -> None:
         self.responder = responder
         self.requests: list[RecordedRequest] = []
+        #: Each request with the response the replica wrote for it (as far as it got).
+        self.exchanges: list[tuple[RecordedRequest, ScriptedResponse]] = []
         self.closed_early = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -132,7 +140,9 @@ class ReplicaServer:
             request = await self._read_request(reader)
             if request is not None:
                 self.requests.append(request)
-                await self._write_response(writer, self.responder(request))
+                reply = self.responder(request)
+                self.exchanges.append((request, reply))
+                await self._write_response(writer, reply)
         except (ConnectionError, asyncio.IncompleteReadError):
             self.closed_early += 1
         finally:

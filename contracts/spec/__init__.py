@@ -122,6 +122,9 @@ class Scenario(_Spec):
     requires: Capability | None = None
     paths: tuple[Literal["stream", "complete"], ...] = ("stream", "complete")
     replica_only: bool = False
+    #: How the case runs against a live endpoint: as_is (send the request, judge whatever
+    #: comes back), bad_key / bad_model (provoke the error), skip (cannot be provoked live).
+    live: Literal["as_is", "bad_key", "bad_model", "skip"] = "skip"
     request: RequestSpec
     answer: Answer | None = None
     fault: Fault | None = None
@@ -149,13 +152,6 @@ class Case:
             return None
         answer = self.scenario.answer
         return expected_stop(profile, self.finish, tool_calls=bool(answer and answer.tool_calls))
-
-    def expected_error(self, profile: VendorProfile) -> str | None:
-        if self.scenario.expect.error:
-            return self.scenario.expect.error
-        return {"error": "StreamError", "retryable_error": "ProviderUnavailableError"}.get(
-            str(self.expected_stop(profile))
-        )
 
 
 def expected_stop(profile: VendorProfile, raw: str, *, tool_calls: bool) -> StopMapping:
