@@ -1,41 +1,57 @@
-"""`llm-contracts`: certify vendors, record cassettes (design section 10).
+"""`llm-contracts`: certify vendors, record cassettes, scaffold a vendor, gate a release.
 
-Exit codes: 0 all must clauses hold, 1 a must clause failed, 2 bad usage (said why).
+Exit codes: 0 success, 1 a must clause failed (certify) or a regression (gate), 2 bad usage
+(said why, in one line).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from pydantic import SecretStr
 
+from contracts import cassettes
 from contracts.certification import applicable_cases, certify_vendor
+from contracts.drift import WireShape, drift, profile_mismatches, wire_shape
+from contracts.gate import CertificateError, compare, load_certificate, render
 from contracts.report import Certificate, render_markdown, render_table
-from contracts.runner import Mode, ProviderFactory, run_case
+from contracts.runner import LiveTarget, Mode, ProviderFactory, run_case
+from contracts.scaffold import ScaffoldError, write_profile
+from contracts.spec import Case
 from providers import OpenAiCompatibleProvider
 from providers.types import LlmProvider
-from providers.vendors import ProfileError, VendorProfile, available_vendors, load_profile
+from providers.vendors import (
+    VENDOR_DIRS_ENV,
+    ProfileError,
+    VendorProfile,
+    available_vendors,
+    load_profile,
+)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+#: Used against endpoints that need no key (a local server, the Claude proxy).
+NO_KEY = "no-key-needed"
 
 
 class UsageError(Exception):
     """Bad command-line usage: printed as one line, exit 2."""
 
 
-def bundled_factory(profile: VendorProfile) -> ProviderFactory:
+def bundled_factory(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
     """Our provider for a profile; no retries, so a recorded cassette replays one-to-one."""
 
     def build(base_url: str, api_key: SecretStr) -> LlmProvider:
         return OpenAiCompatibleProvider.from_vendor(
-            profile.name, api_key=api_key, base_url=base_url, max_retries=0
+            profile.name, api_key=api_key, base_url=base_url, model=model, max_retries=0
         )
 
     return build
@@ -58,11 +74,37 @@ def _cassette_root(path: str) -> Path:
     return root
 
 
+def _live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
+    """Where and with which key to reach the vendor; refuses clearly without a needed key."""
+    variable = args.api_key_env or profile.api_key_env
+    key = os.environ.get(variable, "") if variable else ""
+    if not key:
+        if variable:
+            raise UsageError(
+                f"{profile.name} needs an API key: set {variable} (the key is read from the "
+                "environment and never written anywhere)"
+            )
+        key = profile.default_api_key or NO_KEY
+    return LiveTarget(base_url=args.base_url or profile.base_url, key=SecretStr(key))
+
+
+def _endpoint_profile(args: argparse.Namespace) -> VendorProfile:
+    """A plain OpenAI-compatible profile for `--base-url` without `--vendor`."""
+    if not args.model:
+        raise UsageError("--base-url without --vendor needs --model")
+    return VendorProfile(
+        name="endpoint",
+        base_url=args.base_url,
+        default_model=args.model,
+        api_key_env=args.api_key_env,
+    )
+
+
 class _Progress:
     """One self-overwriting status line on a terminal; silent otherwise."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
         self.vendor = ""
 
     def __call__(self, case: str, number: int, total: int) -> None:
@@ -76,73 +118,244 @@ class _Progress:
             sys.stderr.flush()
 
 
-async def _certify(args: argparse.Namespace) -> Certificate:
-    mode: Mode = "replica" if args.replica else "replay"
-    root = None if args.replica else _cassette_root(args.cassettes)
+# -- certify -----------------------------------------------------------------------------------
+
+
+async def _certify_profiles(
+    profiles: list[VendorProfile],
+    *,
+    mode: Mode,
+    cassette_root: Path | None,
+    targets: dict[str, LiveTarget],
+    model: str | None,
+) -> Certificate:
     certificate = Certificate(mode=mode)
-    progress = _Progress(sys.stderr.isatty())
-    for profile in _profiles(args.vendor):
-        progress.vendor = profile.name
-        certificate.vendors.append(
-            await certify_vendor(
-                profile, bundled_factory(profile), mode=mode, cassette_root=root, progress=progress
+    progress = _Progress()
+    with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
+        for profile in profiles:
+            progress.vendor = profile.name
+            chosen = model or profile.default_model
+            certificate.vendors.append(
+                await certify_vendor(
+                    profile,
+                    bundled_factory(profile, chosen),
+                    mode=mode,
+                    # A live run records into scratch space only: `record` keeps cassettes.
+                    cassette_root=Path(scratch) if mode == "live" else cassette_root,
+                    live=targets.get(profile.name),
+                    model=chosen,
+                    progress=progress,
+                )
             )
-        )
     progress.done()
     return certificate
+
+
+def _certify(args: argparse.Namespace) -> Certificate:
+    live = args.live or bool(args.base_url)
+    profiles = (
+        [_endpoint_profile(args)] if args.base_url and not args.vendor else _profiles(args.vendor)
+    )
+    if live:
+        targets = {p.name: _live_target(p, args) for p in profiles}
+        return asyncio.run(
+            _certify_profiles(
+                profiles, mode="live", cassette_root=None, targets=targets, model=args.model
+            )
+        )
+    if args.replica:
+        return asyncio.run(
+            _certify_profiles(
+                profiles, mode="replica", cassette_root=None, targets={}, model=args.model
+            )
+        )
+    return asyncio.run(
+        _certify_profiles(
+            profiles,
+            mode="replay",
+            cassette_root=_cassette_root(args.cassettes),
+            targets={},
+            model=args.model,
+        )
+    )
 
 
 def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+def _default_certificate_path(certificate: Certificate) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    names = "-".join(v.vendor for v in certificate.vendors)
+    return Path("certificates") / f"{names}-{certificate.mode}-{stamp}.json"
+
+
+def _write_certificate(certificate: Certificate, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(certificate.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    path.with_suffix(".md").write_text(render_markdown(certificate), encoding="utf-8")
+    print(f"certificate: {path} (and {path.with_suffix('.md')})")
+
+
 def cmd_certify(args: argparse.Namespace) -> int:
-    certificate = asyncio.run(_certify(args))
-    if args.format == "json":
-        rendered = certificate.model_dump_json(indent=2) + "\n"
-    elif args.format == "markdown":
-        rendered = render_markdown(certificate)
+    certificate = _certify(args)
+    out = Path(args.out) if args.out else None
+    if out is None and certificate.mode == "live":
+        out = _default_certificate_path(certificate)
+    if args.format == "json" and not args.out:
+        sys.stdout.write(certificate.model_dump_json(indent=2) + "\n")
+    elif args.format == "markdown" and not args.out:
+        sys.stdout.write(render_markdown(certificate))
     else:
-        rendered = render_table(certificate, colour=_colour() and not args.out) + "\n"
-    if args.out:
-        Path(args.out).write_text(rendered, encoding="utf-8")
-        print(f"wrote {args.out}")
-        if args.format == "table":
-            print(render_table(certificate, colour=_colour()))
-    else:
-        sys.stdout.write(rendered)
+        print(render_table(certificate, colour=_colour()))
+    if out is not None:
+        _write_certificate(certificate, out)
     return EXIT_FAILED if certificate.must_failures() else 0
 
 
+# -- record ------------------------------------------------------------------------------------
+
+
+def _selected(profile: VendorProfile, args: argparse.Namespace, *, live: bool) -> list[Case]:
+    factory = bundled_factory(profile)
+    capabilities = factory("http://127.0.0.1:9/v1", SecretStr(NO_KEY)).capabilities
+    cases = [
+        case
+        for case, _ in applicable_cases(profile, capabilities, live=live)
+        if not case.scenario.replica_only
+        and (not args.scenario or case.scenario.id in args.scenario or case.id in args.scenario)
+    ]
+    if args.scenario and not cases:
+        how = "live" if live else "from the replica"
+        raise UsageError(f"no scenario {args.scenario} can be recorded {how} for {profile.name}")
+    return cases
+
+
+def _install(fresh: Path, current: Path) -> list[WireShape]:
+    """Print the drift of `fresh` against `current`, then replace `current` with it."""
+    new_exchanges = cassettes.exchanges(fresh)
+    source = cassettes.read_meta(fresh).get("source")
+    if current.is_file():
+        changes = drift(cassettes.exchanges(current), new_exchanges)
+        print(f"{current} (source: {source}): " + ("WIRE DRIFT" if changes else "no wire drift"))
+        for line in changes:
+            print(f"    {line}")
+    else:
+        print(f"{current} (source: {source}): new cassette")
+    current.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(fresh, current)
+    return [wire_shape(exchange) for exchange in new_exchanges]
+
+
 async def _record(args: argparse.Namespace) -> int:
-    if not args.replica:
-        raise UsageError(
-            "live recording is not available yet; record from the loopback replica with "
-            "--replica (cassettes then say source: replica)"
-        )
+    live = not args.replica
     root = Path(args.cassettes)
     count = 0
     for profile in _profiles(args.vendor):
-        factory = bundled_factory(profile)
-        capabilities = factory("http://127.0.0.1:9/v1", SecretStr("x")).capabilities
-        cases = [
-            case
-            for case, _ in applicable_cases(profile, capabilities)
-            if not case.scenario.replica_only
-            and (not args.scenario or case.scenario.id in args.scenario or case.id in args.scenario)
-        ]
-        if args.scenario and not cases:
-            raise UsageError(f"no scenario {args.scenario} applies to {profile.name}")
-        for case in cases:
-            await run_case(case, profile, factory, mode="record-replica", cassette_root=root)
-            count += 1
-            print(f"recorded {root / profile.name / case.id}.yaml (source: replica)")
+        target = _live_target(profile, args) if live else None
+        factory = bundled_factory(profile, args.model)
+        shapes: list[WireShape] = []
+        with tempfile.TemporaryDirectory(prefix="llm-contracts-record-") as scratch:
+            for case in _selected(profile, args, live=live):
+                mode: Mode = "live" if live else "record-replica"
+                await run_case(
+                    case, profile, factory, mode=mode, cassette_root=Path(scratch), live=target
+                )
+                shapes += _install(
+                    cassettes.cassette_path(Path(scratch), profile.name, case.id),
+                    cassettes.cassette_path(root, profile.name, case.id),
+                )
+                count += 1
+        if live:
+            count += await _fill_from_replica(profile, factory, root)
+        for line in profile_mismatches(shapes, profile.wire):
+            print(f"  profile {profile.name} [wire] {line}")
     print(f"{count} cassette(s) recorded")
     return 0
 
 
+async def _fill_from_replica(profile: VendorProfile, factory: ProviderFactory, root: Path) -> int:
+    """Cases a live endpoint cannot provoke get replica cassettes where none exist yet, so
+    the vendor replays offline in full; existing ones are left alone."""
+    capabilities = factory("http://127.0.0.1:9/v1", SecretStr(NO_KEY)).capabilities
+    filled = 0
+    for case, _ in applicable_cases(profile, capabilities):
+        path = cassettes.cassette_path(root, profile.name, case.id)
+        if case.scenario.live != "skip" or case.scenario.replica_only or path.exists():
+            continue
+        await run_case(case, profile, factory, mode="record-replica", cassette_root=root)
+        print(f"{path} (source: replica): new cassette; cannot be provoked live")
+        filled += 1
+    return filled
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     return asyncio.run(_record(args))
+
+
+# -- new-vendor and gate -----------------------------------------------------------------------
+
+
+def cmd_new_vendor(args: argparse.Namespace) -> int:
+    directory = Path(args.vendors_dir[0]) if args.vendors_dir else None
+    try:
+        path = write_profile(
+            args.name,
+            base_url=args.base_url,
+            model=args.model,
+            api_key_env=args.api_key_env,
+            directory=directory,
+        )
+    except ScaffoldError as exc:
+        raise UsageError(str(exc)) from None
+    profile = load_profile(args.name)
+    print(f"wrote {path}")
+    print("next:")
+    if profile.api_key_env:
+        print(f"  export {profile.api_key_env}=...   # if the endpoint needs a key")
+    prefix = f"{VENDOR_DIRS_ENV}={directory} " if directory else ""
+    print(f"  {prefix}llm-contracts certify --vendor {args.name} --live")
+    return 0
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    try:
+        baseline = load_certificate(Path(args.baseline))
+        if args.current:
+            current = load_certificate(Path(args.current))
+        else:
+            current = asyncio.run(
+                _certify_profiles(
+                    _profiles([v.vendor for v in baseline.vendors]),
+                    mode="replay",
+                    cassette_root=_cassette_root(args.cassettes),
+                    targets={},
+                    model=None,
+                )
+            )
+    except CertificateError as exc:
+        raise UsageError(str(exc)) from None
+    changes = compare(baseline, current)
+    sys.stdout.write(render(changes, markdown=args.format == "markdown"))
+    return EXIT_FAILED if any(change.regression for change in changes) else 0
+
+
+# -- the parser --------------------------------------------------------------------------------
+
+
+def _vendors_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--vendors-dir",
+        action="append",
+        default=[],
+        help=f"also look for vendor profiles here (repeatable; same as {VENDOR_DIRS_ENV})",
+    )
+
+
+def _live_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", help="an OpenAI-compatible base URL to talk to")
+    parser.add_argument("--model", help="the model to ask for (default: the profile's)")
+    parser.add_argument("--api-key-env", help="environment variable holding the key")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,42 +369,72 @@ def build_parser() -> argparse.ArgumentParser:
         "certify", help="run the contract per vendor and print the vendor x clause matrix"
     )
     certify.add_argument(
-        "--vendor",
-        action="append",
-        help=f"vendor to certify (repeatable; default all: {', '.join(available_vendors())})",
+        "--vendor", action="append", help="vendor to certify (repeatable; default: all)"
     )
     certify.add_argument("--format", choices=("table", "markdown", "json"), default="table")
-    certify.add_argument("--out", help="write the report here instead of stdout")
+    certify.add_argument("--out", help="write the certificate JSON here (and Markdown beside)")
     certify.add_argument("--cassettes", default="cassettes", help="cassette directory")
     certify.add_argument(
         "--replica",
         action="store_true",
         help="run against the loopback replica instead of the cassettes",
     )
+    certify.add_argument(
+        "--live",
+        action="store_true",
+        help="run against the live endpoint (key from the profile's variable)",
+    )
+    _live_options(certify)
+    _vendors_dir_option(certify)
     certify.set_defaults(handler=cmd_certify)
 
-    record = commands.add_parser("record", help="(re-)record cassettes")
+    record = commands.add_parser(
+        "record", help="re-record cassettes (live by default), printing the wire drift"
+    )
     record.add_argument("--vendor", action="append", required=True)
     record.add_argument("--scenario", action="append", help="scenario id (repeatable)")
     record.add_argument("--cassettes", default="cassettes", help="cassette directory")
     record.add_argument(
         "--replica", action="store_true", help="record from the loopback replica (source: replica)"
     )
+    _live_options(record)
+    _vendors_dir_option(record)
     record.set_defaults(handler=cmd_record)
+
+    new_vendor = commands.add_parser("new-vendor", help="write a profile for a new vendor")
+    new_vendor.add_argument("name", help="profile name: lower-case letters, digits, _")
+    new_vendor.add_argument("--base-url", required=True)
+    new_vendor.add_argument("--model", required=True)
+    new_vendor.add_argument("--api-key-env", help="key variable (default: NAME_API_KEY)")
+    _vendors_dir_option(new_vendor)
+    new_vendor.set_defaults(handler=cmd_new_vendor)
+
+    gate = commands.add_parser("gate", help="fail on any clause that regressed from a baseline")
+    gate.add_argument("--baseline", required=True, help="the baseline certificate JSON")
+    gate.add_argument("--current", help="the current certificate (default: certify now)")
+    gate.add_argument("--format", choices=("text", "markdown"), default="text")
+    gate.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    _live_options(gate)
+    _vendors_dir_option(gate)
+    gate.set_defaults(handler=cmd_gate)
     return parser
-
-
-def _fail_usage(parser: argparse.ArgumentParser, message: str) -> NoReturn:
-    parser.exit(EXIT_USAGE, f"llm-contracts: error: {message}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    existing = os.environ.get(VENDOR_DIRS_ENV)
+    if args.vendors_dir:
+        os.environ[VENDOR_DIRS_ENV] = os.pathsep.join([*args.vendors_dir, existing or ""])
     try:
         code: int = args.handler(args)
     except UsageError as exc:
-        _fail_usage(parser, str(exc))
+        parser.exit(EXIT_USAGE, f"llm-contracts: error: {exc}\n")
+    finally:  # in-process callers (tests, other tools) get their environment back
+        if existing is None:
+            os.environ.pop(VENDOR_DIRS_ENV, None)
+        else:
+            os.environ[VENDOR_DIRS_ENV] = existing
     return code
 
 

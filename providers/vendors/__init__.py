@@ -6,6 +6,8 @@ vendor it is talking to, so a new vendor is a new file.
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -17,6 +19,8 @@ from providers.errors import InvalidRequestError
 from providers.types import ProviderCapabilities, StopReason
 
 PROFILE_DIR = Path(__file__).parent
+VENDOR_DIRS_ENV = "LLM_CONTRACTS_VENDOR_DIRS"
+NAME_PATTERN = r"[a-z][a-z0-9_]*"
 
 #: What a raw finish value can map to: a unified stop reason, or a failure of the stream.
 #: "error" raises StreamError; "retryable_error" raises ProviderUnavailableError.
@@ -90,7 +94,7 @@ class WireFacts(_Section):
 
 
 class VendorProfile(_Section):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(pattern=rf"^{NAME_PATTERN}$")
     display_name: str = ""
     base_url: str
     api_key_env: str | None = None
@@ -125,8 +129,23 @@ class ProfileError(InvalidRequestError):
         super().__init__(message, provider="profiles")
 
 
+def profile_dirs() -> list[Path]:
+    """Where profiles are looked up, first match wins: the directories named in
+    LLM_CONTRACTS_VENDOR_DIRS (os.pathsep-separated), then the bundled ones."""
+    extra = os.environ.get(VENDOR_DIRS_ENV, "")
+    return [Path(entry) for entry in extra.split(os.pathsep) if entry] + [PROFILE_DIR]
+
+
 def available_vendors() -> list[str]:
-    return sorted(path.stem for path in PROFILE_DIR.glob("*.toml"))
+    return sorted({path.stem for folder in profile_dirs() for path in folder.glob("*.toml")})
+
+
+def find_profile(name: str) -> Path | None:
+    if not re.fullmatch(NAME_PATTERN, name):
+        return None
+    return next(
+        (d / f"{name}.toml" for d in profile_dirs() if (d / f"{name}.toml").is_file()), None
+    )
 
 
 def load_profile_file(path: Path) -> VendorProfile:
@@ -147,13 +166,17 @@ def load_profile_file(path: Path) -> VendorProfile:
         raise ProfileError(f"{path}: invalid vendor profile: {problems}") from None
 
 
-@cache
 def load_profile(name: str) -> VendorProfile:
-    """The bundled profile called `name`, e.g. "mistral"."""
-    path = PROFILE_DIR / f"{name}.toml"
-    if not name.isidentifier() or not path.is_file():
+    """The profile called `name`, e.g. "mistral" (see `profile_dirs` for where it is found)."""
+    path = find_profile(name)
+    if path is None:
         known = ", ".join(available_vendors())
         raise ProfileError(f"unknown vendor {name!r}: choose one of {known}")
+    return _load_named(name, path, path.stat().st_mtime_ns)
+
+
+@cache
+def _load_named(name: str, path: Path, _mtime: int) -> VendorProfile:
     profile = load_profile_file(path)
     if profile.name != name:
         raise ProfileError(f"{path}: name = {profile.name!r} must match the file name {name!r}")

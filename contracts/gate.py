@@ -1,0 +1,93 @@
+"""The release gate: compare two certificates clause by clause.
+
+A clause that passed in the baseline and does not pass now (fail, unsupported, xfail, or
+gone) is a regression and fails the gate; anything that now passes and did not is an
+improvement; other changes are listed without failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from contracts.report import Certificate
+
+GONE = "missing"
+
+
+class CertificateError(ValueError):
+    """A certificate file is missing or not a certificate."""
+
+
+def load_certificate(path: Path) -> Certificate:
+    try:
+        return Certificate.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CertificateError(f"cannot read certificate {path}: {exc.strerror}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"]))
+        raise CertificateError(f"{path} is not a certificate ({where}: {first['msg']})") from None
+
+
+@dataclass(frozen=True)
+class Change:
+    vendor: str
+    clause: str
+    before: str
+    after: str
+
+    @property
+    def regression(self) -> bool:
+        return self.before == "pass" and self.after != "pass"
+
+    @property
+    def improvement(self) -> bool:
+        return self.after == "pass" and self.before != "pass"
+
+
+def _verdicts(certificate: Certificate) -> dict[tuple[str, str], str]:
+    return {
+        (vendor.vendor, clause): result.verdict
+        for vendor in certificate.vendors
+        for clause, result in vendor.clauses.items()
+    }
+
+
+def compare(baseline: Certificate, current: Certificate) -> list[Change]:
+    before, after = _verdicts(baseline), _verdicts(current)
+    changes = [
+        Change(
+            vendor, clause, before.get((vendor, clause), GONE), after.get((vendor, clause), GONE)
+        )
+        for vendor, clause in sorted(before.keys() | after.keys())
+    ]
+    return [change for change in changes if change.before != change.after]
+
+
+def render(changes: list[Change], *, markdown: bool) -> str:
+    regressions = [c for c in changes if c.regression]
+    improvements = [c for c in changes if c.improvement]
+    others = [c for c in changes if not c.regression and not c.improvement]
+    verdict = (
+        f"gate FAILED: {len(regressions)} regression(s)"
+        if regressions
+        else "gate passed: no regression"
+    )
+    lines = [f"## {verdict}" if markdown else verdict]
+    for title, group in (
+        ("regressions", regressions),
+        ("improvements", improvements),
+        ("other changes", others),
+    ):
+        if not group:
+            continue
+        lines.append(f"\n### {title}" if markdown else f"{title}:")
+        for change in group:
+            clause = f"`{change.clause}`" if markdown else change.clause
+            lines.append(f"- {change.vendor} {clause}: {change.before} -> {change.after}")
+    if not changes:
+        lines.append("no clause changed its verdict")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,92 @@
+"""`new-vendor`: write a commented profile with sane defaults for an OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from providers.vendors import NAME_PATTERN, PROFILE_DIR, find_profile, load_profile_file
+
+TEMPLATE = """# {name}: written by `llm-contracts new-vendor`. Every field below is a default for a
+# plain OpenAI-compatible server; `llm-contracts certify --vendor {name} --live` shows which
+# ones this vendor contradicts, and `llm-contracts record --vendor {name}` prints the wire
+# facts it really sends.
+name = "{name}"
+display_name = "{name}"
+base_url = "{base_url}"
+# The environment variable holding the key; the key itself is never written anywhere.
+api_key_env = "{api_key_env}"
+default_model = "{model}"
+
+[capabilities]
+streaming = true
+tool_calling = true
+vision = false
+# Set to true when the vendor streams reasoning (reasoning_content / reasoning deltas).
+extended_thinking = false
+max_context_tokens = 128000
+max_output_tokens = 16384
+
+[request]
+# "max_tokens" is what most compatible servers accept; OpenAI's reasoning models want
+# "max_completion_tokens".
+max_tokens_param = "max_tokens"
+# include_usage: ask with stream_options; always: sent unasked; never: not sent at all.
+stream_usage = "include_usage"
+temperature_range = [0.0, 2.0]
+
+[stop_reasons]
+# Vendor finish values beyond the standard ones, e.g. model_length = "max_tokens".
+
+[errors]
+context_length_codes = ["context_length_exceeded"]
+non_retryable_rate_limit_codes = ["insufficient_quota"]
+
+[wire]
+# How the vendor streams; the loopback replica speaks this dialect.
+role_chunk = true
+usage_placement = "separate_chunk"   # separate_chunk | finish_chunk | every_chunk | none
+tool_call_style = "fragmented"       # fragmented | whole | whole_without_index
+done_sentinel = true
+error_shape = "openai"               # openai | google_list | mistral | plain_text
+reasoning_fields = ["reasoning_content", "reasoning"]
+tool_calls_imply_tool_use = true
+finish_values = ["stop", "length", "tool_calls", "content_filter"]
+"""
+
+
+class ScaffoldError(ValueError):
+    """The profile cannot be written as asked."""
+
+
+def write_profile(
+    name: str,
+    *,
+    base_url: str,
+    model: str,
+    api_key_env: str | None = None,
+    directory: Path | None = None,
+) -> Path:
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise ScaffoldError(
+            f"{name!r} is not a valid vendor name: use lower-case letters, digits and _, "
+            "starting with a letter"
+        )
+    existing = find_profile(name)
+    if existing is not None:
+        raise ScaffoldError(f"vendor {name!r} exists already: {existing}")
+    if not base_url.startswith(("http://", "https://")):
+        raise ScaffoldError(f"--base-url must start with http:// or https://, got {base_url!r}")
+    target = (directory or PROFILE_DIR) / f"{name}.toml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        TEMPLATE.format(
+            name=name,
+            base_url=base_url.rstrip("/"),
+            model=model,
+            api_key_env=api_key_env or f"{name.upper()}_API_KEY",
+        ),
+        encoding="utf-8",
+    )
+    load_profile_file(target)  # the template must always validate
+    return target
