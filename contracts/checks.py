@@ -158,20 +158,31 @@ def _streamed_answer(ctx: Context) -> Answer | str:
     return answer
 
 
-@check("text.fidelity")
-def _text(ctx: Context) -> str | None:
-    answer = _streamed_answer(ctx)
-    if isinstance(answer, str):
-        return answer
+AnswerCheck = Callable[[Context, Answer], str | None]
+
+
+def on_streamed_answer(clause_id: str) -> Callable[[AnswerCheck], AnswerCheck]:
+    """Register a check that judges the stream against the answer the vendor streamed."""
+
+    def register(function: AnswerCheck) -> AnswerCheck:
+        def checked(ctx: Context) -> str | None:
+            answer = _streamed_answer(ctx)
+            return answer if isinstance(answer, str) else function(ctx, answer)
+
+        CHECKS[clause_id] = checked
+        return function
+
+    return register
+
+
+@on_streamed_answer("text.fidelity")
+def _text(ctx: Context, answer: Answer) -> str | None:
     expected, got = "".join(answer.text), _texts(ctx.events, TextDelta)
     return None if got == expected else f"text {got!r} != sent {expected!r}"
 
 
-@check("thinking.deltas")
-def _thinking(ctx: Context) -> str | None:
-    answer = _streamed_answer(ctx)
-    if isinstance(answer, str):
-        return answer
+@on_streamed_answer("thinking.deltas")
+def _thinking(ctx: Context, answer: Answer) -> str | None:
     expected, got = "".join(answer.thinking), _texts(ctx.events, ThinkingDelta)
     if not expected:
         return NOT_EXERCISED
@@ -191,17 +202,14 @@ def _same_calls(sent: Answer, got: list[tuple[str, str, Any]]) -> str | None:
     return None if got == expected else f"tool calls {got} != sent {expected}"
 
 
-def _tool_blocks(ctx: Context, minimum: int) -> str | None:
-    answer = _streamed_answer(ctx)
-    if isinstance(answer, str):
-        return answer
+def _tool_blocks(ctx: Context, answer: Answer, minimum: int) -> str | None:
     if len(answer.tool_calls) < minimum:
         return NOT_EXERCISED
     return _same_calls(answer, [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)])
 
 
-check("tools.single")(lambda ctx: _tool_blocks(ctx, minimum=1))
-check("tools.parallel")(lambda ctx: _tool_blocks(ctx, minimum=2))
+on_streamed_answer("tools.single")(lambda ctx, answer: _tool_blocks(ctx, answer, minimum=1))
+on_streamed_answer("tools.parallel")(lambda ctx, answer: _tool_blocks(ctx, answer, minimum=2))
 
 
 # -- stop reasons ------------------------------------------------------------------------------
@@ -251,11 +259,8 @@ def _usage_matches(usage: Usage, answer: Answer) -> str | None:
     return None if got == want else f"Usage (in, out, estimated) {got} != reported {want}"
 
 
-@check("usage.reported")
-def _usage(ctx: Context) -> str | None:
-    answer = _streamed_answer(ctx)
-    if isinstance(answer, str):
-        return answer
+@on_streamed_answer("usage.reported")
+def _usage(ctx: Context, answer: Answer) -> str | None:
     usages = ctx.of(Usage)
     if len(usages) != 1:
         return f"{len(usages)} Usage events, expected exactly 1"

@@ -10,10 +10,11 @@ import pytest
 from contracts.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+CASSETTES = ["--cassettes", str(REPO / "cassettes")]
 
 
 def test_certify_all_offline_prints_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["certify", "--cassettes", str(REPO / "cassettes")])
+    code = main(["certify", *CASSETTES])
     out = capsys.readouterr().out
     assert code == 0
     header = out.splitlines()[0].split()
@@ -24,41 +25,14 @@ def test_certify_all_offline_prints_the_matrix(capsys: pytest.CaptureFixture[str
 
 def test_certify_json_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cert.json"
-    assert (
-        main(
-            [
-                "certify",
-                "--vendor",
-                "glm",
-                "--format",
-                "json",
-                "--out",
-                str(out),
-                "--cassettes",
-                str(REPO / "cassettes"),
-            ]
-        )
-        == 0
-    )
+    glm_json = ["certify", "--vendor", "glm", "--format", "json", "--out", str(out)]
+    assert main([*glm_json, *CASSETTES]) == 0
     certificate = json.loads(out.read_text())
     glm = certificate["vendors"][0]
     assert glm["vendor"] == "glm"
     assert glm["clauses"]["stop.mapping"]["verdict"] == "pass"
     assert set(glm["provenance"].values()) == {"replica"}
-    assert (
-        main(
-            [
-                "certify",
-                "--vendor",
-                "glm",
-                "--format",
-                "markdown",
-                "--cassettes",
-                str(REPO / "cassettes"),
-            ]
-        )
-        == 0
-    )
+    assert main(["certify", "--vendor", "glm", "--format", "markdown", *CASSETTES]) == 0
     assert "| `stop.mapping` | pass |" in capsys.readouterr().out
 
 

@@ -265,7 +265,8 @@ class OpenAiCompatibleProvider:
 
     def _parse(self, data: bytes) -> Any:
         try:
-            return jiter.from_json(data)
+            # Keys only: cached values would grow with every distinct string in a long stream.
+            return jiter.from_json(data, cache_mode="keys")
         except ValueError:
             snippet = self._errors.scrub(data[:120].decode("utf-8", "replace"))
             raise MalformedResponseError(

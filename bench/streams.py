@@ -1,0 +1,72 @@
+"""The SSE bodies every benchmark consumes, built once per run so all contenders read the
+same bytes, one SSE event per transport read (as a real socket tends to deliver them)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+
+from contracts.transport import PieceStream
+from contracts.wire import chunk, sse_event, tool_delta, usage_report
+
+MODEL = "gpt-4o"
+
+
+def _meta(item: dict[str, object]) -> dict[str, object]:
+    # What OpenAI puts on every chunk; the SDK and peers parse all of it.
+    return {
+        "id": "chatcmpl-bench",
+        "created": 1764000000,
+        "model": MODEL,
+        "system_fingerprint": "fp_bench",
+        **item,
+    }
+
+
+def text_stream(chunks: int) -> list[bytes]:
+    events = [_meta(chunk({"role": "assistant", "content": ""}))]
+    events += [_meta(chunk({"content": f"token{n} "})) for n in range(chunks)]
+    events += [
+        _meta(chunk(finish="stop")),
+        _meta(chunk(usage=usage_report(20, chunks), choices=False)),
+    ]
+    return [sse_event(json.dumps(e)) for e in events] + [sse_event("[DONE]")]
+
+
+def tool_stream(calls: int, fragments_per_call: int = 8) -> list[bytes]:
+    events = [_meta(chunk({"role": "assistant", "content": None}))]
+    for index in range(calls):
+        arguments = json.dumps({"city": f"City number {index}", "days": index, "units": "metric"})
+        step = max(len(arguments) // fragments_per_call, 1)
+        pieces = [arguments[i : i + step] for i in range(0, len(arguments), step)]
+        events.append(
+            _meta(
+                chunk(
+                    {
+                        "tool_calls": [
+                            tool_delta(
+                                index, call_id=f"call_{index}", name="get_weather", arguments=""
+                            )
+                        ]
+                    }
+                )
+            )
+        )
+        events += [_meta(chunk({"tool_calls": [tool_delta(index, arguments=p)]})) for p in pieces]
+    events += [
+        _meta(chunk(finish="tool_calls")),
+        _meta(chunk(usage=usage_report(50, calls * 20), choices=False)),
+    ]
+    return [sse_event(json.dumps(e)) for e in events] + [sse_event("[DONE]")]
+
+
+def serving(pieces: list[bytes]) -> httpx2.MockTransport:
+    """Every request gets a fresh response over the same pieces."""
+
+    def handle(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(
+            200, headers={"content-type": "text/event-stream"}, stream=PieceStream(pieces)
+        )
+
+    return httpx2.MockTransport(handle)
