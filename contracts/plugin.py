@@ -7,10 +7,31 @@ the session, prints which clauses held per vendor, so a CI log shows the contrac
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from contracts.replica import ReplicaServer, Responder
 from contracts.suite import CONTRACT_PROPERTY, ProviderContract, contract_params
+
+
+@pytest.fixture
+def vendor_replica() -> Iterator[Callable[[Responder], ReplicaServer]]:
+    """Start loopback replicas (127.0.0.1, ephemeral port); each stops when the test ends.
+
+    `vendor_replica(VendorDialect(load_profile("glm")).responder(case))` or any callable
+    that maps a recorded request to a `ScriptedResponse`.
+    """
+    servers: list[ReplicaServer] = []
+
+    def start(responder: Responder) -> ReplicaServer:
+        server = ReplicaServer(responder).__enter__()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from support import ask, collect_until_error, run
 
-from contracts.replica import ReplicaServer, Script, ScriptedResponse
+from contracts.replica import ReplicaServer, Responder, Script, ScriptedResponse
 from contracts.replica.dialect import VendorDialect
 from contracts.runner import replica_base_url
 from contracts.spec import Answer, Fault, UsageSpec
@@ -55,11 +57,16 @@ def provider_for(
     ("fault", "expected", "retryable"), STATUS_FAULTS, ids=[str(f[0].status) for f in STATUS_FAULTS]
 )
 @pytest.mark.parametrize("path", ["stream", "complete"])
-async def test_status_faults_in_each_vendor_shape_map_to_typed_errors(
-    vendor: str, fault: Fault, expected: type[LlmError], retryable: bool, path: str
+async def test_status_faults_in_each_vendor_shape_map_to_typed_errors(  # noqa: PLR0917
+    vendor_replica: Callable[[Responder], ReplicaServer],
+    vendor: str,
+    fault: Fault,
+    expected: type[LlmError],
+    retryable: bool,
+    path: str,
 ) -> None:
-    response = VendorDialect(load_profile(vendor)).error_response(fault)
-    with ReplicaServer(Script(response)) as server, pytest.raises(expected) as caught:
+    server = vendor_replica(Script(VendorDialect(load_profile(vendor)).error_response(fault)))
+    with pytest.raises(expected) as caught:
         await run(provider_for(vendor, server), ask(), path)
     assert caught.value.status_code == fault.status
     assert caught.value.retryable is retryable
@@ -71,12 +78,11 @@ async def test_status_faults_in_each_vendor_shape_map_to_typed_errors(
 @pytest.mark.parametrize("vendor", VENDORS)
 @pytest.mark.parametrize("cut", [1, 2, 3])
 async def test_disconnect_mid_body_raises_truncated_after_the_events_so_far(
-    vendor: str, cut: int
+    vendor_replica: Callable[[Responder], ReplicaServer], vendor: str, cut: int
 ) -> None:
-    dialect = VendorDialect(load_profile(vendor))
-    pieces = dialect.stream_events(ANSWER, usage_asked=True)
-    with ReplicaServer(Script(ScriptedResponse.sse(pieces, disconnect_after=cut))) as server:
-        events, error = await collect_until_error(provider_for(vendor, server).stream(ask()))
+    pieces = VendorDialect(load_profile(vendor)).stream_events(ANSWER, usage_asked=True)
+    server = vendor_replica(Script(ScriptedResponse.sse(pieces, disconnect_after=cut)))
+    events, error = await collect_until_error(provider_for(vendor, server).stream(ask()))
     assert isinstance(error, StreamTruncatedError)
     assert error.retryable
     assert events[0].type == "connected"

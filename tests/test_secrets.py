@@ -72,3 +72,18 @@ def test_explicit_secretstr_key_is_accepted() -> None:
 
     provider = OpenAiCompatibleProvider.from_vendor("openai", api_key=SecretStr(FAKE_KEY))
     assert FAKE_KEY not in repr(provider)
+
+
+async def test_openai_account_ids_from_the_environment_go_only_to_openai(
+    vendor: FakeVendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-private123")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_private123")
+    for name in ("mistral", "openai"):
+        vendor.sse([chunk({"content": "a"}), chunk(finish="stop")])
+        async for _ in vendor.provider(name).stream(ask()):
+            pass
+    to_mistral, to_openai = (request.headers for request in vendor.requests)
+    assert "openai-organization" not in to_mistral
+    assert "openai-project" not in to_mistral
+    assert to_openai["openai-organization"] == "org-private123"

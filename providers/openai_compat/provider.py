@@ -62,6 +62,10 @@ class OpenAiCompatibleProvider:
             default_headers=config.extra_headers or None,
             http_client=config.http_client,
         )
+        if not self._profile.request.openai_account_headers:
+            # The SDK reads these from the environment; another vendor must not receive them.
+            self._client.organization = None
+            self._client.project = None
         self._builder = RequestBuilder(
             config.provider_name, config.model, self._profile.request, config.capabilities
         )

@@ -49,6 +49,9 @@ class RequestQuirks(_Section):
     max_stop_sequences: int | None = None
     #: alnum9: tool-call ids sent back must be 9 characters [a-zA-Z0-9] (Mistral).
     tool_call_id_style: Literal["any", "alnum9"] = "any"
+    #: Whether the SDK may send OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment:
+    #: only to OpenAI itself, never to another vendor.
+    openai_account_headers: bool = False
 
     @model_validator(mode="after")
     def _range_ordered(self) -> RequestQuirks:
