@@ -146,13 +146,6 @@ class Case:
             return answer
         return answer.model_copy(update={"finish": self.finish})
 
-    def expected_stop(self, profile: VendorProfile) -> StopMapping | None:
-        """The profile's verdict on this finish value: a StopReason, or an error kind."""
-        if self.finish is None:
-            return None
-        answer = self.scenario.answer
-        return expected_stop(profile, self.finish, tool_calls=bool(answer and answer.tool_calls))
-
 
 def expected_stop(profile: VendorProfile, raw: str, *, tool_calls: bool) -> StopMapping:
     """What the contract says a finish value means for this vendor (design section 4)."""
