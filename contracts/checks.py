@@ -16,7 +16,6 @@ from contracts.observed import observed_answer
 from contracts.spec import Answer, Case, expected_stop
 from providers import errors as error_types
 from providers.types import (
-    CompletionResponse,
     Connected,
     Done,
     MessageDelta,
@@ -149,24 +148,26 @@ def _blocks(ctx: Context) -> str | None:
 # -- content -----------------------------------------------------------------------------------
 
 
-def _streamed_answer(ctx: Context) -> Answer | str:
-    """The streamed answer, or why there is none to judge against."""
+def _answer_for(ctx: Context, path: str) -> Answer | str:
+    """What the vendor answered on `path`, or why there is nothing to judge against."""
     reason = _succeeded(ctx)
-    answer = ctx.observed("stream")
+    answer = ctx.observed(path)
+    if path == "complete" and ctx.outcome.response is None:
+        answer = None
     if reason or answer is None:
-        return reason or "no streamed response was recorded"
+        return reason or f"no {path}() response was recorded"
     return answer
 
 
 AnswerCheck = Callable[[Context, Answer], str | None]
 
 
-def on_streamed_answer(clause_id: str) -> Callable[[AnswerCheck], AnswerCheck]:
-    """Register a check that judges the stream against the answer the vendor streamed."""
+def on_answer(clause_id: str, path: str = "stream") -> Callable[[AnswerCheck], AnswerCheck]:
+    """Register a check that judges one path's result against what the vendor answered."""
 
     def register(function: AnswerCheck) -> AnswerCheck:
         def checked(ctx: Context) -> str | None:
-            answer = _streamed_answer(ctx)
+            answer = _answer_for(ctx, path)
             return answer if isinstance(answer, str) else function(ctx, answer)
 
         CHECKS[clause_id] = checked
@@ -175,13 +176,13 @@ def on_streamed_answer(clause_id: str) -> Callable[[AnswerCheck], AnswerCheck]:
     return register
 
 
-@on_streamed_answer("text.fidelity")
+@on_answer("text.fidelity")
 def _text(ctx: Context, answer: Answer) -> str | None:
     expected, got = "".join(answer.text), _texts(ctx.events, TextDelta)
     return None if got == expected else f"text {got!r} != sent {expected!r}"
 
 
-@on_streamed_answer("thinking.deltas")
+@on_answer("thinking.deltas")
 def _thinking(ctx: Context, answer: Answer) -> str | None:
     expected, got = "".join(answer.thinking), _texts(ctx.events, ThinkingDelta)
     if not expected:
@@ -208,8 +209,8 @@ def _tool_blocks(ctx: Context, answer: Answer, minimum: int) -> str | None:
     return _same_calls(answer, [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)])
 
 
-on_streamed_answer("tools.single")(lambda ctx, answer: _tool_blocks(ctx, answer, minimum=1))
-on_streamed_answer("tools.parallel")(lambda ctx, answer: _tool_blocks(ctx, answer, minimum=2))
+on_answer("tools.single")(lambda ctx, answer: _tool_blocks(ctx, answer, minimum=1))
+on_answer("tools.parallel")(lambda ctx, answer: _tool_blocks(ctx, answer, minimum=2))
 
 
 # -- stop reasons ------------------------------------------------------------------------------
@@ -259,7 +260,7 @@ def _usage_matches(usage: Usage, answer: Answer) -> str | None:
     return None if got == want else f"Usage (in, out, estimated) {got} != reported {want}"
 
 
-@on_streamed_answer("usage.reported")
+@on_answer("usage.reported")
 def _usage(ctx: Context, answer: Answer) -> str | None:
     usages = ctx.of(Usage)
     if len(usages) != 1:
@@ -267,30 +268,17 @@ def _usage(ctx: Context, answer: Answer) -> str | None:
     return _usage_matches(usages[0], answer)
 
 
-def _completed(ctx: Context) -> tuple[CompletionResponse, Answer] | str:
-    reason = _succeeded(ctx)
-    answer = ctx.observed("complete")
-    if reason or answer is None or ctx.outcome.response is None:
-        return reason or "no complete() response was recorded"
-    return ctx.outcome.response, answer
-
-
-@check("usage.consistent")
-def _usage_consistent(ctx: Context) -> str | None:
-    completed = _completed(ctx)
-    if isinstance(completed, str):
-        return completed
-    response, answer = completed
-    found = _usage_matches(response.usage, answer)
+@on_answer("usage.consistent", "complete")
+def _usage_consistent(ctx: Context, answer: Answer) -> str | None:
+    assert ctx.outcome.response is not None
+    found = _usage_matches(ctx.outcome.response.usage, answer)
     return f"complete(): {found}" if found else None
 
 
-@check("complete.agrees")
-def _complete_agrees(ctx: Context) -> str | None:
-    completed = _completed(ctx)
-    if isinstance(completed, str):
-        return completed
-    response, answer = completed
+@on_answer("complete.agrees", "complete")
+def _complete_agrees(ctx: Context, answer: Answer) -> str | None:
+    response = ctx.outcome.response
+    assert response is not None
     problems = []
     if response.text != "".join(answer.text):
         problems.append(f"text {response.text!r} != sent {''.join(answer.text)!r}")
