@@ -68,10 +68,19 @@ class _Reading:
             self.tool_fragment(fragment)
 
     def tool_fragment(self, fragment: dict[str, Any]) -> None:
+        """Calls keyed by index; no index: a named fragment starts a call, others continue
+        the last; an index reused under another id is another call; empty ones carry none."""
         function = fragment.get("function") or {}
+        call_id = fragment.get("id") or ""
+        if not (call_id or function.get("name") or function.get("arguments")):
+            return
         index = fragment.get("index")
-        if not isinstance(index, int):
-            named = fragment.get("id") or function.get("name")
+        if isinstance(index, int):
+            known = self.calls.get(index)
+            if known and known["id"] and call_id and known["id"] != call_id:
+                index = max(self.calls) + 1
+        else:
+            named = call_id or function.get("name")
             index = len(self.calls) if named or not self.calls else max(self.calls)
         call = self.calls.setdefault(index, {"id": "", "name": "", "arguments": ""})
         call["id"] = call["id"] or fragment.get("id") or ""

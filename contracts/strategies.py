@@ -33,6 +33,13 @@ TOOL_ARGUMENTS = st.dictionaries(st.text(min_size=1, max_size=8), JSON_VALUES, m
 UNKNOWN_FINISH = st.from_regex(r"[a-z][a-z_]{2,14}", fullmatch=True).filter(
     lambda value: value not in STANDARD_STOP_REASONS
 )
+#: Deltas that carry nothing to emit, Gemini's metadata-only tool delta among them.
+EMPTY_DELTAS = (
+    {},
+    {"content": ""},
+    {"content": None},
+    {"tool_calls": [{"extra_content": {"google": {"thought_signature": "c2ln"}}}]},
+)
 USAGE_PLACEMENTS = (
     "none",
     "separate_after",
@@ -163,7 +170,7 @@ def vendor_streams(draw: st.DrawFn, profile: VendorProfile) -> VendorStream:
     deltas.extend({"tool_calls": fragments} for fragments in _tool_fragments(draw, calls, profile))
     empties = draw(st.lists(st.integers(0, len(deltas)), max_size=3))
     for position in sorted(empties, reverse=True):
-        deltas.insert(position, draw(st.sampled_from([{}, {"content": ""}, {"content": None}])))
+        deltas.insert(position, draw(st.sampled_from(EMPTY_DELTAS)))
     chunks = [chunk(delta) for delta in deltas]
 
     finish = draw(finish_values(profile))

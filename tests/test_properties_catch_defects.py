@@ -83,8 +83,8 @@ def done_after_truncation(monkeypatch: pytest.MonkeyPatch) -> None:
 def join_arguments_across_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
     original = StreamAdapter._tool_key
 
-    def tool_key(self: StreamAdapter, index: Any, *, starts_call: bool) -> int:
-        key = original(self, index, starts_call=starts_call)
+    def tool_key(self: StreamAdapter, index: Any, call_id: str, *, starts_call: bool) -> int:
+        key = original(self, index, call_id, starts_call=starts_call)
         return min(self._tools, default=key) if isinstance(index, int) else key
 
     monkeypatch.setattr(StreamAdapter, "_tool_key", tool_key)

@@ -424,3 +424,40 @@ async def test_plain_break_closes_the_http_response_when_the_iterator_is_collect
         await asyncio.sleep(0)
     assert stream.closed
     assert stream.sent < len(pieces)
+
+
+async def test_gemini_metadata_only_tool_deltas_are_ignored(vendor: FakeVendor) -> None:
+    signature_only = {"extra_content": {"google": {"thought_signature": "c2ln"}}}
+    vendor.sse(
+        [
+            chunk({"tool_calls": [signature_only]}),
+            chunk({"tool_calls": [tool_delta(None, call_id="fc-1", name="f", arguments='{"a":')]}),
+            chunk({"tool_calls": [tool_delta(None, arguments="1}")]}),
+            chunk({"tool_calls": [signature_only]}),
+            chunk(finish="stop"),
+        ]
+    )
+    events = await collect(vendor.provider("gemini").stream(ask()))
+    assert_grammar(events)
+    assert [(e.id, e.input) for e in of_type(events, ToolUseEnd)] == [("fc-1", {"a": 1})]
+
+
+async def test_parallel_calls_all_numbered_zero_stay_separate(vendor: FakeVendor) -> None:
+    # Some gateways number every parallel call 0; distinct ids still tell them apart.
+    vendor.sse(
+        [
+            chunk(
+                {"tool_calls": [tool_delta(0, call_id="c-bj", name="w", arguments='{"c":"bj"}')]}
+            ),
+            chunk(
+                {"tool_calls": [tool_delta(0, call_id="c-sh", name="w", arguments='{"c":"sh"}')]}
+            ),
+            chunk(finish="tool_calls"),
+        ]
+    )
+    events = await collect(vendor.provider().stream(ask()))
+    assert_grammar(events)
+    assert [(e.id, e.input) for e in of_type(events, ToolUseEnd)] == [
+        ("c-bj", {"c": "bj"}),
+        ("c-sh", {"c": "sh"}),
+    ]

@@ -200,7 +200,9 @@ class StreamAdapter:
         call_id = fragment.get("id") or ""
         name = function.get("name") or ""
         arguments = function.get("arguments") or ""
-        key = self._tool_key(fragment.get("index"), starts_call=bool(call_id or name))
+        if not (call_id or name or arguments):
+            return  # metadata only (Gemini's standalone thought_signature deltas)
+        key = self._tool_key(fragment.get("index"), call_id, starts_call=bool(call_id or name))
         call = self._tools.get(key)
         if call is None:
             call = self._tools[key] = _ToolCall()
@@ -230,10 +232,16 @@ class StreamAdapter:
             elif call.name:
                 self._start_tool(call, out)
 
-    def _tool_key(self, index: Any, *, starts_call: bool) -> int:
-        """The vendor's tool index; index-less fragments (Gemini) start a call when named."""
+    def _tool_key(self, index: Any, call_id: str, *, starts_call: bool) -> int:
+        """The vendor's tool index; index-less fragments (Gemini) start a call when named.
+
+        An index reused with a different id is a new call: some gateways number every
+        parallel call 0, and joining them would corrupt both.
+        """
         if isinstance(index, int):
-            key = index
+            known = self._tools.get(index)
+            reused = known is not None and call_id and known.id and known.id != call_id
+            key = max(self._tools) + 1 if reused else index
         elif starts_call or self._last_tool_key is None:
             key = max(self._tools, default=-1) + 1
         else:
