@@ -34,7 +34,7 @@ UNKNOWN_FINISH = st.from_regex(r"[a-z][a-z_]{2,14}", fullmatch=True).filter(
     lambda value: value not in STANDARD_STOP_REASONS
 )
 #: Deltas that carry nothing to emit, Gemini's metadata-only tool delta among them.
-EMPTY_DELTAS = (
+EMPTY_DELTAS: tuple[dict[str, Any], ...] = (
     {},
     {"content": ""},
     {"content": None},
