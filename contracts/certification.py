@@ -45,6 +45,11 @@ def evidence(outcome: Outcome) -> str:
     return text
 
 
+def capabilities_of(factory: ProviderFactory) -> ProviderCapabilities:
+    """What the factory's provider declares; building one sends nothing anywhere."""
+    return factory("http://127.0.0.1:9/v1", SecretStr(CONTRACT_KEY)).capabilities
+
+
 def missing_capability(requires: str | None, capabilities: ProviderCapabilities) -> str | None:
     if requires and not getattr(capabilities, requires):
         return requires
@@ -127,7 +132,7 @@ async def certify_vendor(
     """Verdicts per clause for one vendor. In live mode only cases a live endpoint can
     provoke run; the others' clauses come out unsupported, with the reason."""
     known_defects = {**profile.known_defects, **(known_defects or {})}
-    capabilities = factory("http://127.0.0.1:9/v1", SecretStr(CONTRACT_KEY)).capabilities
+    capabilities = capabilities_of(factory)
     cases = applicable_cases(profile, capabilities, live=live is not None)
     results: dict[str, list[tuple[str, str | None]]] = {}
     provenance: dict[str, str] = {}

@@ -13,7 +13,7 @@ from typing import Any
 
 from contracts.grammar import violations
 from contracts.observed import observed_answer
-from contracts.spec import Answer, Case, expected_stop
+from contracts.spec import STOP_FAILURES, Answer, Case, expected_stop
 from providers import errors as error_types
 from providers.types import (
     Connected,
@@ -63,7 +63,7 @@ class Context:
         answer = self.observed("stream")
         if answer is None or answer.finish is None:
             return False
-        return str(self.expected_stop(answer)) in _FAILING_STOPS
+        return str(self.expected_stop(answer)) in STOP_FAILURES
 
     def expected_stop(self, answer: Answer) -> StopMapping:
         assert answer.finish is not None
@@ -224,8 +224,8 @@ def _stop_mapping(ctx: Context) -> str | None:
     if answer is None or answer.finish is None:
         return _succeeded(ctx) or "the vendor sent no finish reason"
     expected = ctx.expected_stop(answer)
-    if expected in _FAILING_STOPS:
-        return _raised(ctx, _FAILING_STOPS[str(expected)])
+    if expected in STOP_FAILURES:
+        return _raised(ctx, STOP_FAILURES[str(expected)])
     reason = _succeeded(ctx)
     if reason:
         return reason
@@ -349,12 +349,6 @@ def _raised(ctx: Context, expected: type[Exception]) -> str | None:
     if ctx.of(Done):
         problems.append("Done was yielded although the stream failed")
     return "; ".join(problems) or None
-
-
-_FAILING_STOPS: dict[str, type[Exception]] = {
-    "error": error_types.StreamError,
-    "retryable_error": error_types.ProviderUnavailableError,
-}
 
 
 def _error_check(clause_id: str, expected: type[Exception]) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from contracts import cassettes
-from contracts.certification import applicable_cases, certify_vendor
+from contracts.certification import applicable_cases, capabilities_of, certify_vendor
 from contracts.drift import WireShape, drift, profile_mismatches, wire_shape
 from contracts.gate import CertificateError, compare, load_certificate, render
 from contracts.report import Certificate, render_markdown, render_table
@@ -218,7 +218,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
 def _selected(profile: VendorProfile, args: argparse.Namespace, *, live: bool) -> list[Case]:
     factory = bundled_factory(profile)
-    capabilities = factory("http://127.0.0.1:9/v1", SecretStr(NO_KEY)).capabilities
+    capabilities = capabilities_of(factory)
     cases = [
         case
         for case, _ in applicable_cases(profile, capabilities, live=live)
@@ -277,7 +277,7 @@ async def _record(args: argparse.Namespace) -> int:
 async def _fill_from_replica(profile: VendorProfile, factory: ProviderFactory, root: Path) -> int:
     """Cases a live endpoint cannot provoke get replica cassettes where none exist yet, so
     the vendor replays offline in full; existing ones are left alone."""
-    capabilities = factory("http://127.0.0.1:9/v1", SecretStr(NO_KEY)).capabilities
+    capabilities = capabilities_of(factory)
     filled = 0
     for case, _ in applicable_cases(profile, capabilities):
         path = cassettes.cassette_path(root, profile.name, case.id)

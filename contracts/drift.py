@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.observed import Exchange
+from contracts.observed import Exchange, sse_payloads
 from providers.vendors import WireFacts
 
 
@@ -41,20 +41,6 @@ def _paths(value: Any, prefix: str) -> set[str]:
         for inner in value:
             found |= _paths(inner, f"{prefix}[]")
     return found
-
-
-def _payloads(body: str) -> tuple[list[Any], bool]:
-    payloads, done = [], False
-    for event in body.replace("\r\n", "\n").split("\n\n"):
-        data = "\n".join(line[5:].strip() for line in event.split("\n") if line.startswith("data:"))
-        if data == "[DONE]":
-            done = True
-        elif data:
-            try:
-                payloads.append(json.loads(data))
-            except ValueError:
-                payloads.append({"<unparsable>": data[:40]})
-    return payloads, done
 
 
 def _error_shape(body: str) -> str:
@@ -114,13 +100,15 @@ def wire_shape(exchange: Exchange) -> WireShape:
             _error_shape(exchange.body),
         )
     if streamed:
-        payloads, done = _payloads(exchange.body)
+        payloads, done = sse_payloads(exchange.body)
     else:
         payloads, done = [json.loads(exchange.body or "{}")], False
     chunks = [p for p in payloads if isinstance(p, dict)]
     fields: set[str] = set()
     for item in chunks:
         fields |= _paths(item, "")
+    if any(payload is None for payload in payloads):
+        fields.add("<unparsable>")
     first_delta = (
         next((choice.get("delta") for c in chunks for choice in c.get("choices") or []), None) or {}
     )

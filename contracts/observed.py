@@ -26,19 +26,23 @@ class Exchange:
     body: str
 
 
-def _sse_payloads(body: str) -> list[Any]:
-    payloads = []
+def sse_payloads(body: str) -> tuple[list[Any], bool]:
+    """The JSON payloads of a recorded SSE body (None for an unparsable one), and whether it
+    carried `[DONE]`."""
+    payloads: list[Any] = []
+    done = False
     for event in body.replace("\r\n", "\n").replace("\r", "\n").split("\n\n"):
         data = [
             line[5:].removeprefix(" ") for line in event.split("\n") if line.startswith("data:")
         ]
-        if not data or data == ["[DONE]"]:
-            continue
-        try:
-            payloads.append(json.loads("\n".join(data)))
-        except ValueError:
-            payloads.append(None)  # unparsable: the provider must raise, the oracle moves on
-    return payloads
+        if data == ["[DONE]"]:
+            done = True
+        elif data:
+            try:
+                payloads.append(json.loads("\n".join(data)))
+            except ValueError:
+                payloads.append(None)  # the provider must raise; readers move on
+    return payloads, done
 
 
 class _Reading:
@@ -122,7 +126,7 @@ def observed_answer(exchange: Exchange, profile: VendorProfile) -> Answer | None
         return None
     reading = _Reading(profile)
     if "event-stream" in exchange.content_type:
-        for payload in _sse_payloads(exchange.body):
+        for payload in sse_payloads(exchange.body)[0]:
             reading.chunk(payload)
     else:
         with contextlib.suppress(ValueError):  # an unparsable body: nothing was answered

@@ -15,7 +15,7 @@ from typing import Any
 import httpx2
 
 from contracts.grammar import violations
-from contracts.spec import expected_stop
+from contracts.spec import STOP_FAILURES, expected_stop
 from contracts.strategies import VendorStream
 from contracts.transport import replay_transport, sse_response
 from providers import errors
@@ -36,7 +36,6 @@ from providers.types import (
 from providers.vendors import VendorProfile
 
 REQUEST = CompletionRequest(messages=(UserMessage(content="property test"),))
-_ERROR_FOR = {"error": errors.StreamError, "retryable_error": errors.ProviderUnavailableError}
 
 
 @dataclass
@@ -103,7 +102,7 @@ def run_complete(
 
 def stream_error_expected(profile: VendorProfile, stream: VendorStream) -> type[Exception] | None:
     mapped = expected_stop(profile, stream.finish, tool_calls=bool(stream.tool_calls))
-    return _ERROR_FOR.get(str(mapped))
+    return STOP_FAILURES.get(str(mapped))
 
 
 # -- properties of a finished stream ----------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from providers.errors import LlmError, ProviderUnavailableError, StreamError
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
@@ -145,6 +146,13 @@ class Case:
         if answer is None or self.finish == answer.finish:
             return answer
         return answer.model_copy(update={"finish": self.finish})
+
+
+#: What a stream raises when the profile maps its finish value to a failure.
+STOP_FAILURES: dict[str, type[LlmError]] = {
+    "error": StreamError,
+    "retryable_error": ProviderUnavailableError,
+}
 
 
 def expected_stop(profile: VendorProfile, raw: str, *, tool_calls: bool) -> StopMapping:
