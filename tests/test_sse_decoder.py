@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.openai_compat.sse import SseDecoder, SseEvent
+from providers.sse import SseDecoder, SseEvent
 
 BODY = b': keep-alive\n\ndata: {"a":1}\n\nevent: error\ndata: line one\ndata: line two\n\n'
 EXPECTED = [SseEvent(b'{"a":1}'), SseEvent(b"line one\nline two", "error")]

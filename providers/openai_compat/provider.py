@@ -21,7 +21,7 @@ from providers.openai_compat.adapter import StreamAdapter
 from providers.openai_compat.config import OpenAiCompatConfig
 from providers.openai_compat.error_mapping import ErrorMapper
 from providers.openai_compat.request import RequestBuilder, estimate_input_tokens
-from providers.openai_compat.sse import SseDecoder, SseEvent
+from providers.sse import SseDecoder, SseEvent
 from providers.types import (
     CompletionRequest,
     CompletionResponse,
