@@ -11,14 +11,20 @@ from contracts.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 CASSETTES = ["--cassettes", str(REPO / "cassettes")]
+#: Vendors with recorded cassettes; the others are certified against the replica until theirs
+#: are recorded.
+RECORDED = ["claude_subscription", "gemini", "glm", "mistral", "openai"]
 
 
-def test_certify_all_offline_prints_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["certify", *CASSETTES])
+def test_certify_recorded_vendors_offline_prints_the_matrix(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    vendors = [arg for name in RECORDED for arg in ("--vendor", name)]
+    code = main(["certify", *vendors, *CASSETTES])
     out = capsys.readouterr().out
     assert code == 0
     header = out.splitlines()[0].split()
-    assert header == ["clause", "claude_subscription", "gemini", "glm", "mistral", "openai"]
+    assert header == ["clause", *RECORDED]
     assert "all must clauses hold" in out
     assert "claude_subscription tools.single: unsupported" in out
 

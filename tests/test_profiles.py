@@ -9,10 +9,29 @@ import pytest
 from providers import available_vendors, load_profile
 from providers.vendors import ProfileError, load_profile_file
 
-BUNDLED = ["claude_subscription", "gemini", "glm", "mistral", "openai"]
+BUNDLED = [
+    "anthropic_openai",
+    "azure_openai",
+    "cerebras",
+    "claude_subscription",
+    "deepseek",
+    "fireworks",
+    "gemini",
+    "glm",
+    "groq",
+    "llamacpp",
+    "lmstudio",
+    "mistral",
+    "ollama",
+    "openai",
+    "openrouter",
+    "together",
+    "vllm",
+    "xai",
+]
 
 
-def test_the_five_bundled_profiles_load() -> None:
+def test_every_bundled_profile_loads() -> None:
     assert available_vendors() == BUNDLED
     for name in BUNDLED:
         profile = load_profile(name)
