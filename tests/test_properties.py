@@ -23,11 +23,13 @@ PROFILES = st.sampled_from(available_vendors()).map(load_profile)
 
 
 @st.composite
-def finished_runs(draw: st.DrawFn) -> tuple[VendorProfile, VendorStream, props.StreamRun]:
+def finished_runs(
+    draw: st.DrawFn, build: props.ProviderBuilder = props.our_provider
+) -> tuple[VendorProfile, VendorStream, props.StreamRun]:
     profile = draw(PROFILES)
     stream = draw(vendor_streams(profile))
     pieces = draw(sse_pieces(stream.chunks, done=stream.done))
-    return profile, stream, props.run_stream(profile, pieces)
+    return profile, stream, props.run_stream(profile, pieces, build)
 
 
 RunCase = tuple[VendorProfile, VendorStream, props.StreamRun]
@@ -88,7 +90,9 @@ def test_complete_agrees_with_stream(case: RunCase) -> None:
 
 
 @st.composite
-def truncated_runs(draw: st.DrawFn) -> props.StreamRun:
+def truncated_runs(
+    draw: st.DrawFn, build: props.ProviderBuilder = props.our_provider
+) -> props.StreamRun:
     """A drawn stream cut anywhere before its finish, [DONE] or not, maybe mid-event."""
     profile = draw(PROFILES)
     stream = draw(vendor_streams(profile))
@@ -97,7 +101,7 @@ def truncated_runs(draw: st.DrawFn) -> props.StreamRun:
     if draw(st.booleans()):
         finish_event = sse_event(json.dumps(stream.chunks[stream.finish_position]))
         pieces.append(finish_event[: draw(st.integers(1, len(finish_event) - 3))])
-    return props.run_stream(profile, pieces)
+    return props.run_stream(profile, pieces, build)
 
 
 @given(truncated_runs())

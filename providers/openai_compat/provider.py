@@ -17,11 +17,12 @@ import openai
 from pydantic import SecretStr, ValidationError
 
 from providers.errors import InvalidRequestError, MalformedResponseError, StreamTruncatedError
-from providers.openai_compat.adapter import StreamAdapter
+from providers.openai_compat.chunks import ChatChunkReader
 from providers.openai_compat.config import OpenAiCompatConfig
 from providers.openai_compat.error_mapping import ErrorMapper
 from providers.openai_compat.request import RequestBuilder, estimate_input_tokens
 from providers.sse import SseDecoder, SseEvent
+from providers.streaming import BlockAssembler
 from providers.types import (
     CompletionRequest,
     CompletionResponse,
@@ -49,6 +50,9 @@ class _ByteBody(Protocol):
 
 class OpenAiCompatibleProvider:
     """An `LlmProvider` for OpenAI, Gemini, Mistral, GLM, a Claude proxy, or any base URL."""
+
+    #: Reads this protocol's chunks into the shared block assembler; a subclass may swap it.
+    chunk_reader: type[ChatChunkReader] = ChatChunkReader
 
     def __init__(self, config: OpenAiCompatConfig) -> None:
         self._config = config
@@ -201,13 +205,16 @@ class OpenAiCompatibleProvider:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _adapter(self, request: CompletionRequest) -> StreamAdapter:
-        return StreamAdapter(
-            self._profile, self._errors, estimate_input_tokens(request).input_tokens
+    def _adapter(self, request: CompletionRequest) -> ChatChunkReader:
+        assembler = BlockAssembler(
+            self.name,
+            estimated_input_tokens=estimate_input_tokens(request).input_tokens,
+            tool_calls_imply_tool_use=self._profile.wire.tool_calls_imply_tool_use,
         )
+        return self.chunk_reader(self._profile, self._errors, assembler)
 
     async def _stream(
-        self, body: dict[str, Any], adapter: StreamAdapter
+        self, body: dict[str, Any], adapter: ChatChunkReader
     ) -> AsyncIterator[StreamEvent]:
         try:
             context = self._client.chat.completions.with_streaming_response.create(**body)
@@ -253,7 +260,7 @@ class OpenAiCompatibleProvider:
         chunk = self._parse(event.data)
         if event.event == "error":
             # Groq-style: `event: error` then the payload, over HTTP 200.
-            raise self._errors.from_stream_payload(chunk if "error" in chunk else {"error": chunk})
+            raise ChatChunkReader.error_event(self._errors, chunk)
         return chunk
 
     def _tail_chunk(self, tail: SseEvent) -> Any:
@@ -299,8 +306,8 @@ def _response_from_events(
             finish = event
         elif isinstance(event, Usage):
             usage = event
-    assert finish is not None, "StreamAdapter.finish always emits a MessageDelta"
-    assert usage is not None, "StreamAdapter.finish always emits a Usage"
+    assert finish is not None, "the assembler always emits a MessageDelta"
+    assert usage is not None, "the assembler always emits a Usage"
     return CompletionResponse(
         text="".join(text),
         thinking="".join(thinking),
