@@ -103,8 +103,10 @@ def completion_body(profile: VendorProfile, stream: VendorStream) -> dict[str, A
 def run_complete(
     profile: VendorProfile, body: object, build: ProviderBuilder = our_provider
 ) -> tuple[CompletionResponse | None, Exception | None]:
-    """`complete()` answered with `body` as the JSON response."""
-    response = httpx2.Response(200, json=body)
+    """`complete()` answered with `body` as the JSON response (NaN and infinities kept)."""
+    response = httpx2.Response(
+        200, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
 
     async def call() -> tuple[CompletionResponse | None, Exception | None]:
         try:
