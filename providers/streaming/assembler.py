@@ -23,6 +23,7 @@ from providers.errors import (
     StreamError,
     StreamTruncatedError,
 )
+from providers.protocols import StopMapping
 from providers.types import (
     Done,
     MessageDelta,
@@ -36,7 +37,6 @@ from providers.types import (
     Usage,
     tool_input_from_arguments,
 )
-from providers.vendors import StopMapping
 
 BlockKind = Literal["text", "thinking"]
 
