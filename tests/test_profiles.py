@@ -9,10 +9,10 @@ import pytest
 from providers import available_vendors, load_profile
 from providers.vendors import ProfileError, load_profile_file
 
-BUNDLED = ["claude_subscription", "gemini", "glm", "mistral", "openai"]
+BUNDLED = ["anthropic", "claude_subscription", "gemini", "glm", "mistral", "openai"]
 
 
-def test_the_five_bundled_profiles_load() -> None:
+def test_the_six_bundled_profiles_load() -> None:
     assert available_vendors() == BUNDLED
     for name in BUNDLED:
         profile = load_profile(name)
@@ -25,6 +25,8 @@ def test_seed_defaults() -> None:
     assert load_profile("glm").capabilities.vision is False
     assert load_profile("claude_subscription").default_api_key == "dummy-key"
     assert load_profile("mistral").request.max_tokens_param == "max_tokens"
+    assert load_profile("anthropic").protocol == "anthropic_messages"
+    assert load_profile("openai").protocol == "openai_chat"
 
 
 def test_bad_profile_is_reported_with_file_and_field(tmp_path: Path) -> None:

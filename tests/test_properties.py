@@ -12,14 +12,15 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from support import OPENAI_CHAT_VENDORS
 
 from contracts import properties as props
 from contracts.strategies import VendorStream, sse_pieces, vendor_streams
 from contracts.wire import sse_event
 from providers import errors
-from providers.vendors import VendorProfile, available_vendors, load_profile
+from providers.vendors import VendorProfile, load_profile
 
-PROFILES = st.sampled_from(available_vendors()).map(load_profile)
+PROFILES = st.sampled_from(OPENAI_CHAT_VENDORS).map(load_profile)
 
 
 @st.composite
