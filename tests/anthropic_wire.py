@@ -14,8 +14,10 @@ from providers import AnthropicProvider
 KEY = "sk-ant-api03-FAKEtestKEY0123456789abcdefghij"
 
 
-def event(data: dict[str, Any]) -> bytes:
-    return f"event: {data['type']}\ndata: {json.dumps(data)}\n\n".encode()
+def event(data: Any) -> bytes:
+    """One SSE event named by its data's type, as the API sends it (`message` if it has none)."""
+    name = data.get("type", "message") if isinstance(data, dict) else "message"
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
 def body(events: Iterable[dict[str, Any]]) -> bytes:

@@ -128,11 +128,11 @@ class AnthropicProvider:
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self._builder.body(request, stream=False)
         try:
-            raw = await self._client.messages.with_raw_response.create(**body)
+            raw = await self._client.messages.with_raw_response.create(**_sdk_arguments(body))
         except anthropic.AnthropicError as exc:
             raise from_sdk(self._errors, exc, timeout=self._config.timeout) from None
         reader = self._reader(request)
-        parsed = parse_json(raw.content, provider=self.name, scrub=self._errors.scrub)
+        parsed = parse_json(await raw.read(), provider=self.name, scrub=self._errors.scrub)
         events = [
             event
             for message_event in message_events(parsed, WireJson(self.name))
@@ -166,7 +166,7 @@ class AnthropicProvider:
         self, body: dict[str, Any], reader: MessagesEventReader
     ) -> AsyncIterator[StreamEvent]:
         try:
-            context = self._client.messages.with_streaming_response.create(**body)
+            context = self._client.messages.with_streaming_response.create(**_sdk_arguments(body))
             response = await context.__aenter__()
         except anthropic.AnthropicError as exc:
             raise from_sdk(self._errors, exc, timeout=self._config.timeout) from None
@@ -195,3 +195,14 @@ class AnthropicProvider:
                 yield output
         finally:
             await context.__aexit__(None, None, None)
+
+
+#: Body fields every SDK release takes as arguments; the rest travel as `extra_body`, so a
+#: release that drops a typed parameter (recent ones have no `temperature`) still sends it.
+_SDK_ARGUMENTS = ("model", "max_tokens", "messages", "stream")
+
+
+def _sdk_arguments(body: dict[str, Any]) -> dict[str, Any]:
+    arguments = {key: body[key] for key in _SDK_ARGUMENTS if key in body}
+    extra = {key: value for key, value in body.items() if key not in _SDK_ARGUMENTS}
+    return {**arguments, "extra_body": extra} if extra else arguments
