@@ -91,7 +91,7 @@ class ErrorQuirks(_Section):
 
 
 class WireFacts(_Section):
-    """How the vendor really streams: read by the adapter and by the contract replica."""
+    """How the vendor really streams: read by the chunk reader and by the contract replica."""
 
     role_chunk: bool = True
     usage_placement: Literal["separate_chunk", "finish_chunk", "every_chunk", "none"] = (
