@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from providers.openai_compat.error_mapping import ErrorMapper
-from providers.protocols import StopMapping
-from providers.streaming import BlockAssembler, WireJson
-from providers.types import StopReason, StreamEvent, Usage
+from providers.streaming import BlockAssembler, ChunkReader, WireJson
+from providers.types import StreamEvent, Usage
 from providers.vendors import VendorProfile
 
 
@@ -33,16 +32,13 @@ class _InputUsage:
     cache_write: int = 0
 
 
-class MessagesEventReader:
+class MessagesEventReader(ChunkReader):
     """Stateful: one instance per response. `feed` each event's data, then `finish` once."""
 
     def __init__(
         self, profile: VendorProfile, errors: ErrorMapper, assembler: BlockAssembler
     ) -> None:
-        self.assembler = assembler
-        self._errors = errors
-        self._json = WireJson(errors.provider)
-        self._stop_mapping: dict[str, StopMapping] = profile.stop_mapping()
+        super().__init__(profile, errors, assembler)
         self._input = _InputUsage()
         self._stop_reason: str | None = None
         self._tool_blocks: set[int] = set()
@@ -55,11 +51,6 @@ class MessagesEventReader:
             "message_stop": self._message_stop,
         }
 
-    @property
-    def finished(self) -> bool:
-        """message_stop arrived after a stop reason: ending the body now is a normal end."""
-        return self.assembler.finished
-
     def feed(self, event: Any) -> list[StreamEvent]:
         """The events this one completes; an `error` event raises its mapped error."""
         event = self._json.object(event, "the event")
@@ -70,10 +61,6 @@ class MessagesEventReader:
         if handler is not None:  # ping, and event types added later, carry nothing to read
             handler(event)
         return self.assembler.take()
-
-    def finish(self) -> list[StreamEvent]:
-        """The closing events (MessageDelta, Usage, Done), or the error saying why not."""
-        return self.assembler.end()
 
     # -- events -------------------------------------------------------------------------------
 
@@ -164,9 +151,9 @@ class MessagesEventReader:
         )
 
     def _message_stop(self, _event: dict[str, Any]) -> None:
+        # Finished only now: a stop reason without message_stop is still a cut stream.
         if self._stop_reason is not None:
-            raw = self._stop_reason
-            self.assembler.finish(raw, self._stop_mapping.get(raw, StopReason.OTHER))
+            self._stop(self._stop_reason)
 
     def _index(self, event: dict[str, Any], path: str) -> int:
         index = self._json.optional_index(event, "index", path)

@@ -12,30 +12,22 @@ from typing import Any
 
 from providers.errors import StreamError
 from providers.openai_compat.error_mapping import ErrorMapper
-from providers.streaming import BlockAssembler, WireJson
-from providers.types import StopReason, StreamEvent, Usage
-from providers.vendors import StopMapping, VendorProfile
+from providers.streaming import BlockAssembler, ChunkReader
+from providers.types import StreamEvent, Usage
+from providers.vendors import VendorProfile
 
 
-class ChatChunkReader:
+class ChatChunkReader(ChunkReader):
     """Stateful: one instance per response. `feed` each chunk, then `finish` once."""
 
     def __init__(
         self, profile: VendorProfile, errors: ErrorMapper, assembler: BlockAssembler
     ) -> None:
-        self.assembler = assembler
-        self._errors = errors
-        self._json = WireJson(errors.provider)
-        self._stop_mapping: dict[str, StopMapping] = profile.stop_mapping()
+        super().__init__(profile, errors, assembler)
         self._reasoning_fields = profile.wire.reasoning_fields
         # Tool-call key -> the first id the vendor gave it (empty until one arrives).
         self._tool_ids: dict[int, str] = {}
         self._last_tool_key: int | None = None
-
-    @property
-    def finished(self) -> bool:
-        """A finish reason arrived: ending the body now is a normal end."""
-        return self.assembler.finished
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
         """The events this chunk completes; raises the mapped error for an error payload."""
@@ -56,12 +48,8 @@ class ChatChunkReader:
                 self._delta(delta)
             finish = read.optional_string(choice, "finish_reason", "choices[].finish_reason")
             if finish:
-                self.assembler.finish(finish, self._stop_mapping.get(finish, StopReason.OTHER))
+                self._stop(finish)
         return self.assembler.take()
-
-    def finish(self) -> list[StreamEvent]:
-        """The closing events (MessageDelta, Usage, Done), or the error saying why not."""
-        return self.assembler.end()
 
     @staticmethod
     def error_event(errors: ErrorMapper, payload: Any) -> StreamError:
