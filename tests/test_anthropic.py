@@ -495,3 +495,13 @@ async def test_breaking_out_closes_the_response() -> None:
             break
     await iterator.aclose()  # type: ignore[attr-defined]
     assert pieces.closed
+
+
+async def test_the_stop_reason_is_authoritative_even_with_tool_blocks() -> None:
+    got, error = await stream_of(
+        answer(tool_block(0, "toolu_1", "f", "{}"), stop_reason="end_turn")
+    )
+    assert error is None
+    assert of(got, MessageDelta) == [
+        MessageDelta(stop_reason=StopReason.END_TURN, raw_stop_reason="end_turn")
+    ]

@@ -158,7 +158,7 @@ class AnthropicProvider:
         assembler = BlockAssembler(
             self.name,
             estimated_input_tokens=estimate_input_tokens(request).input_tokens,
-            tool_calls_imply_tool_use=False,
+            tool_calls_imply_tool_use=self._profile.wire.tool_calls_imply_tool_use,
         )
         return self.event_reader(self._profile, self._errors, assembler)
 
