@@ -26,7 +26,7 @@ from contracts.report import Certificate, render_markdown, render_table
 from contracts.runner import LiveTarget, Mode, ProviderFactory, run_case
 from contracts.scaffold import ScaffoldError, write_profile
 from contracts.spec import Case
-from providers import OpenAiCompatibleProvider
+from providers import from_vendor
 from providers.types import LlmProvider
 from providers.vendors import (
     VENDOR_DIRS_ENV,
@@ -50,18 +50,26 @@ def bundled_factory(profile: VendorProfile, model: str | None = None) -> Provide
     """Our provider for a profile; no retries, so a recorded cassette replays one-to-one."""
 
     def build(base_url: str, api_key: SecretStr) -> LlmProvider:
-        return OpenAiCompatibleProvider.from_vendor(
+        return from_vendor(
             profile.name, api_key=api_key, base_url=base_url, model=model, max_retries=0
         )
 
     return build
 
 
+#: The wire protocols the suite serves and reads so far; a vendor speaking another one is
+#: certified only when named.
+CERTIFIED_PROTOCOLS = frozenset({"openai_chat"})
+
+
 def _profiles(names: Sequence[str] | None) -> list[VendorProfile]:
     try:
-        return [load_profile(name) for name in (names or available_vendors())]
+        if names:
+            return [load_profile(name) for name in names]
+        profiles = [load_profile(name) for name in available_vendors()]
     except ProfileError as exc:
         raise UsageError(exc.message) from None
+    return [profile for profile in profiles if profile.protocol in CERTIFIED_PROTOCOLS]
 
 
 def _cassette_root(path: str) -> Path:

@@ -2,13 +2,15 @@
 state what must hold. Each `prop_*` asserts one property, so a failure names it.
 
 The provider is `OpenAiCompatibleProvider.from_vendor(...)` with an in-memory httpx2
-transport: the SDK, our SSE decoder and the adapter all run, only the socket is replaced.
+transport: the SDK, our SSE decoder, the chunk reader and the block assembler all run, only
+the socket is replaced. A `ProviderBuilder` may put another provider (or a wrapper) in its place.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ from providers.types import (
     CompletionRequest,
     CompletionResponse,
     Done,
+    LlmProvider,
     MessageDelta,
     StopReason,
     StreamEvent,
@@ -36,6 +39,10 @@ from providers.types import (
 from providers.vendors import VendorProfile
 
 REQUEST = CompletionRequest(messages=(UserMessage(content="property test"),))
+KEY = "sk-property-test-key-000000"
+
+#: Builds the provider under test for a profile, sending through the given client.
+ProviderBuilder = Callable[[VendorProfile, httpx2.AsyncClient], LlmProvider]
 
 
 @dataclass
@@ -47,18 +54,25 @@ class StreamRun:
         return [event for event in self.events if isinstance(event, kind)]
 
 
-def _provider(profile: VendorProfile, response: httpx2.Response) -> OpenAiCompatibleProvider:
-    client = httpx2.AsyncClient(transport=replay_transport(response))
+def our_provider(profile: VendorProfile, client: httpx2.AsyncClient) -> LlmProvider:
     return OpenAiCompatibleProvider.from_vendor(
-        profile.name, api_key="sk-property-test-key-000000", http_client=client, max_retries=0
+        profile.name, api_key=KEY, http_client=client, max_retries=0
     )
 
 
-def run_stream(profile: VendorProfile, pieces: list[bytes]) -> StreamRun:
+def _provider(
+    profile: VendorProfile, response: httpx2.Response, build: ProviderBuilder
+) -> LlmProvider:
+    return build(profile, httpx2.AsyncClient(transport=replay_transport(response)))
+
+
+def run_stream(
+    profile: VendorProfile, pieces: list[bytes], build: ProviderBuilder = our_provider
+) -> StreamRun:
     async def consume() -> StreamRun:
         run = StreamRun([], None)
         try:
-            async for event in _provider(profile, sse_response(pieces)).stream(REQUEST):
+            async for event in _provider(profile, sse_response(pieces), build).stream(REQUEST):
                 run.events.append(event)
         except errors.LlmError as exc:
             run.error = exc
@@ -87,13 +101,16 @@ def completion_body(profile: VendorProfile, stream: VendorStream) -> dict[str, A
 
 
 def run_complete(
-    profile: VendorProfile, stream: VendorStream
+    profile: VendorProfile, body: object, build: ProviderBuilder = our_provider
 ) -> tuple[CompletionResponse | None, Exception | None]:
-    response = httpx2.Response(200, json=completion_body(profile, stream))
+    """`complete()` answered with `body` as the JSON response (NaN and infinities kept)."""
+    response = httpx2.Response(
+        200, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
 
     async def call() -> tuple[CompletionResponse | None, Exception | None]:
         try:
-            return await _provider(profile, response).complete(REQUEST), None
+            return await _provider(profile, response, build).complete(REQUEST), None
         except errors.LlmError as exc:
             return None, exc
 
@@ -156,7 +173,7 @@ def prop_usage(stream: VendorStream, run: StreamRun) -> None:
 
 
 def prop_complete_agrees(profile: VendorProfile, stream: VendorStream, run: StreamRun) -> None:
-    response, error = run_complete(profile, stream)
+    response, error = run_complete(profile, completion_body(profile, stream))
     if run.error is not None:
         assert type(error) is type(run.error)
         return

@@ -225,3 +225,61 @@ def sse_pieces(draw: st.DrawFn, chunks: list[dict[str, Any]], *, done: bool) -> 
         parts.append(f"data: {DONE}{line_end}{line_end}")
     body = "".join(parts).encode()
     return split_at(body, draw(st.lists(st.integers(1, max(len(body) - 1, 1)), max_size=12)))
+
+
+# -- hostile JSON: valid chunks broken at random places ------------------------------------------
+
+JsonPath = tuple[str | int, ...]
+#: What a field may turn into: every JSON type, empty containers, and numbers no count fits.
+HOSTILE_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.sampled_from([0, -1, 10**30, -(10**30), 1.5, float("inf"), float("nan")]),
+    st.integers(),
+    TEXT,
+    st.sampled_from([[], {}, [1, 2], ["x"], {"error": 1}]),
+    JSON_VALUES,
+)
+
+
+def json_paths(document: Any, prefix: JsonPath = ()) -> list[JsonPath]:
+    """Every path in a decoded JSON document, the root excluded, parents before children."""
+    if isinstance(document, dict):
+        items: list[tuple[str | int, Any]] = list(document.items())
+    elif isinstance(document, list):
+        items = list(enumerate(document))
+    else:
+        return []
+    paths: list[JsonPath] = []
+    for key, value in items:
+        paths.append((*prefix, key))
+        paths.extend(json_paths(value, (*prefix, key)))
+    return paths
+
+
+def _mutate_at(document: Any, path: JsonPath, replacement: Any, *, delete: bool) -> None:
+    parent = document
+    for key in path[:-1]:
+        parent = parent[key]
+    if delete:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = replacement
+
+
+@st.composite
+def mutated_documents(draw: st.DrawFn, documents: list[Any]) -> list[Any]:
+    """Deep copies of `documents` with one to three fields replaced by hostile values or
+    deleted; a whole document may become a hostile value too."""
+    copies: list[Any] = json.loads(json.dumps(documents))
+    for _ in range(draw(st.integers(1, 3))):
+        if not copies:
+            break
+        position = draw(st.integers(0, len(copies) - 1))
+        paths = json_paths(copies[position])
+        if not paths or draw(st.integers(0, 9)) == 0:
+            copies[position] = draw(HOSTILE_VALUES)
+            continue
+        path = draw(st.sampled_from(paths))
+        _mutate_at(copies[position], path, draw(HOSTILE_VALUES), delete=draw(st.booleans()))
+    return copies

@@ -1,7 +1,7 @@
 """An in-memory httpx2 transport that hands a provider vendor bytes in chosen pieces.
 
-Used by the property suite and the tests: the provider's real code path (SDK, transport,
-our SSE decoder, adapter) runs, with each piece arriving as one transport read.
+Used by the property suite and the tests: the provider's real code path (SDK, transport, our
+SSE decoder, chunk reader, block assembler) runs, each piece arriving as one transport read.
 """
 
 from __future__ import annotations

@@ -1,5 +1,12 @@
-"""One provider for every OpenAI-compatible Chat Completions API, with one event grammar."""
+"""LLM providers for every OpenAI-compatible Chat Completions API and for Anthropic's Messages
+API, all streaming one event grammar."""
 
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import SecretStr
+
+from providers.anthropic import AnthropicConfig, AnthropicProvider
 from providers.costs import (
     CostTable,
     ModelPrice,
@@ -44,9 +51,34 @@ from providers.types import (
     Usage,
     UserMessage,
 )
-from providers.vendors import VendorProfile, available_vendors, load_profile
+from providers.vendors import VendorProfile, WireProtocol, available_vendors, load_profile
+
+_BUILDERS: dict[WireProtocol, Callable[..., LlmProvider]] = {
+    "openai_chat": OpenAiCompatibleProvider.from_vendor,
+    "anthropic_messages": AnthropicProvider.from_vendor,
+}
+
+
+def from_vendor(
+    name: str,
+    *,
+    api_key: str | SecretStr | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    **overrides: Any,
+) -> LlmProvider:
+    """The provider for a bundled (or LLM_CONTRACTS_VENDOR_DIRS) profile, by its protocol.
+
+    The key defaults to the profile's environment variable; other keyword arguments pass
+    through to the provider's config (`http_client`, `timeout`, `max_retries`, ...).
+    """
+    build = _BUILDERS[load_profile(name).protocol]
+    return build(name, api_key=api_key, model=model, base_url=base_url, **overrides)
+
 
 __all__ = [
+    "AnthropicConfig",
+    "AnthropicProvider",
     "AssistantMessage",
     "AuthenticationError",
     "CompletionRequest",
@@ -88,5 +120,6 @@ __all__ = [
     "available_vendors",
     "default_cost_table",
     "estimate_cost",
+    "from_vendor",
     "load_profile",
 ]

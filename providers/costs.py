@@ -29,6 +29,8 @@ class ModelPrice(BaseModel):
     input: Decimal = Field(ge=0)
     output: Decimal = Field(ge=0)
     cached_input: Decimal | None = Field(default=None, ge=0)
+    #: Input tokens written to the prompt cache; without a rate they cost plain input.
+    cache_write_input: Decimal | None = Field(default=None, ge=0)
     long_context_threshold: int | None = None
     long_context_input: Decimal | None = None
     long_context_output: Decimal | None = None
@@ -43,10 +45,13 @@ class ModelPrice(BaseModel):
             input_rate = self.long_context_input or input_rate
             output_rate = self.long_context_output or output_rate
         cached = min(usage.cache_read_tokens, usage.input_tokens)
+        written = min(usage.cache_write_tokens, usage.input_tokens - cached)
         cached_rate = self.cached_input if self.cached_input is not None else input_rate
+        write_rate = self.cache_write_input if self.cache_write_input is not None else input_rate
         total = (
-            (usage.input_tokens - cached) * input_rate
+            (usage.input_tokens - cached - written) * input_rate
             + cached * cached_rate
+            + written * write_rate
             + usage.output_tokens * output_rate
         )
         return total / _PER_TOKEN

@@ -138,6 +138,8 @@ class Usage(_Frozen):
     input_tokens: int = Field(ge=0)
     output_tokens: int = Field(ge=0)
     cache_read_tokens: int = Field(default=0, ge=0)
+    #: Input tokens written to the vendor's prompt cache (billed above the input rate).
+    cache_write_tokens: int = Field(default=0, ge=0)
     reasoning_tokens: int = Field(default=0, ge=0)
     estimated: bool = False
 

@@ -18,7 +18,12 @@ from providers import (
     OpenAiCompatibleProvider,
     StreamEvent,
     UserMessage,
+    available_vendors,
+    load_profile,
 )
+
+#: Vendors speaking OpenAI Chat Completions: the chunk strategies and the replica serve these.
+OPENAI_CHAT_VENDORS = [v for v in available_vendors() if load_profile(v).protocol == "openai_chat"]
 
 #: Shaped like a real key so that scrubbing is exercised; never valid anywhere.
 FAKE_KEY = "sk-proj-FAKEtestKEY0123456789abcdefghij"

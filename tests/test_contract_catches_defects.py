@@ -1,89 +1,82 @@
-"""A deliberately broken adapter fails both pytest and certify, naming the clause and vendor."""
+"""A deliberately broken provider fails both pytest and certify, naming the clause and vendor."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import defects
 import pytest
 
-from contracts.cli import main
-from providers.openai_compat.adapter import StreamAdapter
-from providers.types import MessageDelta, StopReason, StreamEvent, Usage
+from contracts import cli
+from contracts.runner import ProviderFactory
+from providers.vendors import VendorProfile
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def usage_before_message_delta(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = StreamAdapter.finish
+def break_certify(monkeypatch: pytest.MonkeyPatch, rewrite: defects.Rewrite) -> None:
+    """certify builds providers through `bundled_factory`: wrap what it builds."""
+    real = cli.bundled_factory
 
-    def finish(self: StreamAdapter) -> list[StreamEvent]:
-        events = original(self)
-        delta = next(e for e in events if isinstance(e, MessageDelta))
-        usage = next(e for e in events if isinstance(e, Usage))
-        i, j = events.index(delta), events.index(usage)
-        events[i], events[j] = usage, delta
-        return events
+    def broken(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
+        build = real(profile, model)
+        return lambda base_url, api_key: defects.RewrittenStream(build(base_url, api_key), rewrite)
 
-    monkeypatch.setattr(StreamAdapter, "finish", finish)
-
-
-def length_as_end_turn(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = StreamAdapter._message_delta
-
-    def message_delta(self: StreamAdapter, raw: str) -> MessageDelta:
-        if raw == "length":
-            return MessageDelta(stop_reason=StopReason.END_TURN, raw_stop_reason=raw)
-        return original(self, raw)
-
-    monkeypatch.setattr(StreamAdapter, "_message_delta", message_delta)
+    monkeypatch.setattr(cli, "bundled_factory", broken)
 
 
 DEFECTS = [
-    (usage_before_message_delta, "grammar.terminal-sequence"),
-    (length_as_end_turn, "stop.max-tokens"),
+    ("usage_before_message_delta", "grammar.terminal-sequence"),
+    ("length_as_end_turn", "stop.max-tokens"),
 ]
 
 
-@pytest.mark.parametrize(("break_adapter", "clause"), DEFECTS)
+@pytest.mark.parametrize(("defect", "clause"), DEFECTS)
 def test_certify_fails_naming_clause_and_vendor(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    break_adapter: object,
+    defect: str,
     clause: str,
 ) -> None:
-    break_adapter(monkeypatch)  # type: ignore[operator]
-    code = main(["certify", "--vendor", "mistral", "--cassettes", str(REPO / "cassettes")])
+    break_certify(monkeypatch, getattr(defects, defect))
+    code = cli.main(["certify", "--vendor", "mistral", "--cassettes", str(REPO / "cassettes")])
     out = capsys.readouterr().out
     assert code == 1
     assert f"mistral {clause} (must) FAILED" in out
 
 
-CONTRACT_MODULE = f"""
+CONTRACT_MODULE = """
 from pathlib import Path
+import defects
 from contracts.suite import ProviderContract
 from providers import OpenAiCompatibleProvider
 
 class TestMistral(ProviderContract):
     vendor = "mistral"
-    cassette_root = Path({str(REPO / "cassettes")!r})
+    cassette_root = Path({cassettes!r})
 
     def make_provider(self, base_url, api_key):
-        return OpenAiCompatibleProvider.from_vendor(
+        provider = OpenAiCompatibleProvider.from_vendor(
             "mistral", api_key=api_key, base_url=base_url, max_retries=0)
+        return {wrap}
 """
 
 
-@pytest.mark.parametrize(("break_adapter", "clause"), DEFECTS)
+def contract_module(wrap: str) -> str:
+    return CONTRACT_MODULE.format(cassettes=str(REPO / "cassettes"), wrap=wrap)
+
+
+@pytest.mark.parametrize(("defect", "clause"), DEFECTS)
 def test_pytest_fails_naming_clause_and_vendor(
-    monkeypatch: pytest.MonkeyPatch,
-    pytester: pytest.Pytester,
-    break_adapter: object,
-    clause: str,
+    pytester: pytest.Pytester, defect: str, clause: str
 ) -> None:
-    pytester.makepyfile(test_contract=CONTRACT_MODULE)
+    pytester.syspathinsert(Path(__file__).parent)
     args = ("-q", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
+    pytester.makepyfile(test_contract=contract_module("provider"))
     assert pytester.runpytest_inprocess(*args).ret == pytest.ExitCode.OK
-    break_adapter(monkeypatch)  # type: ignore[operator]
+    pytester.makepyfile(
+        test_contract=contract_module(f"defects.RewrittenStream(provider, defects.{defect})")
+    )
     broken = pytester.runpytest_inprocess(*args)
     assert broken.ret == pytest.ExitCode.TESTS_FAILED
     broken.stdout.fnmatch_lines([f"*[[]mistral[]] {clause} on *"])

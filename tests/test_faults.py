@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from support import ask, collect_until_error, run
+from support import OPENAI_CHAT_VENDORS, ask, collect_until_error, run
 
 from contracts.replica import ReplicaServer, Responder, Script, ScriptedResponse
 from contracts.replica.dialect import VendorDialect
@@ -19,11 +19,10 @@ from providers import (
     ProviderUnavailableError,
     RateLimitError,
     StreamTruncatedError,
-    available_vendors,
     load_profile,
 )
 
-VENDORS = available_vendors()
+VENDORS = OPENAI_CHAT_VENDORS
 ANSWER = Answer(
     text=("one ", "two ", "three"), finish="stop", usage=UsageSpec(prompt=3, completion=3)
 )

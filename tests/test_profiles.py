@@ -10,6 +10,7 @@ from providers import available_vendors, load_profile
 from providers.vendors import ProfileError, load_profile_file
 
 BUNDLED = [
+    "anthropic",
     "anthropic_openai",
     "azure_openai",
     "cerebras",
@@ -44,6 +45,8 @@ def test_seed_defaults() -> None:
     assert load_profile("glm").capabilities.vision is False
     assert load_profile("claude_subscription").default_api_key == "dummy-key"
     assert load_profile("mistral").request.max_tokens_param == "max_tokens"
+    assert load_profile("anthropic").protocol == "anthropic_messages"
+    assert load_profile("openai").protocol == "openai_chat"
 
 
 def test_bad_profile_is_reported_with_file_and_field(tmp_path: Path) -> None:

@@ -12,22 +12,25 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from support import OPENAI_CHAT_VENDORS
 
 from contracts import properties as props
 from contracts.strategies import VendorStream, sse_pieces, vendor_streams
 from contracts.wire import sse_event
 from providers import errors
-from providers.vendors import VendorProfile, available_vendors, load_profile
+from providers.vendors import VendorProfile, load_profile
 
-PROFILES = st.sampled_from(available_vendors()).map(load_profile)
+PROFILES = st.sampled_from(OPENAI_CHAT_VENDORS).map(load_profile)
 
 
 @st.composite
-def finished_runs(draw: st.DrawFn) -> tuple[VendorProfile, VendorStream, props.StreamRun]:
+def finished_runs(
+    draw: st.DrawFn, build: props.ProviderBuilder = props.our_provider
+) -> tuple[VendorProfile, VendorStream, props.StreamRun]:
     profile = draw(PROFILES)
     stream = draw(vendor_streams(profile))
     pieces = draw(sse_pieces(stream.chunks, done=stream.done))
-    return profile, stream, props.run_stream(profile, pieces)
+    return profile, stream, props.run_stream(profile, pieces, build)
 
 
 RunCase = tuple[VendorProfile, VendorStream, props.StreamRun]
@@ -88,7 +91,9 @@ def test_complete_agrees_with_stream(case: RunCase) -> None:
 
 
 @st.composite
-def truncated_runs(draw: st.DrawFn) -> props.StreamRun:
+def truncated_runs(
+    draw: st.DrawFn, build: props.ProviderBuilder = props.our_provider
+) -> props.StreamRun:
     """A drawn stream cut anywhere before its finish, [DONE] or not, maybe mid-event."""
     profile = draw(PROFILES)
     stream = draw(vendor_streams(profile))
@@ -97,7 +102,7 @@ def truncated_runs(draw: st.DrawFn) -> props.StreamRun:
     if draw(st.booleans()):
         finish_event = sse_event(json.dumps(stream.chunks[stream.finish_position]))
         pieces.append(finish_event[: draw(st.integers(1, len(finish_event) - 3))])
-    return props.run_stream(profile, pieces)
+    return props.run_stream(profile, pieces, build)
 
 
 @given(truncated_runs())

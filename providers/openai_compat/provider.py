@@ -17,24 +17,20 @@ import openai
 from pydantic import SecretStr, ValidationError
 
 from providers.errors import InvalidRequestError, MalformedResponseError, StreamTruncatedError
-from providers.openai_compat.adapter import StreamAdapter
+from providers.openai_compat.chunks import ChatChunkReader
 from providers.openai_compat.config import OpenAiCompatConfig
 from providers.openai_compat.error_mapping import ErrorMapper
 from providers.openai_compat.request import RequestBuilder, estimate_input_tokens
 from providers.sse import SseDecoder, SseEvent
+from providers.streaming import BlockAssembler
+from providers.streaming.response import response_from_events
 from providers.types import (
     CompletionRequest,
     CompletionResponse,
     Connected,
-    MessageDelta,
     ProviderCapabilities,
     StreamEvent,
-    TextDelta,
-    ThinkingDelta,
     TokenCount,
-    ToolCall,
-    ToolUseEnd,
-    Usage,
 )
 from providers.vendors import load_profile
 
@@ -49,6 +45,9 @@ class _ByteBody(Protocol):
 
 class OpenAiCompatibleProvider:
     """An `LlmProvider` for OpenAI, Gemini, Mistral, GLM, a Claude proxy, or any base URL."""
+
+    #: Reads this protocol's chunks into the shared block assembler; a subclass may swap it.
+    chunk_reader: type[ChatChunkReader] = ChatChunkReader
 
     def __init__(self, config: OpenAiCompatConfig) -> None:
         self._config = config
@@ -94,6 +93,12 @@ class OpenAiCompatibleProvider:
         pass through to `OpenAiCompatConfig`.
         """
         profile = load_profile(name)
+        if profile.protocol != "openai_chat":
+            raise InvalidRequestError(
+                f"{name} speaks {profile.protocol}, not OpenAI Chat Completions: build it with "
+                "providers.from_vendor()",
+                provider=name,
+            )
         if api_key is None:
             api_key = os.environ.get(profile.api_key_env or "") or profile.default_api_key
         if not api_key:
@@ -188,7 +193,7 @@ class OpenAiCompatibleProvider:
         request_id = raw.headers.get("x-request-id")
         adapter = self._adapter(request)
         events = [*adapter.feed(self._parse(raw.content)), *adapter.finish()]
-        return _response_from_events(events, raw_model=body["model"], request_id=request_id)
+        return response_from_events(events, raw_model=body["model"], request_id=request_id)
 
     def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
         """Validate now (bad input raises before any network call); stream when iterated.
@@ -201,13 +206,16 @@ class OpenAiCompatibleProvider:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _adapter(self, request: CompletionRequest) -> StreamAdapter:
-        return StreamAdapter(
-            self._profile, self._errors, estimate_input_tokens(request).input_tokens
+    def _adapter(self, request: CompletionRequest) -> ChatChunkReader:
+        assembler = BlockAssembler(
+            self.name,
+            estimated_input_tokens=estimate_input_tokens(request).input_tokens,
+            tool_calls_imply_tool_use=self._profile.wire.tool_calls_imply_tool_use,
         )
+        return self.chunk_reader(self._profile, self._errors, assembler)
 
     async def _stream(
-        self, body: dict[str, Any], adapter: StreamAdapter
+        self, body: dict[str, Any], adapter: ChatChunkReader
     ) -> AsyncIterator[StreamEvent]:
         try:
             context = self._client.chat.completions.with_streaming_response.create(**body)
@@ -253,7 +261,7 @@ class OpenAiCompatibleProvider:
         chunk = self._parse(event.data)
         if event.event == "error":
             # Groq-style: `event: error` then the payload, over HTTP 200.
-            raise self._errors.from_stream_payload(chunk if "error" in chunk else {"error": chunk})
+            raise ChatChunkReader.error_event(self._errors, chunk)
         return chunk
 
     def _tail_chunk(self, tail: SseEvent) -> Any:
@@ -276,38 +284,3 @@ class OpenAiCompatibleProvider:
             raise MalformedResponseError(
                 f"the vendor sent a chunk that is not JSON: {snippet!r}", provider=self.name
             ) from None
-
-
-def _response_from_events(
-    events: list[StreamEvent], *, raw_model: str, request_id: str | None
-) -> CompletionResponse:
-    text: list[str] = []
-    thinking: list[str] = []
-    tool_calls: list[ToolCall] = []
-    finish: MessageDelta | None = None
-    usage: Usage | None = None
-    for event in events:
-        if isinstance(event, TextDelta):
-            text.append(event.text)
-        elif isinstance(event, ThinkingDelta):
-            thinking.append(event.text)
-        elif isinstance(event, ToolUseEnd):
-            tool_calls.append(
-                ToolCall(id=event.id, name=event.name, arguments=event.arguments, input=event.input)
-            )
-        elif isinstance(event, MessageDelta):
-            finish = event
-        elif isinstance(event, Usage):
-            usage = event
-    assert finish is not None, "StreamAdapter.finish always emits a MessageDelta"
-    assert usage is not None, "StreamAdapter.finish always emits a Usage"
-    return CompletionResponse(
-        text="".join(text),
-        thinking="".join(thinking),
-        tool_calls=tuple(tool_calls),
-        stop_reason=finish.stop_reason,
-        raw_stop_reason=finish.raw_stop_reason,
-        usage=usage,
-        model=raw_model,
-        request_id=request_id,
-    )

@@ -16,23 +16,36 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from providers.errors import InvalidRequestError
-from providers.types import ProviderCapabilities, StopReason
+from providers.protocols import (
+    OPENAI_CHAT_STOP_REASONS,
+    STANDARD_STOP_REASONS_BY_PROTOCOL,
+    StopMapping,
+    WireProtocol,
+)
+from providers.types import ProviderCapabilities
 
 PROFILE_DIR = Path(__file__).parent
 VENDOR_DIRS_ENV = "LLM_CONTRACTS_VENDOR_DIRS"
 NAME_PATTERN = r"[a-z][a-z0-9_]*"
 
-#: What a raw finish value can map to: a unified stop reason, or a failure of the stream.
-#: "error" raises StreamError; "retryable_error" raises ProviderUnavailableError.
-StopMapping = StopReason | Literal["error", "retryable_error"]
+#: The OpenAI Chat Completions map, which most profiles build on.
+STANDARD_STOP_REASONS = OPENAI_CHAT_STOP_REASONS
 
-STANDARD_STOP_REASONS: dict[str, StopMapping] = {
-    "stop": StopReason.END_TURN,
-    "length": StopReason.MAX_TOKENS,
-    "tool_calls": StopReason.TOOL_USE,
-    "function_call": StopReason.TOOL_USE,
-    "content_filter": StopReason.CONTENT_FILTER,
-}
+__all__ = [
+    "STANDARD_STOP_REASONS",
+    "ErrorQuirks",
+    "ProfileError",
+    "RequestQuirks",
+    "StopMapping",
+    "VendorProfile",
+    "WireFacts",
+    "WireProtocol",
+    "available_vendors",
+    "find_profile",
+    "load_profile",
+    "load_profile_file",
+    "profile_dirs",
+]
 
 
 class _Section(BaseModel):
@@ -78,7 +91,7 @@ class ErrorQuirks(_Section):
 
 
 class WireFacts(_Section):
-    """How the vendor really streams: read by the adapter and by the contract replica."""
+    """How the vendor really streams: read by the chunk reader and by the contract replica."""
 
     role_chunk: bool = True
     usage_placement: Literal["separate_chunk", "finish_chunk", "every_chunk", "none"] = (
@@ -98,6 +111,9 @@ class WireFacts(_Section):
 
 class VendorProfile(_Section):
     name: str = Field(pattern=rf"^{NAME_PATTERN}$")
+    #: The wire protocol the vendor speaks; it picks the provider class and the standard
+    #: stop map.
+    protocol: WireProtocol = "openai_chat"
     display_name: str = ""
     base_url: str
     api_key_env: str | None = None
@@ -121,8 +137,8 @@ class VendorProfile(_Section):
         return self
 
     def stop_mapping(self) -> dict[str, StopMapping]:
-        """The standard finish-value map with this vendor's values on top."""
-        return {**STANDARD_STOP_REASONS, **self.stop_reasons}
+        """The protocol's standard stop-value map with this vendor's values on top."""
+        return {**STANDARD_STOP_REASONS_BY_PROTOCOL[self.protocol], **self.stop_reasons}
 
 
 class ProfileError(InvalidRequestError):

@@ -1,0 +1,186 @@
+"""The Anthropic Messages event reader: one SSE event's JSON in, assembler calls out.
+
+    message_start  content_block_start  content_block_delta*  content_block_stop  ...
+    message_delta (stop_reason, usage)  message_stop          (ping and error anywhere)
+
+Blocks are numbered by the vendor and never interleave, so a tool block closes at its
+`content_block_stop`. A stream is finished only by `message_stop` after a `message_delta`
+gave the stop reason; anything less is truncation. Every field goes through the typed
+accessors, so a wrong JSON shape is a `MalformedResponseError` naming the field.
+`message_events` turns a non-streamed Message into the same events, so `complete()` reads
+through this reader too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from providers.openai_compat.error_mapping import ErrorMapper
+from providers.streaming import BlockAssembler, ChunkReader, WireJson
+from providers.types import StreamEvent, Usage
+from providers.vendors import VendorProfile
+
+
+@dataclass(slots=True)
+class _InputUsage:
+    """Input-side counts from message_start; output comes with message_delta."""
+
+    input_tokens: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+
+
+class MessagesEventReader(ChunkReader):
+    """Stateful: one instance per response. `feed` each event's data, then `finish` once."""
+
+    def __init__(
+        self, profile: VendorProfile, errors: ErrorMapper, assembler: BlockAssembler
+    ) -> None:
+        super().__init__(profile, errors, assembler)
+        self._input = _InputUsage()
+        self._stop_reason: str | None = None
+        self._tool_blocks: set[int] = set()
+        self._handlers = {
+            "message_start": self._message_start,
+            "content_block_start": self._block_start,
+            "content_block_delta": self._block_delta,
+            "content_block_stop": self._block_stop,
+            "message_delta": self._message_delta,
+            "message_stop": self._message_stop,
+        }
+
+    def feed(self, event: Any) -> list[StreamEvent]:
+        """The events this one completes; an `error` event raises its mapped error."""
+        event = self._json.object(event, "the event")
+        kind = self._json.optional_string(event, "type", "type")
+        if kind == "error":
+            raise self._errors.from_stream_payload(event)
+        handler = self._handlers.get(kind)
+        if handler is not None:  # ping, and event types added later, carry nothing to read
+            handler(event)
+        return self.assembler.take()
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _message_start(self, event: dict[str, Any]) -> None:
+        read = self._json
+        message = read.optional_object(event, "message", "message_start.message")
+        usage = read.optional_object(message, "usage", "message_start.message.usage")
+        self._input = _InputUsage(
+            read.count(usage, "input_tokens", "message.usage.input_tokens"),
+            read.count(usage, "cache_read_input_tokens", "message.usage.cache_read_input_tokens"),
+            read.count(
+                usage, "cache_creation_input_tokens", "message.usage.cache_creation_input_tokens"
+            ),
+        )
+
+    def _block_start(self, event: dict[str, Any]) -> None:
+        read = self._json
+        index = self._index(event, "content_block_start.index")
+        block = read.object(event.get("content_block"), "content_block_start.content_block")
+        kind = read.optional_string(block, "type", "content_block.type")
+        if kind == "text":
+            self.assembler.text("text", read.optional_string(block, "text", "content_block.text"))
+        elif kind == "thinking":
+            text = read.optional_string(block, "thinking", "content_block.thinking")
+            self.assembler.text("thinking", text)
+        elif kind == "tool_use":
+            self._tool_blocks.add(index)
+            self.assembler.tool_fragment(
+                index,
+                read.optional_string(block, "id", "content_block.id"),
+                read.optional_string(block, "name", "content_block.name"),
+                "",
+            )
+        # redacted_thinking and server-side blocks carry nothing this event grammar shows.
+
+    def _block_delta(self, event: dict[str, Any]) -> None:
+        read = self._json
+        index = self._index(event, "content_block_delta.index")
+        delta = read.object(event.get("delta"), "content_block_delta.delta")
+        kind = read.optional_string(delta, "type", "delta.type")
+        if kind == "text_delta":
+            self.assembler.text("text", read.optional_string(delta, "text", "delta.text"))
+        elif kind == "thinking_delta":
+            text = read.optional_string(delta, "thinking", "delta.thinking")
+            self.assembler.text("thinking", text)
+        elif kind == "input_json_delta":
+            partial = read.optional_string(delta, "partial_json", "delta.partial_json")
+            if index not in self._tool_blocks:
+                raise read.malformed("content_block_delta.index", "a tool_use block", index)
+            self.assembler.tool_fragment(index, "", "", partial)
+        elif kind == "signature_delta":
+            # The signature only matters when the thinking is sent back; check its shape.
+            read.optional_string(delta, "signature", "delta.signature")
+
+    def _block_stop(self, event: dict[str, Any]) -> None:
+        index = self._index(event, "content_block_stop.index")
+        if index in self._tool_blocks:
+            self.assembler.close_tool(index)
+
+    def _message_delta(self, event: dict[str, Any]) -> None:
+        read = self._json
+        delta = read.optional_object(event, "delta", "message_delta.delta")
+        stop = read.optional_string(delta, "stop_reason", "message_delta.delta.stop_reason")
+        if stop:
+            self._stop_reason = stop
+        usage = read.optional_object(event, "usage", "message_delta.usage")
+        cache_read = read.count(
+            usage, "cache_read_input_tokens", "message_delta.usage.cache_read_input_tokens"
+        )
+        cache_write = read.count(
+            usage, "cache_creation_input_tokens", "message_delta.usage.cache_creation_input_tokens"
+        )
+        start = self._input
+        uncached = read.count(usage, "input_tokens", "message_delta.usage.input_tokens")
+        # A later report of the input side (server tools) replaces message_start's.
+        if uncached or cache_read or cache_write:
+            start = self._input = _InputUsage(uncached, cache_read, cache_write)
+        self.assembler.usage(
+            Usage(
+                # The protocol counts cached tokens apart from input_tokens; ours include them.
+                input_tokens=start.input_tokens + start.cache_read + start.cache_write,
+                output_tokens=read.count(
+                    usage, "output_tokens", "message_delta.usage.output_tokens"
+                ),
+                cache_read_tokens=start.cache_read,
+                cache_write_tokens=start.cache_write,
+            )
+        )
+
+    def _message_stop(self, _event: dict[str, Any]) -> None:
+        # Finished only now: a stop reason without message_stop is still a cut stream.
+        if self._stop_reason is not None:
+            self._stop(self._stop_reason)
+
+    def _index(self, event: dict[str, Any], path: str) -> int:
+        index = self._json.optional_index(event, "index", path)
+        if index is None:
+            raise self._json.malformed(path, "an integer", None)
+        return index
+
+
+def message_events(body: Any, read: WireJson) -> list[dict[str, Any]]:
+    """A non-streamed Message as the events a stream of it would carry, in order."""
+    message = read.object(body, "the response")
+    events: list[dict[str, Any]] = [{"type": "message_start", "message": message}]
+    for index, block in enumerate(read.optional_objects(message, "content", "content")):
+        kind = read.optional_string(block, "type", "content[].type")
+        start = {**block, "input": {}} if kind == "tool_use" else block
+        events.append({"type": "content_block_start", "index": index, "content_block": start})
+        if kind == "tool_use":
+            tool_input = read.optional_object(block, "input", "content[].input")
+            delta = {"type": "input_json_delta", "partial_json": json.dumps(tool_input)}
+            events.append({"type": "content_block_delta", "index": index, "delta": delta})
+        events.append({"type": "content_block_stop", "index": index})
+    events.append(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": message.get("stop_reason")},
+            "usage": message.get("usage"),
+        }
+    )
+    events.append({"type": "message_stop"})
+    return events

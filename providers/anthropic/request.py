@@ -1,0 +1,99 @@
+"""CompletionRequest -> an Anthropic Messages request body.
+
+The checks made before anything is sent (temperature range, max_tokens bounds, tool schemas)
+are the shared ones; only the body's shape is this protocol's: `system` at the top level,
+content blocks, tool results as `tool_result` blocks in a user turn, `max_tokens` always
+present, `stop_sequences`, and `thinking` when the config asks for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.errors import InvalidRequestError
+from providers.openai_compat.request import RequestBuilder
+from providers.types import (
+    AssistantMessage,
+    CompletionRequest,
+    ProviderCapabilities,
+    ToolResultMessage,
+    UserMessage,
+)
+from providers.vendors import RequestQuirks
+
+
+class MessagesRequestBuilder(RequestBuilder):
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        quirks: RequestQuirks,
+        capabilities: ProviderCapabilities,
+        *,
+        thinking_budget_tokens: int | None,
+    ) -> None:
+        super().__init__(provider, model, quirks, capabilities)
+        self._thinking_budget = thinking_budget_tokens
+
+    def body(self, request: CompletionRequest, *, stream: bool) -> dict[str, Any]:
+        self._validate(request, stream=stream)
+        max_tokens = request.max_tokens or self._capabilities.max_output_tokens
+        body: dict[str, Any] = {
+            "model": self.model_for(request),
+            # The protocol requires it; without one asked for, allow the model's full output.
+            "max_tokens": max_tokens,
+            "messages": _turns(request),
+        }
+        if request.system:
+            body["system"] = request.system
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.stop:
+            body["stop_sequences"] = list(request.stop)
+        if request.tools:
+            body["tools"] = [
+                {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "input_schema": tool.parameters,
+                }
+                for tool in request.tools
+            ]
+        if self._thinking_budget is not None:
+            if self._thinking_budget >= max_tokens:
+                raise InvalidRequestError(
+                    f"thinking_budget_tokens ({self._thinking_budget}) must be below max_tokens "
+                    f"({max_tokens}): raise max_tokens or lower the budget",
+                    provider=self._provider,
+                )
+            body["thinking"] = {"type": "enabled", "budget_tokens": self._thinking_budget}
+        if stream:
+            body["stream"] = True
+        return body
+
+
+def _turns(request: CompletionRequest) -> list[dict[str, Any]]:
+    """Messages as alternating turns: consecutive tool results share one user turn."""
+    turns: list[dict[str, Any]] = []
+    for message in request.messages:
+        role, blocks = _blocks(message)
+        if turns and turns[-1]["role"] == role == "user" and isinstance(message, ToolResultMessage):
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    return turns
+
+
+def _blocks(message: UserMessage | AssistantMessage | ToolResultMessage) -> tuple[str, list[Any]]:
+    if isinstance(message, UserMessage):
+        return "user", [{"type": "text", "text": message.content}]
+    if isinstance(message, ToolResultMessage):
+        return "user", [
+            {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}
+        ]
+    blocks: list[Any] = [{"type": "text", "text": message.content}] if message.content else []
+    blocks.extend(
+        {"type": "tool_use", "id": call.id, "name": call.name, "input": call.input}
+        for call in message.tool_calls
+    )
+    return "assistant", blocks

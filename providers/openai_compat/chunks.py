@@ -1,0 +1,152 @@
+"""The OpenAI Chat Completions chunk reader: one chunk dict in, assembler calls out.
+
+It reads what this protocol puts where (choices, delta or message, reasoning fields, typed
+content parts, tool calls with or without an index, usage, finish_reason, an in-stream
+`error`) through typed accessors, so any other JSON shape at any of these fields is a
+`MalformedResponseError` naming the field. The grammar itself is the assembler's job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from providers.errors import StreamError
+from providers.openai_compat.error_mapping import ErrorMapper
+from providers.streaming import BlockAssembler, ChunkReader
+from providers.types import StreamEvent, Usage
+from providers.vendors import VendorProfile
+
+
+class ChatChunkReader(ChunkReader):
+    """Stateful: one instance per response. `feed` each chunk, then `finish` once."""
+
+    def __init__(
+        self, profile: VendorProfile, errors: ErrorMapper, assembler: BlockAssembler
+    ) -> None:
+        super().__init__(profile, errors, assembler)
+        self._reasoning_fields = profile.wire.reasoning_fields
+        # Tool-call key -> the first id the vendor gave it (empty until one arrives).
+        self._tool_ids: dict[int, str] = {}
+        self._last_tool_key: int | None = None
+
+    def feed(self, chunk: Any) -> list[StreamEvent]:
+        """The events this chunk completes; raises the mapped error for an error payload."""
+        read = self._json
+        chunk = read.object(chunk, "the chunk")
+        if chunk.get("error"):
+            raise self._errors.from_stream_payload(chunk)
+        report = read.optional_object(chunk, "usage", "usage")
+        if report:
+            self.assembler.usage(self._usage(report))
+        for choice in read.optional_objects(chunk, "choices", "choices"):
+            if (read.optional_index(choice, "index", "choices[].index") or 0) != 0:
+                continue  # n > 1 is not requested; a stray choice must not mix into the answer
+            delta = read.optional_object(choice, "delta", "choices[].delta") or (
+                read.optional_object(choice, "message", "choices[].message")
+            )
+            if delta:
+                self._delta(delta)
+            finish = read.optional_string(choice, "finish_reason", "choices[].finish_reason")
+            if finish:
+                self._stop(finish)
+        return self.assembler.take()
+
+    @staticmethod
+    def error_event(errors: ErrorMapper, payload: Any) -> StreamError:
+        """An `event: error` (Groq style, over HTTP 200): its data, whatever its shape."""
+        body = payload if isinstance(payload, dict) and "error" in payload else {"error": payload}
+        return errors.from_stream_payload(body)
+
+    # -- content ------------------------------------------------------------------------------
+
+    def _delta(self, delta: dict[str, Any]) -> None:
+        read = self._json
+        for name in self._reasoning_fields:
+            reasoning = read.optional_string(delta, name, f"delta.{name}")
+            if reasoning:
+                self.assembler.text("thinking", reasoning)
+                break
+        content = delta.get("content")
+        if type(content) is str:
+            self.assembler.text("text", content)
+        elif content is not None:
+            self._content_parts(content)
+        for fragment in read.optional_objects(delta, "tool_calls", "delta.tool_calls"):
+            self._tool_fragment(fragment)
+
+    def _content_parts(self, parts: Any) -> None:
+        """Typed content parts (Mistral's reasoning models): text and nested thinking parts.
+
+        Parts of other types are skipped: a vendor may add kinds this protocol never carried.
+        """
+        read = self._json
+        if type(parts) is not list:
+            raise read.malformed("delta.content", "a string or an array of parts", parts)
+        for part in (read.object(item, "delta.content[]") for item in parts):
+            kind = read.optional_string(part, "type", "delta.content[].type")
+            if kind == "text":
+                self.assembler.text(
+                    "text", read.optional_string(part, "text", "delta.content[].text")
+                )
+            elif kind == "thinking":
+                for inner in read.optional_objects(part, "thinking", "delta.content[].thinking"):
+                    text = read.optional_string(inner, "text", "delta.content[].thinking[].text")
+                    self.assembler.text("thinking", text)
+
+    # -- tool calls ---------------------------------------------------------------------------
+
+    def _tool_fragment(self, fragment: dict[str, Any]) -> None:
+        read = self._json
+        function = read.optional_object(fragment, "function", "delta.tool_calls[].function")
+        call_id = read.optional_string(fragment, "id", "delta.tool_calls[].id")
+        name = read.optional_string(function, "name", "delta.tool_calls[].function.name")
+        arguments = read.optional_string(
+            function, "arguments", "delta.tool_calls[].function.arguments"
+        )
+        if not (call_id or name or arguments):
+            return  # metadata only (Gemini's standalone thought_signature deltas)
+        index = read.optional_index(fragment, "index", "delta.tool_calls[].index")
+        key = self._tool_key(index, call_id, starts_call=bool(call_id or name))
+        if call_id and not self._tool_ids.get(key):
+            self._tool_ids[key] = call_id
+        self.assembler.tool_fragment(key, call_id, name, arguments)
+
+    def _tool_key(self, index: int | None, call_id: str, *, starts_call: bool) -> int:
+        """The vendor's tool index; index-less fragments (Gemini) start a call when named.
+
+        An index reused with a different id is a new call: some gateways number every
+        parallel call 0, and joining them would corrupt both.
+        """
+        known = self._tool_ids
+        if index is not None:
+            reused = call_id and known.get(index) and known[index] != call_id
+            key = max(known) + 1 if reused else index
+        elif starts_call or self._last_tool_key is None:
+            key = max(known, default=-1) + 1
+        else:
+            key = self._last_tool_key
+        known.setdefault(key, "")
+        self._last_tool_key = key
+        return key
+
+    # -- usage --------------------------------------------------------------------------------
+
+    def _usage(self, report: dict[str, Any]) -> Usage:
+        """A vendor usage object -> Usage. Missing or null counts read as 0."""
+        read = self._json
+        prompt = read.optional_object(
+            report, "prompt_tokens_details", "usage.prompt_tokens_details"
+        )
+        completion = read.optional_object(
+            report, "completion_tokens_details", "usage.completion_tokens_details"
+        )
+        return Usage(
+            input_tokens=read.count(report, "prompt_tokens", "usage.prompt_tokens"),
+            output_tokens=read.count(report, "completion_tokens", "usage.completion_tokens"),
+            cache_read_tokens=read.count(
+                prompt, "cached_tokens", "usage.prompt_tokens_details.cached_tokens"
+            ),
+            reasoning_tokens=read.count(
+                completion, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens"
+            ),
+        )

@@ -1,0 +1,270 @@
+"""The block assembler: owns the event grammar, whatever protocol the chunks came in.
+
+    stream := Connected block* MessageDelta Usage Done
+    block  := TextDelta | ThinkingDelta | ToolUseStart ToolInputDelta* ToolUseEnd
+
+A protocol's chunk reader turns each wire chunk into a few small calls (`text`,
+`tool_fragment`, `close_tool`, `usage`, `finish`) and hands on what `take` returns; `end`
+closes the stream. Everything the grammar promises lives here once: block numbering, holding
+content while a tool block is open so blocks never interleave, buffering a tool call until its
+name is known, closing tool calls with parsed input, usage (last report wins, else estimated),
+and truncation (no finish reason means `StreamTruncatedError`, never `Done`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from providers.errors import (
+    MalformedResponseError,
+    ProviderUnavailableError,
+    StreamError,
+    StreamTruncatedError,
+)
+from providers.protocols import StopMapping
+from providers.types import (
+    Done,
+    MessageDelta,
+    StopReason,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolInputDelta,
+    ToolUseEnd,
+    ToolUseStart,
+    Usage,
+    tool_input_from_arguments,
+)
+
+BlockKind = Literal["text", "thinking"]
+
+
+@dataclass(slots=True)
+class _ToolCall:
+    id: str = ""
+    name: str = ""
+    parts: list[str] = field(default_factory=list)
+    block_index: int = -1
+
+    @property
+    def started(self) -> bool:
+        return self.block_index >= 0
+
+
+@dataclass(slots=True)
+class _HeldText:
+    kind: BlockKind
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Finish:
+    raw: str
+    mapped: StopMapping
+
+
+class BlockAssembler:
+    """Stateful: one instance per response. Drive it, `take` events as they are ready, `end`."""
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        estimated_input_tokens: int,
+        tool_calls_imply_tool_use: bool = True,
+    ) -> None:
+        self.provider = provider
+        self._estimated_input_tokens = estimated_input_tokens
+        self._tool_calls_imply_tool_use = tool_calls_imply_tool_use
+        self._out: list[StreamEvent] = []
+        self._tools: dict[int, _ToolCall] = {}
+        self._open_tool: int | None = None
+        # While a tool block is open, later content waits here so that blocks never interleave.
+        self._held: list[_HeldText | int] = []
+        self._block_index = -1
+        self._block_kind: BlockKind | None = None
+        self._output_chars = 0
+        self._finish: _Finish | None = None
+        self._usage: Usage | None = None
+
+    @property
+    def finished(self) -> bool:
+        """A finish reason arrived: ending the body now is a normal end."""
+        return self._finish is not None
+
+    def take(self) -> list[StreamEvent]:
+        """The events completed since the last call, in order."""
+        out, self._out = self._out, []
+        return out
+
+    # -- input from a chunk reader --------------------------------------------------------------
+
+    def text(self, kind: BlockKind, text: str) -> None:
+        """Text or reasoning; consecutive pieces of one kind share a block."""
+        if not text:
+            return
+        if self._open_tool is None:
+            self._emit_text(kind, text)
+        else:
+            self._held.append(_HeldText(kind, text))
+
+    def tool_fragment(self, key: int, call_id: str, name: str, arguments: str) -> None:
+        """A piece of tool call `key` (the reader's own numbering): identity and/or arguments.
+
+        The first non-empty id and name win; arguments are concatenated in arrival order.
+        """
+        call = self._tools.get(key)
+        if call is None:
+            call = self._tools[key] = _ToolCall()
+            if self._open_tool is None and not self._held:
+                self._open_tool = key
+            else:
+                self._held.append(key)
+        if call_id and not call.id:
+            call.id = call_id
+        if name and not call.name:
+            call.name = name
+        if arguments:
+            call.parts.append(arguments)
+            self._output_chars += len(arguments)
+        if key == self._open_tool:
+            if call.started:
+                if arguments:
+                    self._out.append(
+                        ToolInputDelta.model_construct(
+                            index=call.block_index, partial_json=arguments
+                        )
+                    )
+            elif call.name:
+                self._start_tool(call)
+
+    def close_tool(self, key: int) -> None:
+        """The protocol says tool call `key` is complete: close it now if it is the open block.
+
+        Held content then flows again, up to the next held tool call, which becomes the open
+        block. A call that is not the open block closes at the end, in order.
+        """
+        if key != self._open_tool:
+            return
+        self._close(key)
+        self._open_tool = None
+        while self._held and self._open_tool is None:
+            item = self._held.pop(0)
+            if isinstance(item, _HeldText):
+                self._emit_text(item.kind, item.text)
+            else:
+                self._open_tool = item
+                call = self._tools[item]
+                if call.name:
+                    self._start_tool(call)
+
+    def usage(self, usage: Usage) -> None:
+        """A usage report; the last one wins."""
+        self._usage = usage
+
+    def finish(self, raw: str, mapped: StopMapping) -> None:
+        """The vendor's stop value and what the protocol and profile map it to; the last wins.
+
+        A mapping to a failure raises only at `end`, after the events already produced.
+        """
+        self._finish = _Finish(raw, mapped)
+
+    def end(self) -> list[StreamEvent]:
+        """Close open blocks and emit MessageDelta, Usage, Done, or raise why we cannot."""
+        if self._finish is None:
+            raise StreamTruncatedError(
+                "the stream ended before the vendor sent a finish reason: the answer is "
+                "incomplete; retry the request",
+                provider=self.provider,
+            )
+        if self._open_tool is not None:
+            self._close(self._open_tool)
+            self._open_tool = None
+        for item in self._held:
+            if isinstance(item, _HeldText):
+                self._emit_text(item.kind, item.text)
+            else:
+                self._close(item)
+        self._held.clear()
+        self._out.append(self._message_delta(self._finish))
+        self._out.append(self._final_usage())
+        self._out.append(Done())
+        return self.take()
+
+    # -- blocks -------------------------------------------------------------------------------
+
+    def _emit_text(self, kind: BlockKind, text: str) -> None:
+        if self._block_kind != kind:
+            self._block_kind = kind
+            self._block_index += 1
+        self._output_chars += len(text)
+        model = TextDelta if kind == "text" else ThinkingDelta
+        self._out.append(model.model_construct(index=self._block_index, text=text))
+
+    def _start_tool(self, call: _ToolCall) -> None:
+        self._block_index += 1
+        self._block_kind = None
+        call.block_index = self._block_index
+        if not call.id:
+            call.id = f"call_{call.block_index}"
+        self._out.append(ToolUseStart(index=call.block_index, id=call.id, name=call.name))
+        if call.parts:
+            self._out.append(
+                ToolInputDelta(index=call.block_index, partial_json="".join(call.parts))
+            )
+
+    def _close(self, key: int) -> None:
+        call = self._tools[key]
+        if not call.started:
+            if not call.name:
+                raise MalformedResponseError(
+                    f"tool call {key} never received a function name", provider=self.provider
+                )
+            self._start_tool(call)
+        arguments = "".join(call.parts)
+        try:
+            parsed = tool_input_from_arguments(arguments)
+        except ValueError as exc:
+            raise MalformedResponseError(
+                f"tool call {call.name!r} ({call.id}) has invalid JSON arguments: {exc}",
+                provider=self.provider,
+            ) from None
+        self._out.append(
+            ToolUseEnd(
+                index=call.block_index,
+                id=call.id,
+                name=call.name,
+                arguments=arguments,
+                input=parsed,
+            )
+        )
+
+    # -- the end ------------------------------------------------------------------------------
+
+    def _message_delta(self, finish: _Finish) -> MessageDelta:
+        if finish.mapped == "error":
+            raise StreamError(
+                f"the vendor ended the stream with finish_reason {finish.raw!r}: generation failed",
+                provider=self.provider,
+            )
+        if finish.mapped == "retryable_error":
+            raise ProviderUnavailableError(
+                f"the vendor ended the stream with finish_reason {finish.raw!r}: inference was "
+                "interrupted; retry the request",
+                provider=self.provider,
+            )
+        stop = StopReason(finish.mapped)
+        if stop is StopReason.END_TURN and self._tools and self._tool_calls_imply_tool_use:
+            stop = StopReason.TOOL_USE
+        return MessageDelta(stop_reason=stop, raw_stop_reason=finish.raw)
+
+    def _final_usage(self) -> Usage:
+        if self._usage is not None:
+            return self._usage
+        return Usage(
+            input_tokens=self._estimated_input_tokens,
+            output_tokens=math.ceil(self._output_chars / 4),
+            estimated=True,
+        )
