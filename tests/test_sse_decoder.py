@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.sse import SseDecoder, SseEvent
+from providers.sse import SseDecoder, SseEvent, SseEventTooLargeError
 
 BODY = b': keep-alive\n\ndata: {"a":1}\n\nevent: error\ndata: line one\ndata: line two\n\n'
 EXPECTED = [SseEvent(b'{"a":1}'), SseEvent(b"line one\nline two", "error")]
@@ -42,3 +42,40 @@ def test_body_ending_mid_event_is_handed_back_as_the_tail() -> None:
 def test_data_without_space_and_unknown_fields() -> None:
     events, _ = decode([b"id: 7\nretry: 10\ndata:{}\n\n"])
     assert events == [SseEvent(b"{}")]
+
+
+@pytest.mark.parametrize("cut", [0, 1, 2, 3, 4])
+def test_one_leading_bom_is_dropped_wherever_the_first_read_ends(cut: int) -> None:
+    body = b"\xef\xbb\xbf" + BODY
+    assert decode([body[:cut], body[cut:]]) == (EXPECTED, None)
+
+
+def test_only_the_first_bom_is_dropped() -> None:
+    events, _ = decode([b"\xef\xbb\xbf\xef\xbb\xbfdata: x\n\n"])
+    assert events == []  # the second BOM makes the field name unknown
+    events, _ = decode([b"\xef\xbb\xbfdata: x\n\ndata: \xef\xbb\xbfy\n\n"])
+    assert events == [SseEvent(b"x"), SseEvent(b"\xef\xbb\xbfy")]
+
+
+def test_a_field_name_alone_is_an_empty_value() -> None:
+    assert decode([b"data\ndata\n\n"]) == ([SseEvent(b"\n")], None)
+
+
+def test_an_event_over_the_cap_is_refused_as_it_grows() -> None:
+    decoder = SseDecoder(max_event_bytes=10)
+    assert decoder.feed(b"data: 12345\ndata: 1234\n\n") == [SseEvent(b"12345\n1234")]
+    with pytest.raises(SseEventTooLargeError, match="larger than 10 bytes"):
+        decoder.feed(b"data: 123456\ndata: 12345\n")
+
+
+def test_an_unfinished_line_over_the_cap_is_refused_before_it_ends() -> None:
+    decoder = SseDecoder(max_event_bytes=10)
+    decoder.feed(b"data: 12345")
+    with pytest.raises(SseEventTooLargeError):
+        decoder.feed(b"678901")
+
+
+def test_a_long_line_in_many_reads_is_one_event() -> None:
+    line = b"data: " + b"x" * 100_000 + b"\n\n"
+    pieces = [line[start : start + 7] for start in range(0, len(line), 7)]
+    assert decode(pieces) == ([SseEvent(b"x" * 100_000)], None)
