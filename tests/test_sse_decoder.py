@@ -70,7 +70,7 @@ def test_an_event_over_the_cap_is_refused_as_it_grows() -> None:
 
 def test_an_unfinished_line_over_the_cap_is_refused_before_it_ends() -> None:
     decoder = SseDecoder(max_event_bytes=10)
-    decoder.feed(b"data: 12345")
+    assert decoder.feed(b"data: 123") == []  # 9 bytes of line so far
     with pytest.raises(SseEventTooLargeError):
         decoder.feed(b"678901")
 
