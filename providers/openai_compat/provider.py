@@ -1,27 +1,35 @@
 """OpenAiCompatibleProvider: one implementation for every OpenAI-compatible endpoint.
 
 The SDK sends the request (auth, retries, status errors); we read the body ourselves, so the
-stream path costs a few microseconds a chunk instead of the SDK's ~70 (design section 11).
+stream path costs a few microseconds a chunk instead of the SDK's ~70. The SDK would also fill
+gaps from OPENAI_* environment variables; only the vendor's profile and the config decide what
+is sent, so another vendor never receives OpenAI's account ids or custom headers.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from contextlib import aclosing
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 import httpx2
 import jiter
 import openai
 from pydantic import SecretStr, ValidationError
 
-from providers.errors import InvalidRequestError, MalformedResponseError, StreamTruncatedError
+from providers.body import Deadline, SseBody, proxy_page_error
+from providers.errors import (
+    InvalidRequestError,
+    LlmError,
+    MalformedResponseError,
+    StreamTruncatedError,
+)
 from providers.openai_compat.adapter import StreamAdapter
 from providers.openai_compat.config import OpenAiCompatConfig
 from providers.openai_compat.error_mapping import ErrorMapper
 from providers.openai_compat.request import RequestBuilder, estimate_input_tokens
-from providers.sse import SseDecoder, SseEvent
+from providers.sse import SseEvent
 from providers.types import (
     CompletionRequest,
     CompletionResponse,
@@ -36,15 +44,36 @@ from providers.types import (
     ToolUseEnd,
     Usage,
 )
-from providers.vendors import load_profile
+from providers.vendors import VendorProfile, load_profile
 
 _DONE = b"[DONE]"
+_Result = TypeVar("_Result")
 
 
-class _ByteBody(Protocol):
-    """The part of the SDK's streaming response we read: its raw bytes."""
+def _sdk_client(config: OpenAiCompatConfig, profile: VendorProfile) -> openai.AsyncOpenAI:
+    """The SDK client, holding only what the config and this vendor's profile say.
 
-    def iter_bytes(self) -> AsyncIterator[bytes]: ...
+    The SDK reads OPENAI_CUSTOM_HEADERS, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_ADMIN_KEY and
+    OPENAI_WEBHOOK_SECRET from the environment and would send what it read to any base URL.
+    Headers come from `extra_headers` alone; account ids only where the profile allows them.
+    (OPENAI_API_KEY and OPENAI_BASE_URL are never read: both are always passed.)
+    """
+    client = openai.AsyncOpenAI(
+        api_key=config.api_key.get_secret_value(),
+        base_url=config.base_url,
+        timeout=config.timeout,
+        max_retries=config.max_retries,
+        default_headers=config.extra_headers or None,
+        http_client=config.http_client,
+    )
+    client._custom_headers = dict(config.extra_headers)
+    client._ambient_authorizations = frozenset()
+    client.admin_api_key = None
+    client.webhook_secret = None
+    if not profile.request.openai_account_headers:
+        client.organization = None
+        client.project = None
+    return client
 
 
 class OpenAiCompatibleProvider:
@@ -53,19 +82,7 @@ class OpenAiCompatibleProvider:
     def __init__(self, config: OpenAiCompatConfig) -> None:
         self._config = config
         self._profile = config.effective_profile()
-        secret = config.api_key.get_secret_value()
-        self._client = openai.AsyncOpenAI(
-            api_key=secret,
-            base_url=config.base_url,
-            timeout=config.timeout,
-            max_retries=config.max_retries,
-            default_headers=config.extra_headers or None,
-            http_client=config.http_client,
-        )
-        if not self._profile.request.openai_account_headers:
-            # The SDK reads these from the environment; another vendor must not receive them.
-            self._client.organization = None
-            self._client.project = None
+        self._client = _sdk_client(config, self._profile)
         self._builder = RequestBuilder(
             config.provider_name, config.model, self._profile.request, config.capabilities
         )
@@ -73,7 +90,8 @@ class OpenAiCompatibleProvider:
             config.provider_name,
             self._profile.errors,
             config.api_key_env or self._profile.api_key_env,
-            secret,
+            config.api_key.get_secret_value(),
+            also=config.extra_headers.values(),
         )
 
     # -- construction -------------------------------------------------------------------------
@@ -90,8 +108,9 @@ class OpenAiCompatibleProvider:
     ) -> OpenAiCompatibleProvider:
         """Build from a bundled profile; the key defaults to the profile's environment variable.
 
-        Other keyword arguments (`http_client`, `timeout`, `max_retries`, `extra_headers`)
-        pass through to `OpenAiCompatConfig`.
+        Other keyword arguments (`http_client`, `timeout`, `deadline`, `max_event_bytes`,
+        `max_retries`, `extra_headers`) pass through to `OpenAiCompatConfig`. An empty `model`
+        or `base_url` is refused, never replaced by the profile's default.
         """
         profile = load_profile(name)
         if api_key is None:
@@ -104,9 +123,9 @@ class OpenAiCompatibleProvider:
         try:
             config = OpenAiCompatConfig(
                 provider_name=profile.name,
-                base_url=base_url or profile.base_url,
+                base_url=profile.base_url if base_url is None else base_url,
                 api_key=api_key if isinstance(api_key, SecretStr) else SecretStr(api_key),
-                model=model or profile.default_model,
+                model=profile.default_model if model is None else model,
                 capabilities=profile.capabilities,
                 profile=profile,
                 api_key_env=profile.api_key_env,
@@ -181,14 +200,23 @@ class OpenAiCompatibleProvider:
 
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self._builder.body(request, stream=False)
-        try:
-            raw = await self._client.chat.completions.with_raw_response.create(**body)
-        except openai.OpenAIError as exc:
-            raise self._errors.from_sdk(exc, timeout=self._config.timeout) from None
-        request_id = raw.headers.get("x-request-id")
+        raw = await self._sdk_call(
+            self._client.chat.completions.with_raw_response.create(**body),
+            Deadline(self._config.deadline),
+        )
+        page = proxy_page_error(
+            raw.headers, raw.content, provider=self.name, scrubber=self._errors.scrubber
+        )
+        if page is not None:
+            raise page
+        answer = self._parse(raw.content)
+        if isinstance(answer, dict) and "error" in answer and "choices" not in answer:
+            raise self._errors.from_error_body_over_200(answer, raw.headers)
         adapter = self._adapter(request)
-        events = [*adapter.feed(self._parse(raw.content)), *adapter.finish()]
-        return _response_from_events(events, raw_model=body["model"], request_id=request_id)
+        events = [*adapter.feed(answer), *adapter.finish()]
+        return _response_from_events(
+            events, raw_model=body["model"], request_id=self._errors.request_id(raw.headers)
+        )
 
     def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
         """Validate now (bad input raises before any network call); stream when iterated.
@@ -206,46 +234,71 @@ class OpenAiCompatibleProvider:
             self._profile, self._errors, estimate_input_tokens(request).input_tokens
         )
 
+    async def _sdk_call(self, call: Awaitable[_Result], deadline: Deadline) -> _Result:
+        """Await the SDK within the deadline; its errors become ours, with nothing chained.
+
+        The SDK's exception holds the raw response body: raising outside the `except` keeps it
+        out of `__context__`, where a traceback would print it.
+        """
+        error: LlmError
+        try:
+            async with deadline.guard():
+                return await call
+        except openai.OpenAIError as exc:
+            error = self._errors.from_sdk(exc, timeout=self._config.timeout)
+        except TimeoutError:
+            error = deadline.before_connected(self.name)
+        raise error
+
     async def _stream(
         self, body: dict[str, Any], adapter: StreamAdapter
     ) -> AsyncIterator[StreamEvent]:
+        deadline = Deadline(self._config.deadline)
+        context = self._client.chat.completions.with_streaming_response.create(**body)
+        response = await self._sdk_call(context.__aenter__(), deadline)
+        failure: str | None = None
         try:
-            context = self._client.chat.completions.with_streaming_response.create(**body)
-            response = await context.__aenter__()
-        except openai.OpenAIError as exc:
-            raise self._errors.from_sdk(exc, timeout=self._config.timeout) from None
-        try:
-            yield Connected(
+            reader = SseBody(
+                response,
                 provider=self.name,
-                model=body["model"],
-                request_id=response.headers.get("x-request-id"),
+                scrubber=self._errors.scrubber,
+                deadline=deadline,
+                max_event_bytes=self._config.max_event_bytes,
+                json_answer=lambda answer: self._errors.from_error_body_over_200(
+                    answer, response.headers
+                ),
             )
             try:
-                async with aclosing(self._body_chunks(response)) as chunks:
+                await reader.check()
+                yield Connected(
+                    provider=self.name,
+                    model=body["model"],
+                    request_id=self._errors.request_id(response.headers),
+                )
+                async with aclosing(self._body_chunks(reader)) as chunks:
                     async for chunk in chunks:
                         for output in adapter.feed(chunk):
                             yield output
             except httpx2.TransportError as exc:
-                if not adapter.finished:
-                    raise StreamTruncatedError(
-                        f"the connection failed mid-stream ({type(exc).__name__}) before a "
-                        "finish reason: the answer is incomplete; retry the request",
-                        provider=self.name,
-                    ) from None
+                failure = type(exc).__name__
+            if failure is not None and not adapter.finished:
+                raise StreamTruncatedError(
+                    f"the connection failed mid-stream ({failure}) before a finish reason: the "
+                    "answer is incomplete; retry the request",
+                    provider=self.name,
+                )
             for output in adapter.finish():
                 yield output
         finally:
             await context.__aexit__(None, None, None)
 
-    async def _body_chunks(self, response: _ByteBody) -> AsyncGenerator[Any, None]:
+    async def _body_chunks(self, reader: SseBody) -> AsyncGenerator[Any, None]:
         """Parsed chunks of the body, up to `[DONE]` or the end of the body."""
-        decoder = SseDecoder()
-        async for data in response.iter_bytes():
-            for event in decoder.feed(data):
-                if event.data == _DONE:
-                    return
-                yield self._chunk(event)
-        tail = decoder.finish()
+        async for event in reader.events():
+            if event.data == _DONE:
+                return
+            yield self._chunk(event)
+        tail = reader.tail()
         if tail is not None and tail.data != _DONE:
             yield self._tail_chunk(tail)
 
@@ -261,21 +314,19 @@ class OpenAiCompatibleProvider:
         try:
             return self._chunk(tail)
         except MalformedResponseError:
-            raise StreamTruncatedError(
-                "the body ended in the middle of an event: the answer is incomplete; retry "
-                "the request",
-                provider=self.name,
-            ) from None
+            pass
+        raise StreamTruncatedError(
+            "the body ended in the middle of an event: the answer is incomplete; retry the request",
+            provider=self.name,
+        )
 
     def _parse(self, data: bytes) -> Any:
         try:
             # Keys only: cached values would grow with every distinct string in a long stream.
             return jiter.from_json(data, cache_mode="keys")
         except ValueError:
-            snippet = self._errors.scrub(data[:120].decode("utf-8", "replace"))
-            raise MalformedResponseError(
-                f"the vendor sent a chunk that is not JSON: {snippet!r}", provider=self.name
-            ) from None
+            pass
+        raise self._errors.not_json("a chunk", data)
 
 
 def _response_from_events(
