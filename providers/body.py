@@ -107,6 +107,7 @@ class SseBody:
 
     `json_answer` turns a JSON body (where an event stream was expected) into the error the
     protocol maps it to: a vendor's error body keeps the vendor's own message and type.
+    `undecodable` names a body whose content-encoding does not decode.
     """
 
     def __init__(
@@ -118,12 +119,14 @@ class SseBody:
         deadline: Deadline,
         max_event_bytes: int,
         json_answer: Callable[[Any], LlmError],
+        undecodable: Callable[[Exception], LlmError],
     ) -> None:
         self._response = response
         self._provider = provider
         self._scrubber = scrubber
         self._deadline = deadline
         self._json_answer = json_answer
+        self._undecodable = undecodable
         self._decoder = SseDecoder(max_event_bytes)
         self._reads = response.iter_bytes().__aiter__()
         self._first: bytes | None = None
@@ -177,13 +180,7 @@ class SseBody:
                 else self._deadline.before_connected(self._provider)
             )
         except httpx2.DecodingError as exc:
-            error = MalformedResponseError(
-                "the body could not be decoded (content-encoding "
-                f"{self._response.headers.get('content-encoding', 'none')!r}: "
-                f"{self._scrubber.snippet(str(exc), _SNIPPET)}): retry the request",
-                provider=self._provider,
-                retryable=True,
-            )
+            error = self._undecodable(exc)
         raise error  # outside the handler: nothing of the transport's failure is chained
 
     async def _judged_prefix(self, first: bytes) -> bytes:

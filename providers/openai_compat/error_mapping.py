@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import openai
 
 from providers.errors import (
@@ -164,6 +165,8 @@ class ErrorMapper:
             )
         if isinstance(exc, openai.APIConnectionError):
             cause = _innermost(exc.__cause__ or exc)
+            if isinstance(cause, httpx2.DecodingError):
+                return self.undecodable(cause)
             return ProviderUnavailableError(
                 f"could not connect ({self.scrub(str(cause)) or type(cause).__name__}): check "
                 "base_url and that the server is running",
@@ -227,6 +230,15 @@ class ErrorMapper:
             provider=self.provider,
             vendor_code=self.label(vendor.code),
             retryable=bool(codes & _RETRYABLE_STREAM_TYPES),
+        )
+
+    def undecodable(self, cause: Exception) -> MalformedResponseError:
+        """A body whose content-encoding does not decode: corrupt on the way, worth a retry."""
+        return MalformedResponseError(
+            f"the response body could not be decoded ({self.scrub(str(cause))}): its "
+            "content-encoding is corrupt; retry the request",
+            provider=self.provider,
+            retryable=True,
         )
 
     def not_json(self, what: str, data: bytes | str) -> MalformedResponseError:

@@ -210,7 +210,9 @@ class OpenAiCompatibleProvider:
         if page is not None:
             raise page
         answer = self._parse(raw.content)
-        if isinstance(answer, dict) and "error" in answer and "choices" not in answer:
+        if isinstance(answer, list) or (
+            isinstance(answer, dict) and "error" in answer and "choices" not in answer
+        ):
             raise self._errors.from_error_body_over_200(answer, raw.headers)
         adapter = self._adapter(request)
         events = [*adapter.feed(answer), *adapter.finish()]
@@ -267,6 +269,7 @@ class OpenAiCompatibleProvider:
                 json_answer=lambda answer: self._errors.from_error_body_over_200(
                     answer, response.headers
                 ),
+                undecodable=self._errors.undecodable,
             )
             try:
                 await reader.check()
