@@ -29,6 +29,7 @@ from providers.openai_compat.adapter import StreamAdapter
 from providers.openai_compat.config import OpenAiCompatConfig
 from providers.openai_compat.error_mapping import ErrorMapper
 from providers.openai_compat.request import RequestBuilder, estimate_input_tokens
+from providers.scrub import scrub_logs
 from providers.sse import SseEvent
 from providers.types import (
     CompletionRequest,
@@ -47,6 +48,15 @@ from providers.types import (
 from providers.vendors import VendorProfile, load_profile
 
 _DONE = b"[DONE]"
+#: Where the SDK and its HTTP client log at DEBUG: response headers such as x-request-id.
+_LIBRARY_LOGGERS = (
+    "openai._base_client",
+    "httpx2",
+    "httpcore2.connection",
+    "httpcore2.http11",
+    "httpcore2.http2",
+    "httpcore2.proxy",
+)
 _Result = TypeVar("_Result")
 
 
@@ -93,6 +103,7 @@ class OpenAiCompatibleProvider:
             config.api_key.get_secret_value(),
             also=config.extra_headers.values(),
         )
+        scrub_logs(self._errors.scrubber, _LIBRARY_LOGGERS)
 
     # -- construction -------------------------------------------------------------------------
 
