@@ -6,7 +6,7 @@ import logging
 
 import httpx2
 import pytest
-from support import FAKE_KEY, FakeVendor, ask, collect_until_error
+from support import FAKE_KEY, FakeVendor, ask, collect_until_error, run
 
 from contracts.report import shorten
 from contracts.wire import chunk
@@ -113,11 +113,7 @@ async def test_sdk_exceptions_holding_raw_bodies_are_not_chained(
         vendor.responses.append(failure)
         provider = vendor.provider()
         with pytest.raises(LlmError) as caught:
-            if path == "stream":
-                async for _ in provider.stream(ask()):
-                    pass
-            else:
-                await provider.complete(ask())
+            await run(provider, ask(), path)
         assert caught.value.__cause__ is None
         assert caught.value.__context__ is None
         assert_hidden(str(caught.value))
