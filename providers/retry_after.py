@@ -8,7 +8,6 @@ negative, NaN or infinite gives None (never an exception), and an absurd wait is
 from __future__ import annotations
 
 import email.utils
-import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -36,11 +35,13 @@ def retry_after_seconds(
 
 
 def _number(value: str | None) -> float | None:
-    """A non-negative decimal number; signs, exponents, NaN and infinity are not delays."""
+    """A non-negative decimal number (digits only: no sign, exponent, NaN or infinity).
+
+    Enough digits overflow to infinity, which the caller's cap turns into the longest wait.
+    """
     if value is None or not (match := _NUMBER.fullmatch(value)):
         return None
-    number = float(match.group(1))
-    return number if math.isfinite(number) else MAX_RETRY_AFTER
+    return float(match.group(1))
 
 
 def _seconds_until(value: str, now: float) -> float | None:

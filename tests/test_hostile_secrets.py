@@ -139,3 +139,12 @@ async def test_debug_logs_of_the_sdk_and_http_client_never_show_the_key(
     assert {"openai._base_client", "httpx2"} <= loggers
     assert_hidden(caplog.text)
     assert "AIzaHeaderSecret0123456789" not in caplog.text
+
+
+def test_scrubbing_replaces_longer_forms_first_and_snippets_mark_the_cut() -> None:
+    scrubber = Scrubber([FAKE_KEY + "\n", "abc"])
+    assert scrubber.scrub(f"a{FAKE_KEY}\\nb") == "a[REDACTED]b"
+    assert scrubber.scrub("abc") == "abc"  # too short to replace everywhere
+    assert scrubber.snippet(b"caf\xc3\xa9 " + FAKE_KEY.encode(), 100) == "café [REDACTED]"
+    assert scrubber.snippet("x" * 10, 10) == "x" * 10
+    assert scrubber.snippet("x" * 11, 10) == "x" * 10 + "..."

@@ -215,13 +215,12 @@ class ErrorMapper:
         """
         named = status_named_by(body)
         if named is None:
-            payload = body if isinstance(body, Mapping) else {"error": body}
-            return self.from_stream_payload(payload)
+            return self.from_stream_payload(body)
         error = self.from_status(named, body, headers)
         error.status_code = 200
         return error
 
-    def from_stream_payload(self, payload: Mapping[str, Any]) -> StreamError:
+    def from_stream_payload(self, payload: object) -> StreamError:
         """A `data: {"error": ...}` inside a 200 stream."""
         vendor = VendorError.from_body(payload)
         codes = vendor.codes(payload)
