@@ -10,8 +10,8 @@ unbounded memory.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
 import httpx2
 import jiter
@@ -30,6 +30,7 @@ _JUDGED_BYTES = 64 * 1024
 _SNIPPET = 200
 _LEADING_NOISE = b"\xef\xbb\xbf \t\r\n"
 _JSON_START = (b"{", b"[")
+_T = TypeVar("_T")
 
 
 class ByteResponse(Protocol):
@@ -45,17 +46,52 @@ class Deadline:
     """When the whole response must have arrived: `seconds` from now, whatever each read takes.
 
     A per-read timeout alone lets a server that trickles a byte a second hold a call forever.
+    A body is read under one timer for the whole response, not one per read: a body that never
+    waits (in memory, or already buffered) gives the loop no turn to drop cancelled timers, so
+    per-read timers would pile up with the stream's length.
     """
 
-    __slots__ = ("_at", "seconds")
+    __slots__ = ("_at", "_expired", "_handle", "_reader", "seconds")
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._at = asyncio.get_running_loop().time() + seconds
+        self._expired = False
+        self._reader: asyncio.Task[Any] | None = None
+        self._handle: asyncio.TimerHandle | None = None
 
     def guard(self) -> asyncio.Timeout:
         """Wrap one await (never a `yield`): raises TimeoutError once the deadline passes."""
         return asyncio.timeout_at(self._at)
+
+    async def within(self, awaitable: Awaitable[_T]) -> _T:
+        """Await one of many reads; TimeoutError once the deadline has passed."""
+        if self._handle is None:
+            self._handle = asyncio.get_running_loop().call_at(self._at, self._expire)
+        if self._expired:
+            raise TimeoutError
+        task = asyncio.current_task()
+        assert task is not None, "reads run inside a task"
+        cancelling = task.cancelling()
+        self._reader = task
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if self._expired and task.uncancel() <= cancelling:
+                raise TimeoutError from None
+            raise
+        finally:
+            self._reader = None
+
+    def close(self) -> None:
+        """Drop the timer: the response is over."""
+        if self._handle is not None:
+            self._handle.cancel()
+
+    def _expire(self) -> None:
+        self._expired = True
+        if self._reader is not None:
+            self._reader.cancel()
 
     def before_connected(self, provider: str) -> ProviderUnavailableError:
         return ProviderUnavailableError(
@@ -169,8 +205,7 @@ class SseBody:
     async def _read(self) -> bytes | None:
         """The next read of the body, or None at its end; typed errors for what can go wrong."""
         try:
-            async with self._deadline.guard():
-                return await anext(self._reads)
+            return await self._deadline.within(anext(self._reads))
         except StopAsyncIteration:
             return None
         except TimeoutError:

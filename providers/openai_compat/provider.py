@@ -304,6 +304,7 @@ class OpenAiCompatibleProvider:
             for output in adapter.finish():
                 yield output
         finally:
+            deadline.close()
             await context.__aexit__(None, None, None)
 
     async def _body_chunks(self, reader: SseBody) -> AsyncGenerator[Any, None]:
