@@ -125,8 +125,7 @@ class SseDecoder:
             self._data_size = 0
             self._event = "message"
             return event
-        if line[0] == 0x3A:  # ":" starts a comment (keep-alives, ":ok", ": OPENROUTER PROCESSING")
-            return None
+        # Comments (":ok", keep-alives) and unknown fields fall through every test below.
         if line.startswith(b"data:"):
             # One slice, not partition-then-strip: a long line is copied once.
             value = line[6:] if line.startswith(b" ", 5) else line[5:]

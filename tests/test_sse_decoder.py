@@ -79,3 +79,45 @@ def test_a_long_line_in_many_reads_is_one_event() -> None:
     line = b"data: " + b"x" * 100_000 + b"\n\n"
     pieces = [line[start : start + 7] for start in range(0, len(line), 7)]
     assert decode(pieces) == ([SseEvent(b"x" * 100_000)], None)
+
+
+def test_a_lone_colon_is_a_comment() -> None:
+    assert decode([b":\n\ndata: x\n\n"]) == ([SseEvent(b"x")], None)
+
+
+def test_event_names_with_or_without_a_space_and_undecodable_bytes() -> None:
+    events, _ = decode([b"event:error\ndata: a\n\nevent: \xffbad\ndata: b\n\n"])
+    assert events == [SseEvent(b"a", "error"), SseEvent(b"b", "\ufffdbad")]
+
+
+def test_a_cr_line_end_consumes_only_the_newline_right_after_it() -> None:
+    events, _ = decode([b"data: a\r", b"\n", b"\ndata: b\n\n"])
+    assert events == [SseEvent(b"a"), SseEvent(b"b")]
+
+
+@pytest.mark.parametrize("cut", range(1, 12))
+def test_a_bom_before_a_data_line_is_dropped_at_any_split(cut: int) -> None:
+    body = b"\xef\xbb\xbfdata: x\n\n"
+    assert decode([body[:1], body[1:cut], body[cut:]]) == ([SseEvent(b"x")], None)
+
+
+def test_a_bom_at_the_start_of_a_later_read_is_kept() -> None:
+    assert decode([b"data: a\n\n", b"\xef\xbb\xbfdata: b\n\n"]) == ([SseEvent(b"a")], None)
+
+
+def test_the_tail_keeps_its_pieces_its_lines_and_its_event_name() -> None:
+    events, tail = decode([b'event: error\ndata: one\ndata: {"b":', b"1}"])
+    assert events == []
+    assert tail == SseEvent(b'one\n{"b":1}', "error")
+
+
+def test_the_cap_allows_an_event_of_exactly_its_size() -> None:
+    decoder = SseDecoder(max_event_bytes=10)
+    assert decoder.feed(b"data: 12345\n") == []
+    assert decoder.feed(b"data: 12345\n\n") == [SseEvent(b"12345\n12345")]
+    assert decoder.feed(b"data: 1234567890\n\n") == [SseEvent(b"1234567890")]
+    assert decoder.feed(b"data") == []  # an unfinished line of 4 bytes
+    assert decoder.feed(b": 1234\n\n") == [SseEvent(b"1234")]
+    with pytest.raises(SseEventTooLargeError) as caught:
+        decoder.feed(b"data: 12345678901\n")
+    assert caught.value.limit == 10
