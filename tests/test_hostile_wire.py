@@ -96,7 +96,8 @@ async def test_json_that_is_no_error_where_a_stream_was_asked_for_is_malformed(
 ) -> None:
     server = vendor_replica(Script(ScriptedResponse.json(completion())))
     events, error = await collect_until_error(provider_at(server).stream(ask()))
-    assert isinstance(error, StreamError)
+    assert isinstance(error, MalformedResponseError)
+    assert "one JSON document, not an event stream" in str(error)
     assert events == []
 
 

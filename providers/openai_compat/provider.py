@@ -9,7 +9,7 @@ is sent, so another vendor never receives OpenAI's account ids or custom headers
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping
 from contextlib import aclosing
 from typing import Any, TypeVar
 
@@ -221,9 +221,7 @@ class OpenAiCompatibleProvider:
         if page is not None:
             raise page
         answer = self._parse(raw.content)
-        if isinstance(answer, list) or (
-            isinstance(answer, dict) and "error" in answer and "choices" not in answer
-        ):
+        if _is_error_body(answer):
             raise self._errors.from_error_body_over_200(answer, raw.headers)
         adapter = self._adapter(request)
         events = [*adapter.feed(answer), *adapter.finish()]
@@ -277,9 +275,7 @@ class OpenAiCompatibleProvider:
                 scrubber=self._errors.scrubber,
                 deadline=deadline,
                 max_event_bytes=self._config.max_event_bytes,
-                json_answer=lambda answer: self._errors.from_error_body_over_200(
-                    answer, response.headers
-                ),
+                json_answer=lambda answer: self._json_instead_of_events(answer, response.headers),
                 undecodable=self._errors.undecodable,
             )
             try:
@@ -317,6 +313,16 @@ class OpenAiCompatibleProvider:
         if tail is not None and tail.data != _DONE:
             yield self._tail_chunk(tail)
 
+    def _json_instead_of_events(self, answer: Any, headers: Mapping[str, str]) -> LlmError:
+        """A JSON body where an event stream was asked for: an error body, or a protocol slip."""
+        if _is_error_body(answer):
+            return self._errors.from_error_body_over_200(answer, headers)
+        return MalformedResponseError(
+            "the vendor answered a streaming request with one JSON document, not an event "
+            "stream: check that base_url points at an OpenAI-compatible endpoint",
+            provider=self.name,
+        )
+
     def _chunk(self, event: SseEvent) -> Any:
         chunk = self._parse(event.data)
         if event.event == "error":
@@ -342,6 +348,13 @@ class OpenAiCompatibleProvider:
         except ValueError:
             pass
         raise self._errors.not_json("a chunk", data)
+
+
+def _is_error_body(answer: Any) -> bool:
+    """An error body in any vendor's shape: a list of errors, or an object with `error`."""
+    return isinstance(answer, list) or (
+        isinstance(answer, dict) and "error" in answer and "choices" not in answer
+    )
 
 
 def _response_from_events(
