@@ -148,3 +148,15 @@ def test_scrubbing_replaces_longer_forms_first_and_snippets_mark_the_cut() -> No
     assert scrubber.snippet(b"caf\xc3\xa9 " + FAKE_KEY.encode(), 100) == "café [REDACTED]"
     assert scrubber.snippet("x" * 10, 10) == "x" * 10
     assert scrubber.snippet("x" * 11, 10) == "x" * 10 + "..."
+
+
+async def test_credential_headers_are_scrubbed_and_plain_ones_stay_readable(
+    vendor: FakeVendor,
+) -> None:
+    vendor.reply({"error": {"message": "AIzaHeaderSecret0123456789 rejected for MyApp"}}, 403)
+    provider = vendor.provider(
+        extra_headers={"x-goog-api-key": "AIzaHeaderSecret0123456789", "x-title": "MyApp"}
+    )
+    with pytest.raises(LlmError) as caught:
+        await provider.complete(ask())
+    assert caught.value.message.startswith("[REDACTED] rejected for MyApp")

@@ -9,6 +9,7 @@ is sent, so another vendor never receives OpenAI's account ids or custom headers
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping
 from contextlib import aclosing
 from typing import Any, TypeVar
@@ -58,6 +59,13 @@ _LIBRARY_LOGGERS = (
     "httpcore2.proxy",
 )
 _Result = TypeVar("_Result")
+_CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|session|signature|password", re.I)
+
+
+def _credential_values(headers: Mapping[str, str]) -> list[str]:
+    """Header values that are credentials by their name (x-goog-api-key, cookie, ...): they
+    are scrubbed like the key; others ("x-title: MyApp") are left readable in messages."""
+    return [value for name, value in headers.items() if _CREDENTIAL_HEADER.search(name)]
 
 
 def _sdk_client(config: OpenAiCompatConfig, profile: VendorProfile) -> openai.AsyncOpenAI:
@@ -101,7 +109,7 @@ class OpenAiCompatibleProvider:
             self._profile.errors,
             config.api_key_env or self._profile.api_key_env,
             config.api_key.get_secret_value(),
-            also=config.extra_headers.values(),
+            also=_credential_values(config.extra_headers),
         )
         scrub_logs(self._errors.scrubber, _LIBRARY_LOGGERS)
 
