@@ -174,15 +174,8 @@ class SseBody:
         """Raise the typed error for a body that is not an event stream, before any event."""
         if media_type(self._response.headers) == "text/event-stream":
             return
-        self._first = await self._read() or b""
-        data = await self._judged_prefix(self._first)
-        page = proxy_page_error(
-            self._response.headers, data, provider=self._provider, scrubber=self._scrubber
-        )
-        if page is not None:
-            raise page
-        if is_json(self._response.headers, data):
-            raise self._json(data)
+        data = await self._judged_prefix(await self._read() or b"")
+        self._judge(data)
         self._first = data
 
     async def events(self) -> AsyncGenerator[SseEvent, None]:
@@ -195,9 +188,10 @@ class SseBody:
                 yield event
 
     def tail(self) -> SseEvent | None:
-        """The event the body ended inside of, if any; a JSON body with no event is judged."""
-        if self._head and is_json(self._response.headers, bytes(self._head)):
-            raise self._json(bytes(self._head))
+        """The event the body ended inside of, if any. A body that gave no event at all is
+        judged like one not labelled as an event stream: an HTML page, or a JSON answer."""
+        if self._head:
+            self._judge(bytes(self._head))
         return self._decoder.finish()
 
     # -- internals ----------------------------------------------------------------------------
@@ -243,6 +237,15 @@ class SseBody:
             else:
                 self._head += data
         return events
+
+    def _judge(self, data: bytes) -> None:
+        page = proxy_page_error(
+            self._response.headers, data, provider=self._provider, scrubber=self._scrubber
+        )
+        if page is not None:
+            raise page
+        if is_json(self._response.headers, data):
+            raise self._json(data)
 
     def _json(self, data: bytes) -> LlmError:
         try:

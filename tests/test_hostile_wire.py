@@ -102,7 +102,9 @@ async def test_json_that_is_no_error_where_a_stream_was_asked_for_is_malformed(
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "text/plain"])
+@pytest.mark.parametrize(
+    "content_type", ["text/html; charset=utf-8", "text/plain", "text/event-stream"]
+)
 async def test_an_html_page_says_a_proxy_answered_with_a_scrubbed_snippet(
     vendor_replica: Replica, path: str, content_type: str
 ) -> None:
