@@ -10,7 +10,14 @@ unbounded memory.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Mapping,
+)
 from typing import Any, Protocol, TypeVar
 
 import httpx2
@@ -69,6 +76,8 @@ class Deadline:
         if self._handle is None:
             self._handle = asyncio.get_running_loop().call_at(self._at, self._expire)
         if self._expired:
+            if isinstance(awaitable, Coroutine):
+                awaitable.close()  # never started: closing it spares a "never awaited" warning
             raise TimeoutError
         task = asyncio.current_task()
         assert task is not None, "reads run inside a task"
