@@ -87,17 +87,16 @@ class SseDecoder:
         return events
 
     def finish(self) -> SseEvent | None:
-        """The event the body ended inside of, if any: the caller decides whether it is whole."""
+        """The event the body ended inside of, if any: the caller decides whether it is whole.
+
+        Call it once, when the body has ended: the decoder is done after it.
+        """
         if self._pending:
+            # A partial line is never blank, so reading it can only add to the event.
             self._line(b"".join(self._pending))
-            self._pending.clear()
-            self._pending_size = 0
         if not self._data:
             return None
-        event = SseEvent(b"\n".join(self._data), self._event)
-        self._data = []
-        self._data_size = 0
-        return event
+        return SseEvent(b"\n".join(self._data), self._event)
 
     def _without_bom(self, chunk: bytes) -> bytes:
         """Drop one leading BOM, even when it arrives split across the first reads."""

@@ -121,3 +121,10 @@ def test_the_cap_allows_an_event_of_exactly_its_size() -> None:
     with pytest.raises(SseEventTooLargeError) as caught:
         decoder.feed(b"data: 12345678901\n")
     assert caught.value.limit == 10
+
+
+def test_the_cap_counts_a_new_partial_line_from_zero() -> None:
+    decoder = SseDecoder(max_event_bytes=11)
+    assert decoder.feed(b"data: 1") == []
+    assert decoder.feed(b"2\ndata: 123") == []  # 2 bytes of data + 9 of line: at the cap
+    assert decoder.feed(b"\n\n") == [SseEvent(b"12\n123")]
