@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.cassettes import scrub
 from contracts.spec import load_clauses
 
 Verdict = Literal["pass", "fail", "unsupported", "xfail"]
@@ -17,6 +18,8 @@ _EVIDENCE_CHARS = 300
 
 
 def shorten(text: str, limit: int = _EVIDENCE_CHARS) -> str:
+    """Scrubbed, then cut: cutting first could keep the start of a key that straddles the cut."""
+    text = scrub(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

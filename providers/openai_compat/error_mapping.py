@@ -3,17 +3,16 @@
 Vendor bodies differ: OpenAI `{"error": {...}}`, Gemini a list of `{"error": {...}}`, Mistral
 `{"detail": ...}` / `{"message": ...}` / `{"object": "error", ...}`, proxies plain text. The
 mapping reads them all, keeps the vendor's own message, and removes the API key from anything
-it repeats.
+it repeats: message, request id, vendor code.
 """
 
 from __future__ import annotations
 
-import email.utils
-import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import openai
 
 from providers.errors import (
@@ -21,18 +20,57 @@ from providers.errors import (
     ContextLengthError,
     InvalidRequestError,
     LlmError,
+    MalformedResponseError,
     ModelNotFoundError,
     ProviderUnavailableError,
     RateLimitError,
     StreamError,
 )
+from providers.retry_after import retry_after_seconds
+from providers.scrub import Scrubber
 from providers.vendors import ErrorQuirks
 
-_REDACTED = "[REDACTED]"
 _MAX_MESSAGE = 500
+#: Request ids and vendor codes are short; a long one is noise (or an echo of the request).
+_MAX_LABEL = 100
+_CODE_KEYS = ("code", "status", "type")
 _RETRYABLE_STREAM_TYPES = frozenset(
     {"server_error", "overloaded_error", "api_error", "unavailable", "rate_limit_exceeded"}
 )
+#: The HTTP status an error code stands for, when an error body arrives with HTTP 200: the
+#: OpenAI, Google (gRPC status names) and Anthropic vocabularies, lower-cased.
+_STATUS_OF_CODE = {
+    "invalid_api_key": 401,
+    "authentication_error": 401,
+    "unauthenticated": 401,
+    "permission_denied": 403,
+    "permission_error": 403,
+    "model_not_found": 404,
+    "not_found": 404,
+    "not_found_error": 404,
+    "invalid_request_error": 400,
+    "invalid_argument": 400,
+    "context_length_exceeded": 400,
+    "rate_limit_exceeded": 429,
+    "rate_limit_error": 429,
+    "insufficient_quota": 429,
+    "resource_exhausted": 429,
+    "server_error": 500,
+    "api_error": 500,
+    "internal": 500,
+    "unavailable": 503,
+    "overloaded_error": 529,
+}
+
+
+def _entries(body: object) -> Iterator[Mapping[str, Any]]:
+    """Each error object in a body: the body itself, its `error`, each entry of a list."""
+    if isinstance(body, list):
+        for entry in body:
+            yield from _entries(entry)
+    elif isinstance(body, Mapping):
+        inner = body.get("error")
+        yield inner if isinstance(inner, Mapping) else body
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,74 +82,78 @@ class VendorError:
 
     @classmethod
     def from_body(cls, body: object) -> VendorError:
-        if isinstance(body, list) and body:
+        entry = next(_entries(body), None)
+        if entry is None and isinstance(body, list) and body:
             return cls.from_body(body[0])
-        if isinstance(body, Mapping):
-            inner = body.get("error")
-            if isinstance(inner, Mapping):
-                return cls.from_body(inner)
+        if entry is not None:
             message = next(
                 (
-                    str(body[key])
+                    str(entry[key])
                     for key in ("message", "detail", "error", "msg")
-                    if body.get(key) not in (None, "")
+                    if entry.get(key) not in (None, "")
                 ),
                 "",
             )
-            code = next(
-                (str(body[key]) for key in ("code", "status", "type") if body.get(key) is not None),
-                None,
-            )
-            return cls(message or str(dict(body)), code)
+            code = next((str(entry[key]) for key in _CODE_KEYS if entry.get(key) is not None), None)
+            return cls(message or str(dict(entry)), code)
         if isinstance(body, bytes):
             body = body.decode("utf-8", "replace")
         return cls(str(body).strip() if body is not None else "")
 
-    def codes(self, body: object) -> set[str]:
-        """Every code-like value in the body, for matching profile code lists."""
-        found = {self.code} if self.code else set()
-        if isinstance(body, list) and body:
-            body = body[0]
-        if isinstance(body, Mapping):
-            body = body.get("error", body)
-        if isinstance(body, Mapping):
-            found.update(str(body[k]) for k in ("code", "status", "type") if body.get(k))
-        return found
+    @staticmethod
+    def codes(body: object) -> set[str]:
+        """Every code-like value in every entry of the body, for matching profile code lists."""
+        return {str(entry[key]) for entry in _entries(body) for key in _CODE_KEYS if entry.get(key)}
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Retry-After as seconds (delta or HTTP date); retry-after-ms wins when both are sent."""
-    milliseconds = headers.get("retry-after-ms")
-    if milliseconds:
-        try:
-            return float(milliseconds) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value.strip() else None
-        return max(parsed.timestamp() - time.time(), 0.0) if parsed else None
+def status_named_by(body: object) -> int | None:
+    """The HTTP status an error body names (a numeric code, or a known code word), if any."""
+    codes = VendorError.codes(body)
+    numeric = [int(code) for code in codes if code.isdigit() and 400 <= int(code) <= 599]
+    if numeric:
+        return min(numeric)
+    named = [_STATUS_OF_CODE[code.lower()] for code in codes if code.lower() in _STATUS_OF_CODE]
+    return min(named) if named else None
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    """The first leaf of an exception group: anyio wraps connect failures in one."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 
 
 class ErrorMapper:
-    """Per provider: knows its name, key variable, quirks and the secret to keep out."""
+    """Per provider: knows its name, key variable, quirks and the secrets to keep out.
+
+    `secret` is the API key; `also` any other credential the provider sends (header values).
+    """
 
     def __init__(
-        self, provider: str, quirks: ErrorQuirks, api_key_env: str | None, secret: str
+        self,
+        provider: str,
+        quirks: ErrorQuirks,
+        api_key_env: str | None,
+        secret: str,
+        also: Iterable[str] = (),
     ) -> None:
         self.provider = provider
         self._quirks = quirks
         self._key_hint = f"set {api_key_env}" if api_key_env else "pass api_key="
-        self._secret = secret
+        self.scrubber = Scrubber((secret, *also))
 
     def scrub(self, text: str) -> str:
-        if len(self._secret) >= 4:
-            text = text.replace(self._secret, _REDACTED)
-        return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "..."
+        """`text` without secrets, cut to the message length cap (scrubbed before the cut)."""
+        return self.scrubber.snippet(text, _MAX_MESSAGE)
+
+    def label(self, value: object) -> str | None:
+        """A request id or vendor code fit to repeat: scrubbed, short, or None when empty."""
+        if value is None or value == "":
+            return None
+        return self.scrubber.snippet(str(value), _MAX_LABEL)
+
+    def request_id(self, headers: Mapping[str, str]) -> str | None:
+        return self.label(headers.get("x-request-id") or headers.get("request-id"))
 
     def from_sdk(self, exc: openai.OpenAIError, *, timeout: float) -> LlmError:
         if isinstance(exc, openai.APIStatusError):
@@ -122,7 +164,9 @@ class ErrorMapper:
                 provider=self.provider,
             )
         if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__ or exc
+            cause = _innermost(exc.__cause__ or exc)
+            if isinstance(cause, httpx2.DecodingError):
+                return self.undecodable(cause)
             return ProviderUnavailableError(
                 f"could not connect ({self.scrub(str(cause)) or type(cause).__name__}): check "
                 "base_url and that the server is running",
@@ -137,8 +181,8 @@ class ErrorMapper:
         common: dict[str, Any] = {
             "provider": self.provider,
             "status_code": status,
-            "request_id": headers.get("x-request-id") or headers.get("request-id"),
-            "vendor_code": vendor.code,
+            "request_id": self.request_id(headers),
+            "vendor_code": self.label(vendor.code),
         }
         if status in (401, 403):
             return AuthenticationError(
@@ -163,15 +207,43 @@ class ErrorMapper:
             return ProviderUnavailableError(message, **common)
         return InvalidRequestError(message, **common)
 
-    def from_stream_payload(self, payload: Mapping[str, Any]) -> StreamError:
+    def from_error_body_over_200(self, body: object, headers: Mapping[str, str]) -> LlmError:
+        """A JSON error body answered with HTTP 200: mapped as the status it names.
+
+        The error keeps status_code 200 (what the wire said); its type and retryability are
+        those of the status the body names. A body naming none is a mid-stream error payload.
+        """
+        named = status_named_by(body)
+        if named is None:
+            return self.from_stream_payload(body)
+        error = self.from_status(named, body, headers)
+        error.status_code = 200
+        return error
+
+    def from_stream_payload(self, payload: object) -> StreamError:
         """A `data: {"error": ...}` inside a 200 stream."""
         vendor = VendorError.from_body(payload)
         codes = vendor.codes(payload)
         return StreamError(
             f"the vendor reported an error mid-stream: {self.scrub(vendor.message)}",
             provider=self.provider,
-            vendor_code=vendor.code,
+            vendor_code=self.label(vendor.code),
             retryable=bool(codes & _RETRYABLE_STREAM_TYPES),
+        )
+
+    def undecodable(self, cause: Exception) -> MalformedResponseError:
+        """A body whose content-encoding does not decode: corrupt on the way, worth a retry."""
+        return MalformedResponseError(
+            f"the response body could not be decoded ({self.scrub(str(cause))}): its "
+            "content-encoding is corrupt; retry the request",
+            provider=self.provider,
+            retryable=True,
+        )
+
+    def not_json(self, what: str, data: bytes | str) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"the vendor sent {what} that is not JSON: {self.scrubber.snippet(data, 120)!r}",
+            provider=self.provider,
         )
 
     def _is_context_length(self, codes: set[str], message: str) -> bool:

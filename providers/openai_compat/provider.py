@@ -1,27 +1,37 @@
 """OpenAiCompatibleProvider: one implementation for every OpenAI-compatible endpoint.
 
 The SDK sends the request (auth, retries, status errors); we read the body ourselves, so the
-stream path costs a few microseconds a chunk instead of the SDK's ~70 (design section 11).
+stream path costs a few microseconds a chunk instead of the SDK's ~70. The SDK would also fill
+gaps from OPENAI_* environment variables; only the vendor's profile and the config decide what
+is sent, so another vendor never receives OpenAI's account ids or custom headers.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, AsyncIterator
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping
 from contextlib import aclosing
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 import httpx2
 import jiter
 import openai
 from pydantic import SecretStr, ValidationError
 
-from providers.errors import InvalidRequestError, MalformedResponseError, StreamTruncatedError
+from providers.body import Deadline, SseBody, proxy_page_error
+from providers.errors import (
+    InvalidRequestError,
+    LlmError,
+    MalformedResponseError,
+    StreamTruncatedError,
+)
 from providers.openai_compat.chunks import ChatChunkReader
 from providers.openai_compat.config import OpenAiCompatConfig
 from providers.openai_compat.error_mapping import ErrorMapper
 from providers.openai_compat.request import RequestBuilder, estimate_input_tokens
-from providers.sse import SseDecoder, SseEvent
+from providers.scrub import scrub_logs
+from providers.sse import SseEvent
 from providers.streaming import BlockAssembler
 from providers.streaming.response import response_from_events
 from providers.types import (
@@ -32,15 +42,52 @@ from providers.types import (
     StreamEvent,
     TokenCount,
 )
-from providers.vendors import load_profile
+from providers.vendors import VendorProfile, load_profile
 
 _DONE = b"[DONE]"
+#: Where the SDK and its HTTP client log at DEBUG: response headers such as x-request-id.
+_LIBRARY_LOGGERS = (
+    "openai._base_client",
+    "httpx2",
+    "httpcore2.connection",
+    "httpcore2.http11",
+    "httpcore2.http2",
+    "httpcore2.proxy",
+)
+_Result = TypeVar("_Result")
+_CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|session|signature|password", re.I)
 
 
-class _ByteBody(Protocol):
-    """The part of the SDK's streaming response we read: its raw bytes."""
+def _credential_values(headers: Mapping[str, str]) -> list[str]:
+    """Header values that are credentials by their name (x-goog-api-key, cookie, ...): they
+    are scrubbed like the key; others ("x-title: MyApp") are left readable in messages."""
+    return [value for name, value in headers.items() if _CREDENTIAL_HEADER.search(name)]
 
-    def iter_bytes(self) -> AsyncIterator[bytes]: ...
+
+def _sdk_client(config: OpenAiCompatConfig, profile: VendorProfile) -> openai.AsyncOpenAI:
+    """The SDK client, holding only what the config and this vendor's profile say.
+
+    The SDK reads OPENAI_CUSTOM_HEADERS, OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_ADMIN_KEY and
+    OPENAI_WEBHOOK_SECRET from the environment and would send what it read to any base URL.
+    Headers come from `extra_headers` alone; account ids only where the profile allows them.
+    (OPENAI_API_KEY and OPENAI_BASE_URL are never read: both are always passed.)
+    """
+    client = openai.AsyncOpenAI(
+        api_key=config.api_key.get_secret_value(),
+        base_url=config.base_url,
+        timeout=config.timeout,
+        max_retries=config.max_retries,
+        default_headers=config.extra_headers or None,
+        http_client=config.http_client,
+    )
+    client._custom_headers = dict(config.extra_headers)
+    client._ambient_authorizations = frozenset()
+    client.admin_api_key = None
+    client.webhook_secret = None
+    if not profile.request.openai_account_headers:
+        client.organization = None
+        client.project = None
+    return client
 
 
 class OpenAiCompatibleProvider:
@@ -52,19 +99,7 @@ class OpenAiCompatibleProvider:
     def __init__(self, config: OpenAiCompatConfig) -> None:
         self._config = config
         self._profile = config.effective_profile()
-        secret = config.api_key.get_secret_value()
-        self._client = openai.AsyncOpenAI(
-            api_key=secret,
-            base_url=config.base_url,
-            timeout=config.timeout,
-            max_retries=config.max_retries,
-            default_headers=config.extra_headers or None,
-            http_client=config.http_client,
-        )
-        if not self._profile.request.openai_account_headers:
-            # The SDK reads these from the environment; another vendor must not receive them.
-            self._client.organization = None
-            self._client.project = None
+        self._client = _sdk_client(config, self._profile)
         self._builder = RequestBuilder(
             config.provider_name, config.model, self._profile.request, config.capabilities
         )
@@ -72,8 +107,10 @@ class OpenAiCompatibleProvider:
             config.provider_name,
             self._profile.errors,
             config.api_key_env or self._profile.api_key_env,
-            secret,
+            config.api_key.get_secret_value(),
+            also=_credential_values(config.extra_headers),
         )
+        scrub_logs(self._errors.scrubber, _LIBRARY_LOGGERS)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -89,8 +126,9 @@ class OpenAiCompatibleProvider:
     ) -> OpenAiCompatibleProvider:
         """Build from a bundled profile; the key defaults to the profile's environment variable.
 
-        Other keyword arguments (`http_client`, `timeout`, `max_retries`, `extra_headers`)
-        pass through to `OpenAiCompatConfig`.
+        Other keyword arguments (`http_client`, `timeout`, `deadline`, `max_event_bytes`,
+        `max_retries`, `extra_headers`) pass through to `OpenAiCompatConfig`. An empty `model`
+        or `base_url` is refused, never replaced by the profile's default.
         """
         profile = load_profile(name)
         if profile.protocol != "openai_chat":
@@ -109,9 +147,9 @@ class OpenAiCompatibleProvider:
         try:
             config = OpenAiCompatConfig(
                 provider_name=profile.name,
-                base_url=base_url or profile.base_url,
+                base_url=profile.base_url if base_url is None else base_url,
                 api_key=api_key if isinstance(api_key, SecretStr) else SecretStr(api_key),
-                model=model or profile.default_model,
+                model=profile.default_model if model is None else model,
                 capabilities=profile.capabilities,
                 profile=profile,
                 api_key_env=profile.api_key_env,
@@ -186,14 +224,23 @@ class OpenAiCompatibleProvider:
 
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self._builder.body(request, stream=False)
-        try:
-            raw = await self._client.chat.completions.with_raw_response.create(**body)
-        except openai.OpenAIError as exc:
-            raise self._errors.from_sdk(exc, timeout=self._config.timeout) from None
-        request_id = raw.headers.get("x-request-id")
+        raw = await self._sdk_call(
+            self._client.chat.completions.with_raw_response.create(**body),
+            Deadline(self._config.deadline),
+        )
+        page = proxy_page_error(
+            raw.headers, raw.content, provider=self.name, scrubber=self._errors.scrubber
+        )
+        if page is not None:
+            raise page
+        answer = self._parse(raw.content)
+        if _is_error_body(answer):
+            raise self._errors.from_error_body_over_200(answer, raw.headers)
         adapter = self._adapter(request)
-        events = [*adapter.feed(self._parse(raw.content)), *adapter.finish()]
-        return response_from_events(events, raw_model=body["model"], request_id=request_id)
+        events = [*adapter.feed(answer), *adapter.finish()]
+        return response_from_events(
+            events, raw_model=body["model"], request_id=self._errors.request_id(raw.headers)
+        )
 
     def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
         """Validate now (bad input raises before any network call); stream when iterated.
@@ -214,48 +261,83 @@ class OpenAiCompatibleProvider:
         )
         return self.chunk_reader(self._profile, self._errors, assembler)
 
+    async def _sdk_call(self, call: Awaitable[_Result], deadline: Deadline) -> _Result:
+        """Await the SDK within the deadline; its errors become ours, with nothing chained.
+
+        The SDK's exception holds the raw response body: raising outside the `except` keeps it
+        out of `__context__`, where a traceback would print it.
+        """
+        error: LlmError
+        try:
+            async with deadline.guard():
+                return await call
+        except openai.OpenAIError as exc:
+            error = self._errors.from_sdk(exc, timeout=self._config.timeout)
+        except TimeoutError:
+            error = deadline.before_connected(self.name)
+        raise error
+
     async def _stream(
         self, body: dict[str, Any], adapter: ChatChunkReader
     ) -> AsyncIterator[StreamEvent]:
+        deadline = Deadline(self._config.deadline)
+        context = self._client.chat.completions.with_streaming_response.create(**body)
+        response = await self._sdk_call(context.__aenter__(), deadline)
+        failure: str | None = None
         try:
-            context = self._client.chat.completions.with_streaming_response.create(**body)
-            response = await context.__aenter__()
-        except openai.OpenAIError as exc:
-            raise self._errors.from_sdk(exc, timeout=self._config.timeout) from None
-        try:
-            yield Connected(
+            reader = SseBody(
+                response,
                 provider=self.name,
-                model=body["model"],
-                request_id=response.headers.get("x-request-id"),
+                scrubber=self._errors.scrubber,
+                deadline=deadline,
+                max_event_bytes=self._config.max_event_bytes,
+                json_answer=lambda answer: self._json_instead_of_events(answer, response.headers),
+                undecodable=self._errors.undecodable,
             )
             try:
-                async with aclosing(self._body_chunks(response)) as chunks:
+                await reader.check()
+                yield Connected(
+                    provider=self.name,
+                    model=body["model"],
+                    request_id=self._errors.request_id(response.headers),
+                )
+                async with aclosing(self._body_chunks(reader)) as chunks:
                     async for chunk in chunks:
                         for output in adapter.feed(chunk):
                             yield output
             except httpx2.TransportError as exc:
-                if not adapter.finished:
-                    raise StreamTruncatedError(
-                        f"the connection failed mid-stream ({type(exc).__name__}) before a "
-                        "finish reason: the answer is incomplete; retry the request",
-                        provider=self.name,
-                    ) from None
+                failure = type(exc).__name__
+            if failure is not None and not adapter.finished:
+                raise StreamTruncatedError(
+                    f"the connection failed mid-stream ({failure}) before a finish reason: the "
+                    "answer is incomplete; retry the request",
+                    provider=self.name,
+                )
             for output in adapter.finish():
                 yield output
         finally:
+            deadline.close()
             await context.__aexit__(None, None, None)
 
-    async def _body_chunks(self, response: _ByteBody) -> AsyncGenerator[Any, None]:
+    async def _body_chunks(self, reader: SseBody) -> AsyncGenerator[Any, None]:
         """Parsed chunks of the body, up to `[DONE]` or the end of the body."""
-        decoder = SseDecoder()
-        async for data in response.iter_bytes():
-            for event in decoder.feed(data):
-                if event.data == _DONE:
-                    return
-                yield self._chunk(event)
-        tail = decoder.finish()
+        async for event in reader.events():
+            if event.data == _DONE:
+                return
+            yield self._chunk(event)
+        tail = reader.tail()
         if tail is not None and tail.data != _DONE:
             yield self._tail_chunk(tail)
+
+    def _json_instead_of_events(self, answer: Any, headers: Mapping[str, str]) -> LlmError:
+        """A JSON body where an event stream was asked for: an error body, or a protocol slip."""
+        if _is_error_body(answer):
+            return self._errors.from_error_body_over_200(answer, headers)
+        return MalformedResponseError(
+            "the vendor answered a streaming request with one JSON document, not an event "
+            "stream: check that base_url points at an OpenAI-compatible endpoint",
+            provider=self.name,
+        )
 
     def _chunk(self, event: SseEvent) -> Any:
         chunk = self._parse(event.data)
@@ -269,18 +351,23 @@ class OpenAiCompatibleProvider:
         try:
             return self._chunk(tail)
         except MalformedResponseError:
-            raise StreamTruncatedError(
-                "the body ended in the middle of an event: the answer is incomplete; retry "
-                "the request",
-                provider=self.name,
-            ) from None
+            pass
+        raise StreamTruncatedError(
+            "the body ended in the middle of an event: the answer is incomplete; retry the request",
+            provider=self.name,
+        )
 
     def _parse(self, data: bytes) -> Any:
         try:
             # Keys only: cached values would grow with every distinct string in a long stream.
             return jiter.from_json(data, cache_mode="keys")
         except ValueError:
-            snippet = self._errors.scrub(data[:120].decode("utf-8", "replace"))
-            raise MalformedResponseError(
-                f"the vendor sent a chunk that is not JSON: {snippet!r}", provider=self.name
-            ) from None
+            pass
+        raise self._errors.not_json("a chunk", data)
+
+
+def _is_error_body(answer: Any) -> bool:
+    """An error body in any vendor's shape: a list of errors, or an object with `error`."""
+    return isinstance(answer, list) or (
+        isinstance(answer, dict) and "error" in answer and "choices" not in answer
+    )

@@ -30,6 +30,26 @@ _ALNUM = string.ascii_letters + string.digits
 _ALNUM9 = re.compile(r"^[a-zA-Z0-9]{9}$")
 
 
+def _unencodable(value: object, path: str) -> str | None:
+    """Where in a JSON value a string UTF-8 cannot encode sits (a lone surrogate), if anywhere."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _unencodable(key, f"{path} key") or _unencodable(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            found = _unencodable(item, f"{path}[{number}]")
+            if found:
+                return found
+    return None
+
+
 def _alnum9(tool_call_id: str) -> str:
     """A stable 9-character [a-zA-Z0-9] id for any id, so calls and results still pair up."""
     if _ALNUM9.match(tool_call_id):
@@ -87,6 +107,13 @@ class RequestBuilder:
             body["stream"] = True
             if self._quirks.stream_usage == "include_usage":
                 body["stream_options"] = {"include_usage": True}
+        where = _unencodable(body, "request")
+        if where is not None:
+            raise self._invalid(
+                f"{where} holds a lone surrogate (half of a UTF-16 pair, often from a bad "
+                "decode): UTF-8 cannot send it; repair the text, e.g. "
+                "text.encode('utf-8', 'replace').decode()"
+            )
         return body
 
     def _invalid(self, message: str) -> InvalidRequestError:

@@ -1,0 +1,268 @@
+"""Read a streaming HTTP response body as SSE events, bounded in time and memory.
+
+Protocol-neutral: any provider whose vendor streams Server-Sent Events reads its body here.
+A body can be hostile or just unlucky: a proxy's HTML page or a JSON error answered with
+HTTP 200, a leading BOM, a corrupt `content-encoding`, a server trickling one byte a second,
+one endless event. Each ends as a typed `LlmError`, never a transport exception, a hang or
+unbounded memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Mapping,
+)
+from typing import Any, Protocol, TypeVar
+
+import httpx2
+import jiter
+
+from providers.errors import (
+    LlmError,
+    MalformedResponseError,
+    ProviderUnavailableError,
+    StreamTruncatedError,
+)
+from providers.scrub import Scrubber
+from providers.sse import SseDecoder, SseEvent, SseEventTooLargeError
+
+#: How much of a body that is not an event stream is kept to judge it: an error body is small.
+_JUDGED_BYTES = 64 * 1024
+_SNIPPET = 200
+_LEADING_NOISE = b"\xef\xbb\xbf \t\r\n"
+_JSON_START = (b"{", b"[")
+_T = TypeVar("_T")
+
+
+class ByteResponse(Protocol):
+    """The part of a streaming HTTP response we read: its headers and raw bytes."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    def iter_bytes(self) -> AsyncIterator[bytes]: ...
+
+
+class Deadline:
+    """When the whole response must have arrived: `seconds` from now, whatever each read takes.
+
+    A per-read timeout alone lets a server that trickles a byte a second hold a call forever.
+    A body is read under one timer for the whole response, not one per read: a body that never
+    waits (in memory, or already buffered) gives the loop no turn to drop cancelled timers, so
+    per-read timers would pile up with the stream's length.
+    """
+
+    __slots__ = ("_at", "_expired", "_handle", "_reader", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._at = asyncio.get_running_loop().time() + seconds
+        self._expired = False
+        self._reader: asyncio.Task[Any] | None = None
+        self._handle: asyncio.TimerHandle | None = None
+
+    def guard(self) -> asyncio.Timeout:
+        """Wrap one await (never a `yield`): raises TimeoutError once the deadline passes."""
+        return asyncio.timeout_at(self._at)
+
+    async def within(self, awaitable: Awaitable[_T]) -> _T:
+        """Await one of many reads; TimeoutError once the deadline has passed."""
+        if self._handle is None:
+            self._handle = asyncio.get_running_loop().call_at(self._at, self._expire)
+        if self._expired:
+            if isinstance(awaitable, Coroutine):
+                awaitable.close()  # never started: closing it spares a "never awaited" warning
+            raise TimeoutError
+        task = asyncio.current_task()
+        assert task is not None, "reads run inside a task"
+        cancelling = task.cancelling()
+        self._reader = task
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if self._expired and task.uncancel() <= cancelling:
+                raise TimeoutError from None
+            raise
+        finally:
+            self._reader = None
+
+    def close(self) -> None:
+        """Drop the timer: the response is over."""
+        if self._handle is not None:
+            self._handle.cancel()
+
+    def _expire(self) -> None:
+        self._expired = True
+        if self._reader is not None:
+            self._reader.cancel()
+
+    def before_connected(self, provider: str) -> ProviderUnavailableError:
+        return ProviderUnavailableError(
+            f"no complete response within the deadline of {self.seconds:g}s: retry later or "
+            "raise deadline=",
+            provider=provider,
+        )
+
+    def mid_body(self, provider: str) -> StreamTruncatedError:
+        return StreamTruncatedError(
+            f"the response did not finish within the deadline of {self.seconds:g}s: the answer "
+            "is incomplete; retry the request or raise deadline=",
+            provider=provider,
+        )
+
+
+def media_type(headers: Mapping[str, str]) -> str:
+    return headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
+def _looks_like(data: bytes) -> bytes:
+    """The first meaningful byte of a body: `{`/`[` JSON, `<` HTML, else anything."""
+    return data.lstrip(_LEADING_NOISE)[:1]
+
+
+def is_json(headers: Mapping[str, str], data: bytes) -> bool:
+    kind = media_type(headers)
+    return kind == "application/json" or kind.endswith("+json") or _looks_like(data) in _JSON_START
+
+
+def proxy_page_error(
+    headers: Mapping[str, str], data: bytes, *, provider: str, scrubber: Scrubber
+) -> ProviderUnavailableError | None:
+    """An HTML page where the vendor's answer should be: a proxy, portal or gateway spoke."""
+    if "html" not in media_type(headers) and _looks_like(data) != b"<":
+        return None
+    return ProviderUnavailableError(
+        "HTTP 200 with an HTML page instead of the vendor's answer: a proxy or gateway "
+        "answered, not the vendor; check base_url and any proxy between you and the vendor: "
+        f"{scrubber.snippet(data, _SNIPPET)!r}",
+        provider=provider,
+        status_code=200,
+        retryable=False,
+    )
+
+
+class SseBody:
+    """One streaming response. `check()` before `Connected`, then `events()`, then `tail()`.
+
+    `json_answer` turns a JSON body (where an event stream was expected) into the error the
+    protocol maps it to: a vendor's error body keeps the vendor's own message and type.
+    `undecodable` names a body whose content-encoding does not decode.
+    """
+
+    def __init__(
+        self,
+        response: ByteResponse,
+        *,
+        provider: str,
+        scrubber: Scrubber,
+        deadline: Deadline,
+        max_event_bytes: int,
+        json_answer: Callable[[Any], LlmError],
+        undecodable: Callable[[Exception], LlmError],
+    ) -> None:
+        self._response = response
+        self._provider = provider
+        self._scrubber = scrubber
+        self._deadline = deadline
+        self._json_answer = json_answer
+        self._undecodable = undecodable
+        self._decoder = SseDecoder(max_event_bytes)
+        self._reads = response.iter_bytes().__aiter__()
+        self._first: bytes | None = None
+        self._started = False
+        #: The body so far while no event came out of it: judged when it ends without one.
+        self._head: bytearray | None = bytearray()
+
+    async def check(self) -> None:
+        """Raise the typed error for a body that is not an event stream, before any event."""
+        if media_type(self._response.headers) == "text/event-stream":
+            return
+        data = await self._judged_prefix(await self._read() or b"")
+        self._judge(data)
+        self._first = data
+
+    async def events(self) -> AsyncGenerator[SseEvent, None]:
+        self._started = True
+        if self._first:
+            for event in self._feed(self._first):
+                yield event
+        while (data := await self._read()) is not None:
+            for event in self._feed(data):
+                yield event
+
+    def tail(self) -> SseEvent | None:
+        """The event the body ended inside of, if any. A body that gave no event at all is
+        judged like one not labelled as an event stream: an HTML page, or a JSON answer."""
+        if self._head:
+            self._judge(bytes(self._head))
+        return self._decoder.finish()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    async def _read(self) -> bytes | None:
+        """The next read of the body, or None at its end; typed errors for what can go wrong."""
+        try:
+            return await self._deadline.within(anext(self._reads))
+        except StopAsyncIteration:
+            return None
+        except TimeoutError:
+            error: LlmError = (
+                self._deadline.mid_body(self._provider)
+                if self._started
+                else self._deadline.before_connected(self._provider)
+            )
+        except httpx2.DecodingError as exc:
+            error = self._undecodable(exc)
+        raise error  # outside the handler: nothing of the transport's failure is chained
+
+    async def _judged_prefix(self, first: bytes) -> bytes:
+        """Enough of a body to judge it: up to `_JUDGED_BYTES`, or all of it when shorter."""
+        kept = bytearray(first)
+        while len(kept) < _JUDGED_BYTES and _looks_like(bytes(kept)) in (*_JSON_START, b"<"):
+            data = await self._read()
+            if data is None:
+                break
+            kept += data
+        return bytes(kept)
+
+    def _feed(self, data: bytes) -> list[SseEvent]:
+        try:
+            events = self._decoder.feed(data)
+        except SseEventTooLargeError as exc:
+            raise MalformedResponseError(
+                f"one event is larger than max_event_bytes={exc.limit}: the vendor sent more "
+                "than any answer needs; raise max_event_bytes= if this is expected",
+                provider=self._provider,
+            ) from None
+        if self._head is not None:
+            if events or len(self._head) > _JUDGED_BYTES:
+                self._head = None
+            else:
+                self._head += data
+        return events
+
+    def _judge(self, data: bytes) -> None:
+        page = proxy_page_error(
+            self._response.headers, data, provider=self._provider, scrubber=self._scrubber
+        )
+        if page is not None:
+            raise page
+        if is_json(self._response.headers, data):
+            raise self._json(data)
+
+    def _json(self, data: bytes) -> LlmError:
+        try:
+            body = jiter.from_json(data)
+        except ValueError:
+            return MalformedResponseError(
+                "the vendor answered with a JSON body that does not parse, not an event "
+                f"stream: {self._scrubber.snippet(data, _SNIPPET)!r}",
+                provider=self._provider,
+            )
+        return self._json_answer(body)

@@ -1,0 +1,112 @@
+"""What the environment and the settings contribute: only what the vendor's profile allows,
+and nothing empty or unsendable slips through to a default or to the wire."""
+
+from __future__ import annotations
+
+import pytest
+from support import FakeVendor, ask, run
+
+from contracts.wire import chunk
+from providers import (
+    InvalidRequestError,
+    OpenAiCompatibleProvider,
+    available_vendors,
+    load_profile,
+)
+
+VENDORS = [name for name in available_vendors() if load_profile(name).name == name]
+#: Every OPENAI_* variable the SDK's client reads, with a value that must not reach a vendor
+#: unless its profile says so. OPENAI_LOG only sets the SDK's log level (covered by the secret
+#: tests' DEBUG capture).
+SDK_VARIABLES = {
+    "OPENAI_API_KEY": "sk-env-openai-key-000000000000",
+    "OPENAI_ADMIN_KEY": "sk-admin-env-key-000000000000",
+    "OPENAI_ORG_ID": "org-env-private",
+    "OPENAI_PROJECT_ID": "proj_env_private",
+    "OPENAI_WEBHOOK_SECRET": "whsec_env_private",
+    "OPENAI_BASE_URL": "http://127.0.0.1:9/elsewhere",
+    "OPENAI_CUSTOM_HEADERS": "Authorization: Bearer sk-env-header-key\nX-Env-Header: leaked",
+}
+#: What each variable may contribute to a request to a vendor whose profile allows OpenAI's
+#: account headers (OpenAI itself): header name -> value.
+ACCOUNT_HEADERS = {
+    "OPENAI_ORG_ID": ("openai-organization", "org-env-private"),
+    "OPENAI_PROJECT_ID": ("openai-project", "proj_env_private"),
+}
+VENDOR_KEY = "sk-vendor-own-key-0123456789"
+
+
+@pytest.mark.parametrize("vendor_name", VENDORS)
+@pytest.mark.parametrize("variable", sorted(SDK_VARIABLES))
+async def test_sdk_environment_variables_reach_a_vendor_only_through_its_profile(
+    vendor: FakeVendor, monkeypatch: pytest.MonkeyPatch, vendor_name: str, variable: str
+) -> None:
+    profile = load_profile(vendor_name)
+    value = SDK_VARIABLES[variable]
+    monkeypatch.setenv(variable, value)
+    if profile.api_key_env and profile.api_key_env != variable:
+        monkeypatch.setenv(profile.api_key_env, VENDOR_KEY)
+    vendor.sse([chunk({"content": "a"}), chunk(finish="stop")])
+    provider = vendor.provider(vendor_name, api_key=None)
+    async for _ in provider.stream(ask()):
+        pass
+    (sent,) = vendor.requests
+    expected_key = (
+        value
+        if profile.api_key_env == variable
+        else VENDOR_KEY
+        if profile.api_key_env
+        else profile.default_api_key
+    )
+    assert sent.headers["authorization"] == f"Bearer {expected_key}"
+    assert str(sent.url).startswith(profile.base_url)
+    allowed = ACCOUNT_HEADERS.get(variable) if profile.request.openai_account_headers else None
+    for name, header in sent.headers.items():
+        if (name, header) == allowed or name == "authorization":
+            continue
+        assert value not in header, name
+        assert "leaked" not in header, name
+    if allowed is not None:
+        assert sent.headers[allowed[0]] == allowed[1]
+
+
+# -- empty and unsendable settings --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("model", "", "model"),
+        ("model", "   ", "model"),
+        ("base_url", "", "base_url"),
+        ("base_url", "http://", "host"),
+        ("base_url", "http://127.0.0.1:70000/v1", "port"),
+        ("base_url", "http://127.0.0.1:0/v1", "port"),
+        ("base_url", "ftp://example.com", "http"),
+    ],
+)
+def test_empty_or_impossible_settings_are_refused_not_defaulted(
+    setting: str, value: str, says: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=says):
+        OpenAiCompatibleProvider.from_vendor("mistral", api_key=VENDOR_KEY, **{setting: value})
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-trace": "a\nb"}, {"x-trace": "caf\u00e9"}, {"x-tr\u00e4ce": "a"}, {"": "a"}],
+)
+def test_extra_headers_no_http_client_can_send_are_refused(headers: dict[str, str]) -> None:
+    with pytest.raises(InvalidRequestError, match="extra_headers"):
+        OpenAiCompatibleProvider.from_vendor("openai", api_key=VENDOR_KEY, extra_headers=headers)
+
+
+@pytest.mark.parametrize("path", ["stream", "complete"])
+async def test_a_lone_surrogate_is_refused_before_anything_is_sent(
+    vendor: FakeVendor, path: str
+) -> None:
+    provider = vendor.provider("glm")
+    request = ask("half an emoji: \ud83d")
+    with pytest.raises(InvalidRequestError, match=r"messages\[0\]\.content.*surrogate"):
+        await run(provider, request, path)
+    assert vendor.requests == []
