@@ -4,17 +4,17 @@ and nothing empty or unsendable slips through to a default or to the wire."""
 from __future__ import annotations
 
 import pytest
-from support import FakeVendor, ask, run
+from support import OPENAI_CHAT_VENDORS, FakeVendor, ask, run
 
 from contracts.wire import chunk
 from providers import (
     InvalidRequestError,
     OpenAiCompatibleProvider,
-    available_vendors,
     load_profile,
 )
 
-VENDORS = [name for name in available_vendors() if load_profile(name).name == name]
+#: The OpenAI SDK reads these variables; the Anthropic provider's own are tested beside it.
+VENDORS = OPENAI_CHAT_VENDORS
 #: Every OPENAI_* variable the SDK's client reads, with a value that must not reach a vendor
 #: unless its profile says so. OPENAI_LOG only sets the SDK's log level (covered by the secret
 #: tests' DEBUG capture).
