@@ -78,22 +78,12 @@ class ErrorQuirks(_Section):
 
 
 class WireFacts(_Section):
-    """How the vendor really streams: read by the adapter and by the contract replica."""
+    """What the provider must know about how the vendor streams to read it right."""
 
-    role_chunk: bool = True
-    usage_placement: Literal["separate_chunk", "finish_chunk", "every_chunk", "none"] = (
-        "separate_chunk"
-    )
-    tool_call_style: Literal["fragmented", "whole", "whole_without_index"] = "fragmented"
-    done_sentinel: bool = True
-    leading_comment: str | None = None
-    error_shape: Literal["openai", "google_list", "mistral", "plain_text"] = "openai"
     #: Delta fields that carry reasoning text, first present wins.
     reasoning_fields: tuple[str, ...] = ("reasoning_content", "reasoning")
     #: When tool calls were emitted, the stop reason is tool_use whatever the finish value said.
     tool_calls_imply_tool_use: bool = True
-    #: Finish values this vendor is known to send (the replica draws from these).
-    finish_values: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter")
 
 
 class VendorProfile(_Section):
@@ -104,21 +94,14 @@ class VendorProfile(_Section):
     #: A key for servers that need none (a local proxy); never a real credential.
     default_api_key: str | None = None
     default_model: str
+    #: The wire protocol the vendor speaks.
+    protocol: Literal["openai_chat", "anthropic_messages"] = "openai_chat"
     notes: str = ""
     capabilities: ProviderCapabilities = ProviderCapabilities()
     request: RequestQuirks = RequestQuirks()
     stop_reasons: dict[str, StopMapping] = Field(default_factory=dict)
     errors: ErrorQuirks = ErrorQuirks()
     wire: WireFacts = WireFacts()
-    #: Contract clause id -> why this vendor is known to break it (certified as xfail).
-    known_defects: dict[str, str] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _defects_have_reasons(self) -> VendorProfile:
-        blank = [clause for clause, reason in self.known_defects.items() if not reason.strip()]
-        if blank:
-            raise ValueError(f"known_defects need a reason: {blank}")
-        return self
 
     def stop_mapping(self) -> dict[str, StopMapping]:
         """The standard finish-value map with this vendor's values on top."""
