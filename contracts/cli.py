@@ -49,9 +49,16 @@ class UsageError(Exception):
 def bundled_factory(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
     """Our provider for the profile's protocol; no retries, so a recorded cassette replays
     one-to-one. The class is imported only when a vendor speaks its protocol."""
+    reference = protocol_for(profile).provider
+    try:
+        provider_class = load_object(reference)
+    except ImportError as exc:
+        raise UsageError(
+            f"{profile.name} speaks {profile.protocol}, whose provider {reference} cannot be "
+            f"imported ({exc}); install it or leave {profile.name} out with --vendor"
+        ) from None
 
     def build(base_url: str, api_key: SecretStr) -> LlmProvider:
-        provider_class = load_object(protocol_for(profile).provider)
         provider: LlmProvider = provider_class.from_vendor(
             profile.name, api_key=api_key, base_url=base_url, model=model, max_retries=0
         )

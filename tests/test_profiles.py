@@ -9,10 +9,10 @@ import pytest
 from providers import available_vendors, load_profile
 from providers.vendors import ProfileError, load_profile_file
 
-BUNDLED = ["claude_subscription", "gemini", "glm", "mistral", "openai"]
+BUNDLED = ["anthropic", "claude_subscription", "gemini", "glm", "mistral", "openai"]
 
 
-def test_the_five_bundled_profiles_load() -> None:
+def test_the_bundled_profiles_load() -> None:
     assert available_vendors() == BUNDLED
     for name in BUNDLED:
         profile = load_profile(name)

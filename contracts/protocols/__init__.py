@@ -127,7 +127,7 @@ class WireProtocol(ABC):
     def judge_request(self, body: dict[str, Any], spec: RequestSpec) -> list[str]:
         """Why the vendor would refuse or misread this request; empty when it is fine."""
         problems = [
-            f"sent {rule.describe()}, which {self.profile.name} refuses ({rule.status})"
+            f"{rule.describe()}: {self.profile.name} refuses it ({rule.status})"
             for rule in self.suite.rejects
             if rule.refuses(body)
         ]

@@ -46,8 +46,8 @@ class ChatFacts(WireFacts):
     #: Top-level fields every chunk and every whole body carries (`id`, `created`, ...);
     #: `model` is always there, echoing the model asked for.
     chunk_fields: dict[str, Any] = Field(default_factory=dict)
-    #: Fields every choice carries besides index, delta and finish_reason (`logprobs`).
-    choice_fields: dict[str, Any] = Field(default_factory=dict)
+    #: Fields every choice carries as null besides its finish_reason (`logprobs`).
+    choice_nulls: tuple[str, ...] = ()
 
 
 def chat_facts(profile: VendorProfile) -> ChatFacts:
@@ -90,7 +90,7 @@ class OpenAiChat(WireProtocol):
     def _dressed(self, body: dict[str, Any], model: str) -> dict[str, Any]:
         """A chunk or body with the fields the vendor puts around the content."""
         for choice in body.get("choices") or []:
-            choice.update({**self.facts.choice_fields, **choice})
+            choice.update({**dict.fromkeys(self.facts.choice_nulls), **choice})
         return {**self.facts.chunk_fields, "model": model, **body}
 
     def stream_events(self, answer: Answer, model: str, *, usage_asked: bool) -> list[bytes]:

@@ -31,11 +31,13 @@ class _Section(BaseModel):
 class Rejection(_Section):
     """A request field the vendor refuses, and the answer it gives.
 
-    With no condition the field's mere presence is refused; `max_items` refuses longer lists
-    (a single stop string counts as one); `minimum` / `maximum` refuse numbers out of range.
+    With no condition the field's mere presence is refused; `missing` refuses its absence
+    (a required field); `max_items` refuses longer lists (a single stop string counts as one);
+    `minimum` / `maximum` refuse numbers out of range.
     """
 
     field: str
+    missing: bool = False
     max_items: int | None = Field(default=None, ge=0)
     minimum: float | None = None
     maximum: float | None = None
@@ -47,6 +49,8 @@ class Rejection(_Section):
 
     def refuses(self, request: dict[str, Any]) -> bool:
         if self.field not in request:
+            return self.missing
+        if self.missing:
             return False
         value = request[self.field]
         if self.max_items is not None:
@@ -61,6 +65,8 @@ class Rejection(_Section):
         return True
 
     def describe(self) -> str:
+        if self.missing:
+            return f"no {self.field}"
         if self.max_items is not None:
             return f"more than {self.max_items} item(s) in {self.field}"
         if self.minimum is not None or self.maximum is not None:
