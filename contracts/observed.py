@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.spec import Answer, ToolCallSpec, UsageSpec
+
 
 @dataclass(frozen=True)
 class Exchange:
@@ -19,6 +21,10 @@ class Exchange:
     status: int
     content_type: str
     body: str
+
+    @property
+    def streamed(self) -> bool:
+        return "event-stream" in self.content_type
 
 
 def sse_payloads(body: str) -> tuple[list[Any], bool]:
@@ -40,6 +46,17 @@ def sse_payloads(body: str) -> tuple[list[Any], bool]:
     return payloads, done
 
 
+def body_payloads(exchange: Exchange) -> list[Any]:
+    """A response's JSON payloads: each SSE event's, or the whole body's (none when the body
+    does not parse: then nothing was answered)."""
+    if exchange.streamed:
+        return sse_payloads(exchange.body)[0]
+    try:
+        return [json.loads(exchange.body)]
+    except ValueError:
+        return []
+
+
 def key_paths(value: Any, prefix: str) -> set[str]:
     """Key paths of a JSON value, lists written as `[]`; values themselves are ignored."""
     found: set[str] = set()
@@ -52,3 +69,31 @@ def key_paths(value: Any, prefix: str) -> set[str]:
         for inner in value:
             found |= key_paths(inner, f"{prefix}[]")
     return found
+
+
+class Reading:
+    """What a protocol's reader gathers from the bytes, made into an answer the same way for
+    every protocol. `counts` is (prompt, completion) once the vendor reported usage."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.thinking: list[str] = []
+        #: Block position -> id, name and the arguments' JSON text.
+        self.calls: dict[int, dict[str, str]] = {}
+        self.finish: str | None = None
+        self.counts: tuple[int, int] | None = None
+
+    def answer(self) -> Answer:
+        return Answer(
+            text=("".join(self.text),),
+            thinking=("".join(self.thinking),),
+            tool_calls=tuple(
+                ToolCallSpec(id=c["id"], name=c["name"], arguments=(c["arguments"],))
+                for _, c in sorted(self.calls.items())
+            ),
+            finish=self.finish,
+            usage="none"
+            if self.counts is None
+            else UsageSpec(prompt=self.counts[0], completion=self.counts[1]),
+            truncate=self.finish is None,
+        )

@@ -8,14 +8,13 @@ served with zero counts, as the vendor's own stream would carry some.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from typing import Any, Literal
+from typing import Any
 
-from contracts.observed import Exchange, key_paths, sse_payloads
+from contracts.observed import Exchange, Reading, body_payloads, key_paths, sse_payloads
 from contracts.protocols import WireFacts, WireProtocol, WireShape, fault_headers
 from contracts.replica.server import ScriptedResponse
-from contracts.spec import Answer, Fault, RequestSpec, ToolCallSpec, UsageSpec
+from contracts.spec import Answer, Fault, RequestSpec
 from contracts.wire import sse_event
 
 #: A scenario's finish word -> this protocol's stop_reason; other values pass as they are.
@@ -150,13 +149,10 @@ class AnthropicMessages(WireProtocol):
         if exchange.status >= 400:
             return None
         reading = _Reading()
-        if "event-stream" in exchange.content_type:
-            for payload in sse_payloads(exchange.body)[0]:
-                if isinstance(payload, dict):
-                    reading.event(payload)
-        else:
-            with contextlib.suppress(ValueError):  # an unparsable body: nothing was answered
-                reading.message(json.loads(exchange.body))
+        take = reading.event if exchange.streamed else reading.message
+        for payload in body_payloads(exchange):
+            if isinstance(payload, dict):
+                take(payload)
         return reading.answer()
 
     # -- drift --------------------------------------------------------------------------------
@@ -235,14 +231,11 @@ def _error_traits(exchange: Exchange) -> tuple[tuple[str, Any], ...]:
     return (("error_shape", "other"), ("error_type", None))
 
 
-class _Reading:
+class _Reading(Reading):
     """A plain reading of events into an answer, independent of any provider's adapter."""
 
     def __init__(self) -> None:
-        self.text: list[str] = []
-        self.thinking: list[str] = []
-        self.calls: dict[int, dict[str, str]] = {}
-        self.finish: str | None = None
+        super().__init__()
         self.usage: dict[str, int] = {}
 
     def _usage(self, usage: Any) -> None:
@@ -283,9 +276,7 @@ class _Reading:
                 "arguments": arguments,
             }
 
-    def message(self, message: Any) -> None:
-        if not isinstance(message, dict):
-            return
+    def message(self, message: dict[str, Any]) -> None:
         for index, block in enumerate(message.get("content") or []):
             if isinstance(block, dict):
                 self.block(index, block, whole=True)
@@ -293,20 +284,6 @@ class _Reading:
         self._usage(message.get("usage"))
 
     def answer(self) -> Answer:
-        usage: UsageSpec | Literal["none"] = "none"
         if "input_tokens" in self.usage or "output_tokens" in self.usage:
-            usage = UsageSpec(
-                prompt=self.usage.get("input_tokens", 0),
-                completion=self.usage.get("output_tokens", 0),
-            )
-        return Answer(
-            text=("".join(self.text),),
-            thinking=("".join(self.thinking),),
-            tool_calls=tuple(
-                ToolCallSpec(id=c["id"], name=c["name"], arguments=(c["arguments"],))
-                for _, c in sorted(self.calls.items())
-            ),
-            finish=self.finish,
-            usage=usage,
-            truncate=self.finish is None,
-        )
+            self.counts = (self.usage.get("input_tokens", 0), self.usage.get("output_tokens", 0))
+        return super().answer()

@@ -7,16 +7,15 @@ shape and the fields each chunk carries besides its content.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any, Literal
 
 from pydantic import Field
 
-from contracts.observed import Exchange, key_paths, sse_payloads
+from contracts.observed import Exchange, Reading, body_payloads, key_paths, sse_payloads
 from contracts.protocols import WireFacts, WireProtocol, WireShape, fault_headers
 from contracts.replica.server import ScriptedResponse
-from contracts.spec import Answer, Fault, RequestSpec, ToolCallSpec, UsageSpec
+from contracts.spec import Answer, Fault, RequestSpec
 from contracts.vendors import load_suite_profile
 from contracts.wire import DONE, chunk, sse_event, tool_delta
 from providers.vendors import VendorProfile
@@ -229,12 +228,8 @@ class OpenAiChat(WireProtocol):
         if exchange.status >= 400:
             return None
         reading = _Reading(self.profile.wire.reasoning_fields)
-        if "event-stream" in exchange.content_type:
-            for payload in sse_payloads(exchange.body)[0]:
-                reading.chunk(payload)
-        else:
-            with contextlib.suppress(ValueError):  # an unparsable body: nothing was answered
-                reading.chunk(json.loads(exchange.body))
+        for payload in body_payloads(exchange):
+            reading.chunk(payload)
         return reading.answer()
 
     # -- drift --------------------------------------------------------------------------------
@@ -313,15 +308,12 @@ class OpenAiChat(WireProtocol):
         return problems
 
 
-class _Reading:
+class _Reading(Reading):
     """A plain reading of chunks into an answer, independent of any provider's adapter."""
 
     def __init__(self, reasoning_fields: tuple[str, ...]) -> None:
+        super().__init__()
         self.reasoning_fields = reasoning_fields
-        self.text: list[str] = []
-        self.thinking: list[str] = []
-        self.calls: dict[int, dict[str, Any]] = {}
-        self.finish: str | None = None
         self.usage: dict[str, Any] | None = None
 
     def message(self, message: dict[str, Any]) -> None:
@@ -371,23 +363,12 @@ class _Reading:
             self.finish = choice.get("finish_reason") or self.finish
 
     def answer(self) -> Answer:
-        usage: UsageSpec | Literal["none"] = "none"
         if self.usage:
-            usage = UsageSpec(
-                prompt=self.usage.get("prompt_tokens") or 0,
-                completion=self.usage.get("completion_tokens") or 0,
+            self.counts = (
+                self.usage.get("prompt_tokens") or 0,
+                self.usage.get("completion_tokens") or 0,
             )
-        return Answer(
-            text=("".join(self.text),),
-            thinking=("".join(self.thinking),),
-            tool_calls=tuple(
-                ToolCallSpec(id=c["id"], name=c["name"], arguments=(c["arguments"],))
-                for _, c in sorted(self.calls.items())
-            ),
-            finish=self.finish,
-            usage=usage,
-            truncate=self.finish is None,
-        )
+        return super().answer()
 
 
 def _error_shape(body: str) -> str:

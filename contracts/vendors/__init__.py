@@ -10,14 +10,13 @@ its `contracts/` sub-folder; a vendor without one gets its protocol's plain defa
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from providers.vendors import NAME_PATTERN, ProfileError, profile_dirs
+from providers.vendors import NAME_PATTERN, ProfileError, load_toml_model, profile_dirs
 
 SUITE_DIR = Path(__file__).parent
 #: The sub-folder of a user's vendor directory that holds the suite's side of its vendors.
@@ -113,20 +112,7 @@ def find_suite_file(name: str) -> Path | None:
 
 
 def load_suite_file(path: Path) -> SuiteProfile:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"cannot read vendor suite file {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return SuiteProfile.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc']) or '<top>'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ProfileError(f"{path}: invalid vendor suite file: {problems}") from None
+    return load_toml_model(path, SuiteProfile, "vendor suite file")
 
 
 def load_suite_profile(name: str) -> SuiteProfile:

@@ -11,7 +11,7 @@ import re
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -37,6 +37,9 @@ STANDARD_STOP_REASONS: dict[str, StopMapping] = {
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Section = TypeVar("Section", bound=BaseModel)
 
 
 class RequestQuirks(_Section):
@@ -134,22 +137,29 @@ def find_profile(name: str) -> Path | None:
     )
 
 
-def load_profile_file(path: Path) -> VendorProfile:
-    """Read and validate one profile, reporting a bad one by file and field."""
+def load_toml_model(path: Path, model: type[Section], kind: str) -> Section:
+    """Read one TOML file into `model`, reporting a bad one by file and field."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ProfileError(f"cannot read vendor profile {path}: {exc.strerror}") from None
+        raise ProfileError(f"cannot read {kind} {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: not UTF-8 text; save the {kind} as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return VendorProfile.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in err['loc']) or '<top>'}: {err['msg']}"
             for err in exc.errors()
         )
-        raise ProfileError(f"{path}: invalid vendor profile: {problems}") from None
+        raise ProfileError(f"{path}: invalid {kind}: {problems}") from None
+
+
+def load_profile_file(path: Path) -> VendorProfile:
+    """Read and validate one profile, reporting a bad one by file and field."""
+    return load_toml_model(path, VendorProfile, "vendor profile")
 
 
 def load_profile(name: str) -> VendorProfile:
