@@ -1,4 +1,4 @@
-"""Vendor profiles: every way a vendor differs from plain OpenAI, kept as data (design section 6).
+"""Vendor profiles: every way a vendor differs from plain OpenAI that a provider must know, as data.
 
 A profile is one TOML file in this folder. Code reads the fields below and never asks which
 vendor it is talking to, so a new vendor is a new file.
