@@ -1,7 +1,8 @@
 """Vendor profiles: every way a vendor differs from plain OpenAI that a provider must know, as data.
 
 A profile is one TOML file in this folder. Code reads the fields below and never asks which
-vendor it is talking to, so a new vendor is a new file.
+vendor it is talking to, so a new vendor is a new file. What only the contract suite reads
+(wire layout, refusals, known defects) lives beside it in `contracts/vendors/`.
 """
 
 from __future__ import annotations
