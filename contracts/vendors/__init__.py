@@ -100,11 +100,10 @@ class SuiteProfile(_Section):
 
 
 def suite_dirs() -> list[Path]:
-    """Where suite files are looked up, first match wins, in the same order as profiles."""
-    return [
-        SUITE_DIR if folder == profile_dirs()[-1] else folder / SUITE_SUBDIR
-        for folder in profile_dirs()
-    ]
+    """Where suite files are looked up, first match wins: each user vendor directory's
+    `contracts/` sub-folder, in the profiles' order, then the bundled ones."""
+    *user_dirs, _bundled = profile_dirs()
+    return [folder / SUITE_SUBDIR for folder in user_dirs] + [SUITE_DIR]
 
 
 def find_suite_file(name: str) -> Path | None:
