@@ -241,3 +241,35 @@ def test_suite_files_are_found_in_user_vendor_directories(
         "finish_values[stop]",
         "finish_values[odd]",
     ]
+
+
+#: Mistral's chunks as a client printed them (langchain-ai/langchain#27886), values aside; the
+#: last one carries finish_reason and usage together, as Mistral documents.
+MISTRAL_REAL_CHUNKS = [
+    {"role": "assistant", "content": ""},
+    {"content": "Hello"},
+    {"content": "!"},
+]
+
+
+def test_a_real_mistral_stream_over_the_replica_cassette_shows_no_field_drift() -> None:
+    protocol = protocol_for(load_profile("mistral"))
+    scenario = case("text_basic", "mistral")
+    assert scenario.answer is not None
+    replica = protocol.answer_response(
+        scenario.answer, {"model": "mistral-small-latest", "stream": True}
+    )
+    envelope = {"id": "cd77b9748c4e4009ab29dcf89d20c38f", "object": "chat.completion.chunk"}
+    envelope |= {"created": 1730735114, "model": "mistral-large"}
+    chunks = [
+        {**envelope, "choices": [{"index": 0, "delta": d, "finish_reason": None, "logprobs": None}]}
+        for d in MISTRAL_REAL_CHUNKS
+    ]
+    usage = {"prompt_tokens": 10, "total_tokens": 13, "completion_tokens": 3}
+    last = {"index": 0, "delta": {"content": ""}, "finish_reason": "stop", "logprobs": None}
+    chunks.append({**envelope, "choices": [last], "usage": usage})
+    real = "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks) + "data: [DONE]\n\n"
+    request = {"stream": True}
+    was = Exchange(request, 200, "text/event-stream", replica.body.decode())
+    now = Exchange(request, 200, "text/event-stream", real)
+    assert drift([was], [now], protocol) == []
