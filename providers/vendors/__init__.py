@@ -12,7 +12,7 @@ import re
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -90,6 +90,22 @@ class WireFacts(_Section):
     tool_calls_imply_tool_use: bool = True
 
 
+#: Keys that profiles once held and the contract suite's own file holds now: a profile still
+#: carrying them is refused with where they went, never half-read.
+MOVED_TO_SUITE = {
+    "wire": (
+        "role_chunk",
+        "usage_placement",
+        "tool_call_style",
+        "done_sentinel",
+        "leading_comment",
+        "error_shape",
+        "finish_values",
+    ),
+    "": ("known_defects",),
+}
+
+
 class VendorProfile(_Section):
     name: str = Field(pattern=rf"^{NAME_PATTERN}$")
     display_name: str = ""
@@ -106,6 +122,25 @@ class VendorProfile(_Section):
     stop_reasons: dict[str, StopMapping] = Field(default_factory=dict)
     errors: ErrorQuirks = ErrorQuirks()
     wire: WireFacts = WireFacts()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_suite_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        moved = []
+        for section, keys in MOVED_TO_SUITE.items():
+            table = data.get(section) if section else data
+            if isinstance(table, dict):
+                moved += [f"{section}.{key}" if section else key for key in keys if key in table]
+        if moved:
+            raise ValueError(
+                f"{', '.join(moved)} moved to the contract suite's file for this vendor "
+                "(contracts/vendors/<name>.toml, or <dir>/contracts/<name>.toml beside a "
+                "profile in <dir>): wire keys under its [wire], wire.finish_values "
+                "and known_defects at its top"
+            )
+        return data
 
     def stop_mapping(self) -> dict[str, StopMapping]:
         """The standard finish-value map with this vendor's values on top."""
