@@ -21,6 +21,7 @@ from contracts.runner import (
     run_case,
 )
 from contracts.spec import Case, Clause, Scenario, cases_for, load_clauses, load_scenarios
+from contracts.vendors import load_suite_profile
 from providers.types import MessageDelta, ProviderCapabilities
 from providers.vendors import VendorProfile
 
@@ -131,7 +132,7 @@ async def certify_vendor(
 ) -> VendorResult:
     """Verdicts per clause for one vendor. In live mode only cases a live endpoint can
     provoke run; the others' clauses come out unsupported, with the reason."""
-    known_defects = {**profile.known_defects, **(known_defects or {})}
+    known_defects = {**load_suite_profile(profile.name).known_defects, **(known_defects or {})}
     capabilities = capabilities_of(factory)
     cases = applicable_cases(profile, capabilities, live=live is not None)
     results: dict[str, list[tuple[str, str | None]]] = {}

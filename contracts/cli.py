@@ -20,8 +20,9 @@ from pydantic import SecretStr
 
 from contracts import cassettes
 from contracts.certification import applicable_cases, capabilities_of, certify_vendor
-from contracts.drift import WireShape, drift, profile_mismatches, wire_shape
+from contracts.drift import drift, profile_mismatches
 from contracts.gate import CertificateError, compare, load_certificate, render
+from contracts.protocols import WireProtocol, WireShape, protocol_for
 from contracts.report import Certificate, render_markdown, render_table
 from contracts.runner import LiveTarget, Mode, ProviderFactory, run_case
 from contracts.scaffold import ScaffoldError, write_profile
@@ -47,7 +48,8 @@ class UsageError(Exception):
 
 
 def bundled_factory(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
-    """Our provider for a profile; no retries, so a recorded cassette replays one-to-one."""
+    """Our provider for the profile's protocol; no retries, so a recorded cassette replays
+    one-to-one."""
 
     def build(base_url: str, api_key: SecretStr) -> LlmProvider:
         return from_vendor(
@@ -57,19 +59,11 @@ def bundled_factory(profile: VendorProfile, model: str | None = None) -> Provide
     return build
 
 
-#: The wire protocols the suite serves and reads so far; a vendor speaking another one is
-#: certified only when named.
-CERTIFIED_PROTOCOLS = frozenset({"openai_chat"})
-
-
 def _profiles(names: Sequence[str] | None) -> list[VendorProfile]:
     try:
-        if names:
-            return [load_profile(name) for name in names]
-        profiles = [load_profile(name) for name in available_vendors()]
+        return [load_profile(name) for name in names or available_vendors()]
     except ProfileError as exc:
         raise UsageError(exc.message) from None
-    return [profile for profile in profiles if profile.protocol in CERTIFIED_PROTOCOLS]
 
 
 def _cassette_root(path: str) -> Path:
@@ -239,12 +233,12 @@ def _selected(profile: VendorProfile, args: argparse.Namespace, *, live: bool) -
     return cases
 
 
-def _install(fresh: Path, current: Path) -> list[WireShape]:
+def _install(fresh: Path, current: Path, protocol: WireProtocol) -> list[WireShape]:
     """Print the drift of `fresh` against `current`, then replace `current` with it."""
     new_exchanges = cassettes.exchanges(fresh)
     source = cassettes.read_meta(fresh).get("source")
     if current.is_file():
-        changes = drift(cassettes.exchanges(current), new_exchanges)
+        changes = drift(cassettes.exchanges(current), new_exchanges, protocol)
         print(f"{current} (source: {source}): " + ("WIRE DRIFT" if changes else "no wire drift"))
         for line in changes:
             print(f"    {line}")
@@ -252,7 +246,7 @@ def _install(fresh: Path, current: Path) -> list[WireShape]:
         print(f"{current} (source: {source}): new cassette")
     current.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(fresh, current)
-    return [wire_shape(exchange) for exchange in new_exchanges]
+    return [protocol.wire_shape(exchange) for exchange in new_exchanges]
 
 
 async def _record(args: argparse.Namespace) -> int:
@@ -262,6 +256,7 @@ async def _record(args: argparse.Namespace) -> int:
     for profile in _profiles(args.vendor):
         target = _live_target(profile, args) if live else None
         factory = bundled_factory(profile, args.model)
+        protocol = protocol_for(profile)
         shapes: list[WireShape] = []
         with tempfile.TemporaryDirectory(prefix="llm-contracts-record-") as scratch:
             for case in _selected(profile, args, live=live):
@@ -272,11 +267,12 @@ async def _record(args: argparse.Namespace) -> int:
                 shapes += _install(
                     cassettes.cassette_path(Path(scratch), profile.name, case.id),
                     cassettes.cassette_path(root, profile.name, case.id),
+                    protocol,
                 )
                 count += 1
         if live:
             count += await _fill_from_replica(profile, factory, root)
-        for line in profile_mismatches(shapes, profile.wire):
+        for line in profile_mismatches(shapes, protocol):
             print(f"  profile {profile.name} [wire] {line}")
     print(f"{count} cassette(s) recorded")
     return 0

@@ -1,19 +1,16 @@
-"""The oracle: what the vendor actually sent, read straight from the recorded bytes.
+"""Recorded exchanges, and the protocol-neutral part of reading them: SSE framing, key paths.
 
-Checks compare a provider's events with this, not with a scenario's script, so the same
-checks hold for replica runs, replayed cassettes and live vendors alike. It is deliberately a
-separate, plain reading of the wire, sharing no code with the adapter it judges.
+The oracle checks judge against reads the vendor's bytes itself (each protocol's `read`), never
+through the adapter it judges; this module holds what every protocol's reading shares.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from contracts.spec import Answer, ToolCallSpec, UsageSpec
-from providers.vendors import VendorProfile
 
 
 @dataclass(frozen=True)
@@ -24,6 +21,10 @@ class Exchange:
     status: int
     content_type: str
     body: str
+
+    @property
+    def streamed(self) -> bool:
+        return "event-stream" in self.content_type
 
 
 def sse_payloads(body: str) -> tuple[list[Any], bool]:
@@ -45,68 +46,44 @@ def sse_payloads(body: str) -> tuple[list[Any], bool]:
     return payloads, done
 
 
-class _Reading:
-    def __init__(self, profile: VendorProfile) -> None:
-        self.reasoning_fields = profile.wire.reasoning_fields
+def body_payloads(exchange: Exchange) -> list[Any]:
+    """A response's JSON payloads: each SSE event's, or the whole body's (none when the body
+    does not parse: then nothing was answered)."""
+    if exchange.streamed:
+        return sse_payloads(exchange.body)[0]
+    try:
+        return [json.loads(exchange.body)]
+    except ValueError:
+        return []
+
+
+def key_paths(value: Any, prefix: str) -> set[str]:
+    """Key paths of a JSON value, lists written as `[]`; values themselves are ignored."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            found.add(path)
+            found |= key_paths(inner, path)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= key_paths(inner, f"{prefix}[]")
+    return found
+
+
+class Reading:
+    """What a protocol's reader gathers from the bytes, made into an answer the same way for
+    every protocol. `counts` is (prompt, completion) once the vendor reported usage."""
+
+    def __init__(self) -> None:
         self.text: list[str] = []
         self.thinking: list[str] = []
-        self.calls: dict[int, dict[str, Any]] = {}
+        #: Block position -> id, name and the arguments' JSON text.
+        self.calls: dict[int, dict[str, str]] = {}
         self.finish: str | None = None
-        self.usage: dict[str, Any] | None = None
-
-    def message(self, message: dict[str, Any]) -> None:
-        for name in self.reasoning_fields:
-            if message.get(name):
-                self.thinking.append(message[name])
-                break
-        content = message.get("content")
-        if isinstance(content, str):
-            self.text.append(content)
-        elif isinstance(content, list):
-            for part in content:
-                if part.get("type") == "text":
-                    self.text.append(part.get("text") or "")
-                elif part.get("type") == "thinking":
-                    self.thinking.extend(p.get("text") or "" for p in part.get("thinking") or [])
-        for fragment in message.get("tool_calls") or []:
-            self.tool_fragment(fragment)
-
-    def tool_fragment(self, fragment: dict[str, Any]) -> None:
-        """Calls keyed by index; no index: a named fragment starts a call, others continue
-        the last; an index reused under another id is another call; empty ones carry none."""
-        function = fragment.get("function") or {}
-        call_id = fragment.get("id") or ""
-        if not (call_id or function.get("name") or function.get("arguments")):
-            return
-        index = fragment.get("index")
-        if isinstance(index, int):
-            known = self.calls.get(index)
-            if known and known["id"] and call_id and known["id"] != call_id:
-                index = max(self.calls) + 1
-        else:
-            named = call_id or function.get("name")
-            index = len(self.calls) if named or not self.calls else max(self.calls)
-        call = self.calls.setdefault(index, {"id": "", "name": "", "arguments": ""})
-        call["id"] = call["id"] or fragment.get("id") or ""
-        call["name"] = call["name"] or function.get("name") or ""
-        call["arguments"] += function.get("arguments") or ""
-
-    def chunk(self, payload: Any) -> None:
-        if not isinstance(payload, dict) or payload.get("error"):
-            return
-        if payload.get("usage"):
-            self.usage = payload["usage"]
-        for choice in payload.get("choices") or []:
-            self.message(choice.get("delta") or choice.get("message") or {})
-            self.finish = choice.get("finish_reason") or self.finish
+        self.counts: tuple[int, int] | None = None
 
     def answer(self) -> Answer:
-        usage: UsageSpec | str = "none"
-        if self.usage:
-            usage = UsageSpec(
-                prompt=self.usage.get("prompt_tokens") or 0,
-                completion=self.usage.get("completion_tokens") or 0,
-            )
         return Answer(
             text=("".join(self.text),),
             thinking=("".join(self.thinking),),
@@ -115,20 +92,8 @@ class _Reading:
                 for _, c in sorted(self.calls.items())
             ),
             finish=self.finish,
-            usage=usage,  # type: ignore[arg-type]
+            usage="none"
+            if self.counts is None
+            else UsageSpec(prompt=self.counts[0], completion=self.counts[1]),
             truncate=self.finish is None,
         )
-
-
-def observed_answer(exchange: Exchange, profile: VendorProfile) -> Answer | None:
-    """What the vendor answered in `exchange`; None for an HTTP error."""
-    if exchange.status >= 400:
-        return None
-    reading = _Reading(profile)
-    if "event-stream" in exchange.content_type:
-        for payload in sse_payloads(exchange.body)[0]:
-            reading.chunk(payload)
-    else:
-        with contextlib.suppress(ValueError):  # an unparsable body: nothing was answered
-            reading.chunk(json.loads(exchange.body))
-    return reading.answer()

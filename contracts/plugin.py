@@ -19,7 +19,7 @@ from contracts.suite import CONTRACT_PROPERTY, ProviderContract, contract_params
 def vendor_replica() -> Iterator[Callable[[Responder], ReplicaServer]]:
     """Start loopback replicas (127.0.0.1, ephemeral port); each stops when the test ends.
 
-    `vendor_replica(VendorDialect(load_profile("glm")).responder(case))` or any callable
+    `vendor_replica(protocol_for(load_profile("glm")).responder(case))` or any callable
     that maps a recorded request to a `ScriptedResponse`.
     """
     servers: list[ReplicaServer] = []

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from contracts import cassettes
 from contracts.observed import Exchange
-from contracts.replica.dialect import VendorDialect
+from contracts.protocols import protocol_for
 from contracts.replica.server import ReplicaServer
 from contracts.spec import Case
 from providers.types import CompletionResponse, LlmProvider, StreamEvent
@@ -94,13 +94,21 @@ async def _exercise(provider: LlmProvider, case: Case, outcome: Outcome, *, live
     outcome.ran = tuple(paths)
 
 
+def _sdk(distribution: str) -> str:
+    """The SDK and its version as cassettes record it."""
+    try:
+        return f"{distribution} {importlib.metadata.version(distribution)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{distribution} (not installed)"
+
+
 def _meta(profile: VendorProfile, base_url: str, source: cassettes.Source) -> dict[str, Any]:
     return {
         "source": source,
         "vendor": profile.name,
         "model": profile.default_model,
         "recorded_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "sdk": f"openai {importlib.metadata.version('openai')}",
+        "sdk": _sdk(protocol_for(profile).sdk),
         "base_url_host": urlsplit(base_url).hostname or "",
     }
 
@@ -121,7 +129,7 @@ async def _replica_run(
     case: Case, profile: VendorProfile, factory: ProviderFactory, record_to: Path | None
 ) -> Outcome:
     outcome = Outcome()
-    with ReplicaServer(VendorDialect(profile).responder(case)) as server:
+    with ReplicaServer(protocol_for(profile).responder(case)) as server:
         base_url = replica_base_url(server, profile)
         if record_to is None:
             await _exercise(factory(base_url, SecretStr(CONTRACT_KEY)), case, outcome, live=False)

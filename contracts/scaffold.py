@@ -1,10 +1,12 @@
-"""`new-vendor`: write a commented profile with sane defaults for an OpenAI-compatible server."""
+"""`new-vendor`: write a commented profile with sane defaults for an OpenAI-compatible server:
+the provider's side (`<dir>/<name>.toml`) and the suite's side (`<dir>/contracts/<name>.toml`)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from contracts.vendors import SUITE_DIR, SUITE_SUBDIR, load_suite_file
 from providers.vendors import NAME_PATTERN, PROFILE_DIR, find_profile, load_profile_file
 
 TEMPLATE = """# {name}: written by `llm-contracts new-vendor`. Every field below is a default for a
@@ -43,15 +45,35 @@ context_length_codes = ["context_length_exceeded"]
 non_retryable_rate_limit_codes = ["insufficient_quota"]
 
 [wire]
-# How the vendor streams; the loopback replica speaks this dialect.
+# Delta fields that carry reasoning text, first present wins.
+reasoning_fields = ["reasoning_content", "reasoning"]
+tool_calls_imply_tool_use = true
+"""
+
+
+SUITE_TEMPLATE = """# {name}: what the suite knows about the vendor's wire, written by
+# `llm-contracts new-vendor`. The loopback replica plays these facts;
+# `llm-contracts record --vendor {name}` prints where the real vendor contradicts them.
+name = "{name}"
+finish_values = ["stop", "length", "tool_calls", "content_filter"]
+# Request fields the vendor accepts and silently ignores.
+ignored_fields = []
+
+[wire]
 role_chunk = true
 usage_placement = "separate_chunk"   # separate_chunk | finish_chunk | every_chunk | none
 tool_call_style = "fragmented"       # fragmented | whole | whole_without_index
 done_sentinel = true
 error_shape = "openai"               # openai | google_list | mistral | plain_text
-reasoning_fields = ["reasoning_content", "reasoning"]
-tool_calls_imply_tool_use = true
-finish_values = ["stop", "length", "tool_calls", "content_filter"]
+
+# What the vendor refuses, and its answer; the replica refuses the same way. For example:
+# [[rejects]]
+# field = "stream_options"
+# status = 422
+# body = {{ detail = "Extra inputs are not permitted" }}
+
+[known_defects]
+# clause id = "why this vendor is known to break it"
 """
 
 
@@ -78,15 +100,17 @@ def write_profile(
     if not base_url.startswith(("http://", "https://")):
         raise ScaffoldError(f"--base-url must start with http:// or https://, got {base_url!r}")
     target = (directory or PROFILE_DIR) / f"{name}.toml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(
-        TEMPLATE.format(
-            name=name,
-            base_url=base_url.rstrip("/"),
-            model=model,
-            api_key_env=api_key_env or f"{name.upper()}_API_KEY",
-        ),
-        encoding="utf-8",
-    )
-    load_profile_file(target)  # the template must always validate
+    suite = (directory / SUITE_SUBDIR if directory else SUITE_DIR) / f"{name}.toml"
+    values = {
+        "name": name,
+        "base_url": base_url.rstrip("/"),
+        "model": model,
+        "api_key_env": api_key_env or f"{name.upper()}_API_KEY",
+    }
+    for path, template in ((target, TEMPLATE), (suite, SUITE_TEMPLATE)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.format(**values), encoding="utf-8")
+    # The templates must always validate.
+    load_profile_file(target)
+    load_suite_file(suite)
     return target

@@ -15,6 +15,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from contracts.protocols.openai_chat import chat_facts
+from contracts.vendors import load_suite_profile
 from contracts.wire import DONE, chunk, split_at, tool_delta
 from providers.vendors import STANDARD_STOP_REASONS, VendorProfile
 
@@ -95,7 +97,13 @@ def _usage(draw: st.DrawFn) -> dict[str, int]:
 
 def finish_values(profile: VendorProfile) -> st.SearchStrategy[str]:
     """Standard values, the profile's own, and values nobody has seen yet."""
-    known = sorted({*STANDARD_STOP_REASONS, *profile.wire.finish_values, *profile.stop_reasons})
+    known = sorted(
+        {
+            *STANDARD_STOP_REASONS,
+            *load_suite_profile(profile.name).finish_values,
+            *profile.stop_reasons,
+        }
+    )
     return st.sampled_from(known) | UNKNOWN_FINISH
 
 
@@ -103,11 +111,8 @@ def _tool_fragments(
     draw: st.DrawFn, calls: list[DrawnToolCall], profile: VendorProfile
 ) -> list[list[dict[str, Any]]]:
     """Per delta, its `tool_calls` list: whole calls or fragments interleaved by index."""
-    style = draw(
-        st.sampled_from(
-            [profile.wire.tool_call_style, "fragmented", "whole", "whole_without_index"]
-        )
-    )
+    own_style = chat_facts(profile).tool_call_style
+    style = draw(st.sampled_from([own_style, "fragmented", "whole", "whole_without_index"]))
     if style != "fragmented":
         without_index = style == "whole_without_index"
         whole = [

@@ -29,6 +29,7 @@ from contracts.certification import applicable_cases
 from contracts.checks import CHECKS, NOT_EXERCISED, Context
 from contracts.runner import Mode, Outcome, run_case
 from contracts.spec import Case
+from contracts.vendors import load_suite_profile
 from providers.types import LlmProvider, ProviderCapabilities
 from providers.vendors import VendorProfile, load_profile
 
@@ -94,10 +95,11 @@ def contract_params(cls: type[ProviderContract]) -> list[Any]:
         )
     profile = cls.profile()
     capabilities = cls.capabilities or profile.capabilities
+    vendor_defects = load_suite_profile(profile.name).known_defects
     params = []
     for case, clause_ids in applicable_cases(profile, capabilities):
         for clause_id in clause_ids:
-            reason = cls.known_defects.get(clause_id) or profile.known_defects.get(clause_id)
+            reason = cls.known_defects.get(clause_id) or vendor_defects.get(clause_id)
             # Not strict: a defect per clause may show in some cases of that clause only.
             marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
             params.append(pytest.param((case, clause_id), id=f"{case.id}-{clause_id}", marks=marks))

@@ -7,10 +7,11 @@ from collections.abc import Callable
 import pytest
 from support import OPENAI_CHAT_VENDORS, ask, collect_until_error, run
 
+from contracts.protocols.openai_chat import OpenAiChat
 from contracts.replica import ReplicaServer, Responder, Script, ScriptedResponse
-from contracts.replica.dialect import VendorDialect
 from contracts.runner import replica_base_url
 from contracts.spec import Answer, Fault, UsageSpec
+from contracts.vendors import load_suite_profile
 from providers import (
     AuthenticationError,
     LlmError,
@@ -23,6 +24,14 @@ from providers import (
 )
 
 VENDORS = OPENAI_CHAT_VENDORS
+MODEL = "replica-model"
+
+
+def chat(vendor: str) -> OpenAiChat:
+    """The vendor's OpenAI Chat protocol, whose pieces these tests play one by one."""
+    return OpenAiChat(load_profile(vendor), load_suite_profile(vendor))
+
+
 ANSWER = Answer(
     text=("one ", "two ", "three"), finish="stop", usage=UsageSpec(prompt=3, completion=3)
 )
@@ -64,7 +73,7 @@ async def test_status_faults_in_each_vendor_shape_map_to_typed_errors(  # noqa: 
     retryable: bool,
     path: str,
 ) -> None:
-    server = vendor_replica(Script(VendorDialect(load_profile(vendor)).error_response(fault)))
+    server = vendor_replica(Script(chat(vendor).error_response(fault)))
     with pytest.raises(expected) as caught:
         await run(provider_for(vendor, server), ask(), path)
     assert caught.value.status_code == fault.status
@@ -79,7 +88,7 @@ async def test_status_faults_in_each_vendor_shape_map_to_typed_errors(  # noqa: 
 async def test_disconnect_mid_body_raises_truncated_after_the_events_so_far(
     vendor_replica: Callable[[Responder], ReplicaServer], vendor: str, cut: int
 ) -> None:
-    pieces = VendorDialect(load_profile(vendor)).stream_events(ANSWER, usage_asked=True)
+    pieces = chat(vendor).stream_events(ANSWER, MODEL, usage_asked=True)
     server = vendor_replica(Script(ScriptedResponse.sse(pieces, disconnect_after=cut)))
     events, error = await collect_until_error(provider_for(vendor, server).stream(ask()))
     assert isinstance(error, StreamTruncatedError)
@@ -99,13 +108,13 @@ async def test_no_headers_within_the_timeout_is_unavailable_and_retryable() -> N
 
 
 async def test_sdk_retries_retryable_statuses_up_to_max_retries_then_succeeds() -> None:
-    dialect = VendorDialect(load_profile("mistral"))
+    dialect = chat("mistral")
     busy = ScriptedResponse.json(
         dialect.error_body(Fault(status=503, message="busy", code="unavailable")),
         503,
         headers={"retry-after-ms": "5"},
     )
-    ok = ScriptedResponse.sse(dialect.stream_events(ANSWER, usage_asked=False))
+    ok = ScriptedResponse.sse(dialect.stream_events(ANSWER, MODEL, usage_asked=False))
     with ReplicaServer(Script(busy, busy, ok)) as server:
         events, error = await collect_until_error(
             provider_for("mistral", server, max_retries=2).stream(ask())
@@ -116,7 +125,7 @@ async def test_sdk_retries_retryable_statuses_up_to_max_retries_then_succeeds() 
 
 
 async def test_sdk_gives_up_after_max_retries_with_the_typed_error() -> None:
-    dialect = VendorDialect(load_profile("gemini"))
+    dialect = chat("gemini")
     limited = ScriptedResponse.json(
         dialect.error_body(Fault(status=429, message="quota", code="x")),
         429,
@@ -129,7 +138,7 @@ async def test_sdk_gives_up_after_max_retries_with_the_typed_error() -> None:
 
 
 async def test_non_retryable_status_is_not_retried() -> None:
-    dialect = VendorDialect(load_profile("openai"))
+    dialect = chat("openai")
     bad = ScriptedResponse.json(dialect.error_body(Fault(status=400, message="bad", code="x")), 400)
     with ReplicaServer(Script(bad, bad, bad)) as server, pytest.raises(LlmError):
         await provider_for("openai", server, max_retries=2).complete(ask())

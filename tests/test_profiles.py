@@ -64,3 +64,19 @@ def test_profile_that_is_not_toml(tmp_path: Path) -> None:
     path.write_text("name = \n")
     with pytest.raises(ProfileError, match=r"broken\.toml: not valid TOML"):
         load_profile_file(path)
+
+
+@pytest.mark.parametrize(
+    ("old_format", "named"),
+    [
+        ('[wire]\nusage_placement = "finish_chunk"\n', "wire.usage_placement"),
+        ('[known_defects]\n"stop.mapping" = "why"\n', "known_defects"),
+    ],
+)
+def test_a_profile_still_holding_suite_facts_says_where_they_moved(
+    tmp_path: Path, old_format: str, named: str
+) -> None:
+    path = tmp_path / "acme.toml"
+    path.write_text('name = "acme"\nbase_url = "http://x"\ndefault_model = "m"\n' + old_format)
+    with pytest.raises(ProfileError, match=rf"{named} moved to .*contracts/<name>\.toml"):
+        load_profile_file(path)

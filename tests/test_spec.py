@@ -10,8 +10,8 @@ import pytest
 
 from contracts.spec import SCENARIO_DIR, SpecError, cases_for, load_clauses, load_scenarios
 from contracts.suite import ContractDefinitionError, ProviderContract, contract_params
+from contracts.vendors import SuiteProfile, load_suite_profile
 from providers import load_profile
-from providers.vendors import VendorProfile
 
 
 def test_every_clause_has_a_check_and_a_scenario() -> None:
@@ -69,8 +69,8 @@ def test_xfail_with_reason_marks_that_clause() -> None:
     assert all(p.values[0][1] == "stop.mapping" for p in marked)
 
 
-def test_xfail_without_reason_is_refused_in_a_profile() -> None:
-    data = load_profile("openai").model_dump()
+def test_xfail_without_reason_is_refused_in_a_vendor_suite_file() -> None:
+    data = load_suite_profile("openai").model_dump()
     data["known_defects"] = {"stop.mapping": ""}
     with pytest.raises(ValueError, match="known_defects need a reason"):
-        VendorProfile.model_validate(data)
+        SuiteProfile.model_validate(data)

@@ -56,6 +56,7 @@ def test_new_vendor_journey(  # noqa: PLR0915 - one journey, told in order
     )
     assert code == 0, out
     assert (tmp_path / "vendors" / "toyllm.toml").is_file()
+    assert (tmp_path / "vendors" / "contracts" / "toyllm.toml").is_file()
     assert "llm-contracts certify --vendor toyllm --live" in out
 
     # 2. certify live: refused without the key, naming the variable

@@ -1,4 +1,4 @@
-"""The loopback vendor replica (design section 8)."""
+"""The loopback vendor replica: a server that plays whatever a protocol serves."""
 
 from contracts.replica.server import (
     RecordedRequest,

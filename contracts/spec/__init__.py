@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from contracts.vendors import load_suite_profile
 from providers.errors import LlmError, ProviderUnavailableError, StreamError
 from providers.types import (
     AssistantMessage,
@@ -203,7 +204,6 @@ def load_scenarios(directory: Path = SCENARIO_DIR) -> list[Scenario]:
 def cases_for(scenario: Scenario, profile: VendorProfile) -> list[Case]:
     answer = scenario.answer
     if answer is not None and answer.finish == EACH_PROFILE_FINISH:
-        return [
-            Case(f"{scenario.id}[{value}]", scenario, value) for value in profile.wire.finish_values
-        ]
+        values = load_suite_profile(profile.name).finish_values
+        return [Case(f"{scenario.id}[{value}]", scenario, value) for value in values]
     return [Case(scenario.id, scenario, answer.finish if answer else None)]

@@ -1,7 +1,8 @@
-"""Vendor profiles: every way a vendor differs from plain OpenAI, kept as data (design section 6).
+"""Vendor profiles: every way a vendor differs from plain OpenAI that a provider must know, as data.
 
 A profile is one TOML file in this folder. Code reads the fields below and never asks which
-vendor it is talking to, so a new vendor is a new file.
+vendor it is talking to, so a new vendor is a new file. What only the contract suite reads
+(wire layout, refusals, known defects) lives beside it in `contracts/vendors/`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -50,6 +51,9 @@ __all__ = [
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Section = TypeVar("Section", bound=BaseModel)
 
 
 class RequestQuirks(_Section):
@@ -91,22 +95,28 @@ class ErrorQuirks(_Section):
 
 
 class WireFacts(_Section):
-    """How the vendor really streams: read by the chunk reader and by the contract replica."""
+    """What the provider must know about how the vendor streams to read it right."""
 
-    role_chunk: bool = True
-    usage_placement: Literal["separate_chunk", "finish_chunk", "every_chunk", "none"] = (
-        "separate_chunk"
-    )
-    tool_call_style: Literal["fragmented", "whole", "whole_without_index"] = "fragmented"
-    done_sentinel: bool = True
-    leading_comment: str | None = None
-    error_shape: Literal["openai", "google_list", "mistral", "plain_text"] = "openai"
     #: Delta fields that carry reasoning text, first present wins.
     reasoning_fields: tuple[str, ...] = ("reasoning_content", "reasoning")
     #: When tool calls were emitted, the stop reason is tool_use whatever the finish value said.
     tool_calls_imply_tool_use: bool = True
-    #: Finish values this vendor is known to send (the replica draws from these).
-    finish_values: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter")
+
+
+#: Keys that profiles once held and the contract suite's own file holds now: a profile still
+#: carrying them is refused with where they went, never half-read.
+MOVED_TO_SUITE = {
+    "wire": (
+        "role_chunk",
+        "usage_placement",
+        "tool_call_style",
+        "done_sentinel",
+        "leading_comment",
+        "error_shape",
+        "finish_values",
+    ),
+    "": ("known_defects",),
+}
 
 
 class VendorProfile(_Section):
@@ -126,15 +136,25 @@ class VendorProfile(_Section):
     stop_reasons: dict[str, StopMapping] = Field(default_factory=dict)
     errors: ErrorQuirks = ErrorQuirks()
     wire: WireFacts = WireFacts()
-    #: Contract clause id -> why this vendor is known to break it (certified as xfail).
-    known_defects: dict[str, str] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _defects_have_reasons(self) -> VendorProfile:
-        blank = [clause for clause, reason in self.known_defects.items() if not reason.strip()]
-        if blank:
-            raise ValueError(f"known_defects need a reason: {blank}")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _no_suite_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        moved = []
+        for section, keys in MOVED_TO_SUITE.items():
+            table = data.get(section) if section else data
+            if isinstance(table, dict):
+                moved += [f"{section}.{key}" if section else key for key in keys if key in table]
+        if moved:
+            raise ValueError(
+                f"{', '.join(moved)} moved to the contract suite's file for this vendor "
+                "(contracts/vendors/<name>.toml, or <dir>/contracts/<name>.toml beside a "
+                "profile in <dir>): wire keys under its [wire], wire.finish_values "
+                "and known_defects at its top"
+            )
+        return data
 
     def stop_mapping(self) -> dict[str, StopMapping]:
         """The protocol's standard stop-value map with this vendor's values on top."""
@@ -167,22 +187,29 @@ def find_profile(name: str) -> Path | None:
     )
 
 
-def load_profile_file(path: Path) -> VendorProfile:
-    """Read and validate one profile, reporting a bad one by file and field."""
+def load_toml_model(path: Path, model: type[Section], kind: str) -> Section:
+    """Read one TOML file into `model`, reporting a bad one by file and field."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ProfileError(f"cannot read vendor profile {path}: {exc.strerror}") from None
+        raise ProfileError(f"cannot read {kind} {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: not UTF-8 text; save the {kind} as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return VendorProfile.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in err['loc']) or '<top>'}: {err['msg']}"
             for err in exc.errors()
         )
-        raise ProfileError(f"{path}: invalid vendor profile: {problems}") from None
+        raise ProfileError(f"{path}: invalid {kind}: {problems}") from None
+
+
+def load_profile_file(path: Path) -> VendorProfile:
+    """Read and validate one profile, reporting a bad one by file and field."""
+    return load_toml_model(path, VendorProfile, "vendor profile")
 
 
 def load_profile(name: str) -> VendorProfile:

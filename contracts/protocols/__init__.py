@@ -1,0 +1,153 @@
+"""One interface per wire protocol: everything the suite does that depends on the bytes.
+
+A protocol serves a scenario's answer or fault as its bytes (the replica), reads an answer
+back from recorded bytes (the independent oracle, sharing no code with any provider's
+adapter), describes a recording's wire shape (drift), and judges whether a request is one
+the vendor accepts. Clauses and scenarios are shared by all protocols; a vendor's profile
+names its protocol, and `protocol_for` builds it with that vendor's facts.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from contracts.observed import Exchange
+from contracts.replica.server import RecordedRequest, ScriptedResponse
+from contracts.spec import Answer, Case, Fault, RequestSpec
+from contracts.vendors import SuiteProfile, find_suite_file, load_suite_profile
+from providers.vendors import ProfileError, VendorProfile
+
+#: Each protocol's implementation, as "module:Class", imported when a vendor speaks it.
+PROTOCOLS = {
+    "openai_chat": "contracts.protocols.openai_chat:OpenAiChat",
+    "anthropic_messages": "contracts.protocols.anthropic_messages:AnthropicMessages",
+}
+
+
+class WireFacts(BaseModel):
+    """A vendor's facts for one protocol: the keys of `[wire]` in its suite file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class WireShape:
+    """What a recording looks like, values aside: compared between two recordings."""
+
+    streamed: bool
+    status: int
+    fields: frozenset[str]
+    finish_values: tuple[str, ...]
+    #: Protocol-specific traits, name -> value (usage placement, tool-call cutting, ...).
+    traits: tuple[tuple[str, Any], ...]
+
+
+class WireProtocol(ABC):
+    """One wire protocol, bound to one vendor's profile and suite facts."""
+
+    name: ClassVar[str]
+    #: The distribution whose version cassettes record as the SDK in use.
+    sdk: ClassVar[str]
+    facts_model: ClassVar[type[WireFacts]]
+
+    def __init__(self, profile: VendorProfile, suite: SuiteProfile) -> None:
+        self.profile = profile
+        self.suite = suite
+        try:
+            self.facts = self.facts_model.model_validate(suite.wire)
+        except ValidationError as exc:
+            where = find_suite_file(suite.name) or f"the suite file of {suite.name}"
+            problems = "; ".join(
+                f"wire.{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in exc.errors()
+            )
+            raise ProfileError(f"{where}: invalid for protocol {self.name}: {problems}") from None
+
+    # -- serve --------------------------------------------------------------------------------
+
+    def responder(self, case: Case) -> Callable[[RecordedRequest], ScriptedResponse]:
+        """A ReplicaServer responder that answers every request with this case."""
+
+        def respond(request: RecordedRequest) -> ScriptedResponse:
+            return self.respond(case, request)
+
+        return respond
+
+    def respond(self, case: Case, request: RecordedRequest) -> ScriptedResponse:
+        """Refuse what the vendor refuses, as it does; else play the fault or the answer."""
+        body = request.json() or {}
+        rule = self.suite.rejection(body) if isinstance(body, dict) else None
+        if rule is not None:
+            if isinstance(rule.body, str):
+                return ScriptedResponse.text(rule.body, rule.status)
+            return ScriptedResponse.json(rule.body, rule.status)
+        fault = case.scenario.fault
+        if fault is not None:
+            return self.error_response(fault)
+        assert case.answer is not None, "a scenario has an answer or a fault"
+        return self.answer_response(case.answer, body)
+
+    @abstractmethod
+    def answer_response(self, answer: Answer, request: dict[str, Any]) -> ScriptedResponse:
+        """The answer as the vendor sends it to this request (streamed or whole)."""
+
+    @abstractmethod
+    def error_response(self, fault: Fault) -> ScriptedResponse:
+        """An HTTP error in the vendor's own error-body shape (see `fault_headers`)."""
+
+    def finish_on_wire(self, finish: str) -> str:
+        """A scenario's finish value (OpenAI's words) as this protocol says it."""
+        return finish
+
+    # -- read ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def read(self, exchange: Exchange) -> Answer | None:
+        """What the vendor answered in `exchange`, straight from the bytes; None for an HTTP
+        error."""
+
+    # -- drift --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def wire_shape(self, exchange: Exchange) -> WireShape: ...
+
+    @abstractmethod
+    def mismatches(self, shape: WireShape) -> list[str]:
+        """Where one recorded shape contradicts this vendor's `[wire]` facts."""
+
+    # -- judge --------------------------------------------------------------------------------
+
+    def judge_request(self, body: dict[str, Any], spec: RequestSpec) -> list[str]:
+        """Why the vendor would refuse or misread this request; empty when it is fine."""
+        problems = [
+            f"{rule.describe()}: {self.profile.name} refuses it ({rule.status})"
+            for rule in self.suite.rejects
+            if rule.refuses(body)
+        ]
+        return problems + self.judge_protocol(body, spec)
+
+    @abstractmethod
+    def judge_protocol(self, body: dict[str, Any], spec: RequestSpec) -> list[str]:
+        """The protocol's documented request rules, and the scenario's content carried over."""
+
+
+def fault_headers(fault: Fault) -> dict[str, str]:
+    """The headers every protocol sends with a fault: Retry-After when it has one."""
+    return {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
+
+
+def protocol_for(profile: VendorProfile) -> WireProtocol:
+    """The vendor's protocol, bound to its facts."""
+    protocol: type[WireProtocol] = load_object(PROTOCOLS[profile.protocol])
+    return protocol(profile, load_suite_profile(profile.name))
+
+
+def load_object(reference: str) -> Any:
+    """The object a "module:attribute" reference names, imported now."""
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
