@@ -22,6 +22,7 @@ from contracts import cassettes
 from contracts.certification import applicable_cases, capabilities_of, certify_vendor
 from contracts.drift import WireShape, drift, profile_mismatches, wire_shape
 from contracts.gate import CertificateError, compare, load_certificate, render
+from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
 from contracts.report import Certificate, render_markdown, render_table
 from contracts.runner import LiveTarget, Mode, ProviderFactory, run_case
@@ -199,7 +200,10 @@ def _write_certificate(certificate: Certificate, path: Path) -> None:
 
 
 def cmd_certify(args: argparse.Namespace) -> int:
-    certificate = _certify(args)
+    try:
+        certificate = _certify(args)
+    except ImportedCassetteError as exc:
+        raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else None
     if out is None and certificate.mode == "live":
         out = _default_certificate_path(certificate)

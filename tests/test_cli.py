@@ -31,7 +31,7 @@ def test_certify_json_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixture
     glm = certificate["vendors"][0]
     assert glm["vendor"] == "glm"
     assert glm["clauses"]["stop.mapping"]["verdict"] == "pass"
-    assert set(glm["provenance"].values()) == {"replica"}
+    assert set(glm["provenance"].values()) == {"replica", "imported"}
     assert main(["certify", "--vendor", "glm", "--format", "markdown", *CASSETTES]) == 0
     assert "| `stop.mapping` | pass |" in capsys.readouterr().out
 
