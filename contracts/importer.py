@@ -29,7 +29,7 @@ import yaml
 from contracts import cassettes
 from contracts.expected import freeze
 from contracts.observed import sse_payloads
-from providers.vendors import VendorProfile, find_profile, load_profile
+from providers.vendors import NAME_PATTERN, VendorProfile, find_profile, load_profile
 
 Format = Literal["vcr", "har", "chunks", "sse"]
 FORMATS: tuple[Format, ...] = ("vcr", "har", "chunks", "sse")
@@ -72,7 +72,11 @@ class Origin:
     def describe(self, path: Path) -> dict[str, str]:
         if self.repository is None:
             return {"file": path.name}
-        relative = path.resolve().relative_to(self.root.resolve()) if self.root else path
+        relative = path
+        if self.root is not None:
+            if not path.resolve().is_relative_to(self.root.resolve()):
+                raise ImportRefused(f"{path} is not under the origin root {self.root}")
+            relative = path.resolve().relative_to(self.root.resolve())
         described = {"repository": self.repository, "path": relative.as_posix()}
         if self.commit:
             described["commit"] = self.commit
@@ -397,6 +401,8 @@ def import_file(
     prefix: str = "",
 ) -> ImportResult:
     """Convert one recording into cassettes under root/vendor/imported/ (one per exchange)."""
+    if not re.fullmatch(NAME_PATTERN, vendor):
+        raise ImportRefused(f"vendor name {vendor!r}: use lower-case letters, digits and _")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

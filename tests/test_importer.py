@@ -19,7 +19,7 @@ from contracts import cassettes
 from contracts.checks import CHECKS, Context
 from contracts.cli import bundled_factory, main
 from contracts.imported import read_case
-from contracts.importer import ImportRefused, detect, import_file
+from contracts.importer import ImportRefused, Origin, detect, import_file
 from contracts.runner import run_case
 from providers import load_profile
 from providers.types import (
@@ -225,6 +225,16 @@ def test_only_chat_completions_interactions_are_kept(tmp_path: Path) -> None:
 def test_refusal_is_typed() -> None:
     with pytest.raises(ImportRefused, match="use --format"):
         detect("<html></html>")
+
+
+def test_bad_vendor_names_and_paths_outside_the_origin_are_refused(tmp_path: Path) -> None:
+    source = tmp_path / "ok.sse"
+    source.write_text(SSE)
+    with pytest.raises(ImportRefused, match="lower-case"):
+        import_file(source, vendor="Open AI", root=tmp_path)
+    elsewhere = Origin(repository="acme/app", root=tmp_path / "elsewhere")
+    with pytest.raises(ImportRefused, match="not under the origin root"):
+        import_file(source, vendor="openai", root=tmp_path, origin=elsewhere)
 
 
 # -- frozen expectations judge the provider ----------------------------------------------------
