@@ -385,7 +385,7 @@ def _meta(
     meta["format"] = form
     meta["imported_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     if recorded.request is None:
-        meta["request"] = "not recorded: the request line above is a stand-in for replay"
+        meta["request"] = "not recorded: the request under interactions is a stand-in for replay"
     if not profiled:
         meta["profile"] = f"none for {vendor} at import: stop reasons by the standard map"
     return meta
