@@ -28,10 +28,15 @@ from providers.vendors import available_vendors, load_profile
 
 SERIALIZER = "llm_contracts_yaml"
 MATCH_ON = ("method", "path", "body")
+#: Imported requests were sent by another client, often to another base URL (a proxy, a
+#: gateway path, a test double's host), so neither their host nor their body can equal ours:
+#: they match on the method and the endpoint (the last path segment, `completions`).
+IMPORTED_MATCH_ON = ("method", "endpoint")
 REDACTED = "REDACTED"
 #: live: the vendor's own API; replica: the loopback replica; override: a base URL that is
-#: not the vendor's own (a proxy, a local server), so neither of the other two.
-Source = Literal["live", "replica", "override"]
+#: not the vendor's own (a proxy, a local server), so neither of the other two; imported:
+#: real traffic recorded elsewhere by another client (`meta.origin` says where).
+Source = Literal["live", "replica", "override", "imported"]
 
 _REQUEST_HEADERS = frozenset({"content-type", "accept"})
 _RESPONSE_HEADERS = frozenset(
@@ -71,6 +76,23 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in (*secrets, *known_key_values()):
         if secret:
             text = text.replace(secret, REDACTED)
+    return text
+
+
+_KEY_TAIL = re.compile(r"[A-Za-z0-9_.-]{16,}$")
+
+
+def redact_key_shaped(text: str) -> str:
+    """Replace the value of anything that looks like a credential, keeping what names it
+    (`Bearer`, `"api_key": "`), so JSON around it stays valid."""
+
+    def redact(match: re.Match[str]) -> str:
+        found = match.group(0)
+        tail = _KEY_TAIL.search(found)
+        return found[: tail.start()] + REDACTED if tail else REDACTED
+
+    for pattern in SECRET_PATTERNS:
+        text = pattern.sub(redact, text)
     return text
 
 
@@ -128,42 +150,48 @@ def _body_out(text: str, content_type: str) -> dict[str, Any]:
     return {"text": text}
 
 
-def _body_in(body: dict[str, Any]) -> str:
+def body_text(body: dict[str, Any]) -> str:
+    """A readable body back as the text that went over the wire."""
     if "json" in body:
         return json.dumps(body["json"])
     return str(body.get("sse", body.get("text", "")))
 
 
-def serialize(cassette: dict[str, Any]) -> str:
-    interactions = []
-    for interaction in cassette.get("interactions", []):
-        request, response = interaction["request"], interaction["response"]
-        request_headers = _headers(request.get("headers", {}), _REQUEST_HEADERS)
-        response_headers = _headers(response.get("headers", {}), _RESPONSE_HEADERS)
-        interactions.append(
-            {
-                "request": {
-                    "method": request["method"],
-                    "uri": _stable_uri(request["uri"]),
-                    "headers": request_headers,
-                    "body": _body_out(
-                        _text(request.get("body")), request_headers.get("content-type", [""])[0]
-                    ),
-                },
-                "response": {
-                    "status": response["status"],
-                    "headers": response_headers,
-                    "body": _body_out(
-                        _text(response.get("body")), response_headers.get("content-type", [""])[0]
-                    ),
-                },
-            }
-        )
-    document = {"meta": _meta.get() or {}, "interactions": interactions, "version": 1}
+def readable(interaction: dict[str, Any]) -> dict[str, Any]:
+    """One vcrpy interaction as the cassette file shows it: allowed headers, readable bodies."""
+    request, response = interaction["request"], interaction["response"]
+    request_headers = _headers(request.get("headers", {}), _REQUEST_HEADERS)
+    response_headers = _headers(response.get("headers", {}), _RESPONSE_HEADERS)
+    return {
+        "request": {
+            "method": request["method"],
+            "uri": _stable_uri(request["uri"]),
+            "headers": request_headers,
+            "body": _body_out(
+                _text(request.get("body")), request_headers.get("content-type", [""])[0]
+            ),
+        },
+        "response": {
+            "status": response["status"],
+            "headers": response_headers,
+            "body": _body_out(
+                _text(response.get("body")), response_headers.get("content-type", [""])[0]
+            ),
+        },
+    }
+
+
+def dump(document: dict[str, Any], secrets: Iterable[str] = ()) -> str:
+    """The cassette document as reviewable YAML, with every known secret scrubbed."""
     return scrub(
-        yaml.dump(document, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True),
-        _secrets.get(),
+        yaml.dump(document, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True), secrets
     )
+
+
+def serialize(cassette: dict[str, Any]) -> str:
+    interactions = [readable(interaction) for interaction in cassette.get("interactions", [])]
+    document = {"meta": _meta.get() or {}, "interactions": interactions, "version": 1}
+    return dump(document, _secrets.get())
 
 
 def deserialize(text: str) -> dict[str, Any]:
@@ -173,8 +201,8 @@ def deserialize(text: str) -> dict[str, Any]:
         request, response = interaction["request"], interaction["response"]
         interactions.append(
             {
-                "request": {**request, "body": _body_in(request["body"])},
-                "response": {**response, "body": {"string": _body_in(response["body"]).encode()}},
+                "request": {**request, "body": body_text(request["body"])},
+                "response": {**response, "body": {"string": body_text(response["body"]).encode()}},
             }
         )
     return {"interactions": interactions, "version": document.get("version", 1)}
@@ -185,51 +213,60 @@ class _SerializerModule:
     deserialize = staticmethod(deserialize)
 
 
+def read_document(path: Path) -> dict[str, Any]:
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
 def read_meta(path: Path) -> dict[str, Any]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    meta = document.get("meta") or {}
-    return dict(meta)
+    return dict(read_document(path).get("meta") or {})
 
 
 def read_interactions(path: Path) -> list[dict[str, Any]]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return list(document.get("interactions") or [])
+    return list(read_document(path).get("interactions") or [])
+
+
+def exchange_of(interaction: dict[str, Any]) -> Exchange:
+    """One readable interaction as the oracle reads it."""
+    response = interaction["response"]
+    return Exchange(
+        request=interaction["request"]["body"].get("json"),
+        status=int(response["status"]["code"]),
+        content_type=(response.get("headers", {}).get("content-type") or [""])[0],
+        body=body_text(response["body"]),
+    )
 
 
 def exchanges(path: Path) -> list[Exchange]:
     """The cassette's interactions as the oracle reads them."""
-    found = []
-    for interaction in read_interactions(path):
-        response = interaction["response"]
-        content_type = (response.get("headers", {}).get("content-type") or [""])[0]
-        found.append(
-            Exchange(
-                request=interaction["request"]["body"].get("json"),
-                status=int(response["status"]["code"]),
-                content_type=content_type,
-                body=_body_in(response["body"]),
-            )
-        )
-    return found
+    return [exchange_of(interaction) for interaction in read_interactions(path)]
 
 
 # -- vcr configuration -------------------------------------------------------------------------
 
 
-def make_vcr() -> vcr.VCR:
+def _same_endpoint(sent: Any, recorded: Any) -> None:
+    sent_endpoint = sent.path.rstrip("/").rsplit("/", 1)[-1]
+    recorded_endpoint = recorded.path.rstrip("/").rsplit("/", 1)[-1]
+    assert sent_endpoint == recorded_endpoint, f"{sent_endpoint} != {recorded_endpoint}"
+
+
+def make_vcr(match_on: tuple[str, ...] = MATCH_ON) -> vcr.VCR:
     recorder = vcr.VCR(
         serializer=SERIALIZER,
-        match_on=MATCH_ON,
+        match_on=match_on,
         decode_compressed_response=True,
     )
     recorder.register_serializer(SERIALIZER, _SerializerModule)
+    recorder.register_matcher("endpoint", _same_endpoint)
     return recorder
 
 
 @contextmanager
 def replaying(path: Path) -> Iterator[Any]:
     """Replay only: the network stays blocked, unmatched requests fail."""
-    with make_vcr().use_cassette(
+    imported = read_meta(path).get("source") == "imported"
+    recorder = make_vcr(IMPORTED_MATCH_ON if imported else MATCH_ON)
+    with recorder.use_cassette(
         str(path), record_mode="none", allow_playback_repeats=False
     ) as cassette:
         yield cassette

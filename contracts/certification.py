@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from contracts.checks import CHECKS, NOT_EXERCISED, Context
+from contracts.imported import imported_cases
 from contracts.report import ClauseResult, VendorResult, shorten
 from contracts.runner import (
     CONTRACT_KEY,
@@ -61,20 +62,21 @@ def applicable_cases(
     profile: VendorProfile, capabilities: ProviderCapabilities, *, live: bool = False
 ) -> list[tuple[Case, list[str]]]:
     """Each case the vendor can run, with the clauses it checks there."""
-    clauses = load_clauses()
     found: list[tuple[Case, list[str]]] = []
     for scenario in load_scenarios():
         if missing_capability(scenario.requires, capabilities):
             continue
         if live and (scenario.live == "skip" or scenario.replica_only):
             continue
-        checked = [
-            clause
-            for clause in scenario.clauses
-            if not missing_capability(clauses[clause].requires, capabilities)
-        ]
+        checked = _checked(scenario.clauses, capabilities)
         found.extend((case, checked) for case in cases_for(scenario, profile))
     return found
+
+
+def _checked(clause_ids: Iterable[str], capabilities: ProviderCapabilities) -> list[str]:
+    """The clauses whose capability the provider declares."""
+    clauses = load_clauses()
+    return [c for c in clause_ids if not missing_capability(clauses[c].requires, capabilities)]
 
 
 def _unsupported(clause: Clause, reason: str) -> ClauseResult:
@@ -135,6 +137,11 @@ async def certify_vendor(
     known_defects = {**load_suite_profile(profile.name).known_defects, **(known_defects or {})}
     capabilities = capabilities_of(factory)
     cases = applicable_cases(profile, capabilities, live=live is not None)
+    if mode == "replay" and cassette_root is not None:
+        cases += [
+            (case, _checked(case.scenario.clauses, capabilities))
+            for case in imported_cases(profile.name, cassette_root)
+        ]
     results: dict[str, list[tuple[str, str | None]]] = {}
     provenance: dict[str, str] = {}
     for number, (case, clause_ids) in enumerate(cases, start=1):
@@ -165,7 +172,17 @@ async def certify_vendor(
         clauses={
             clause.id: _fold(
                 clause, results.get(clause.id, []), capabilities, known_defects, scenarios
-            )
+            ).model_copy(update={"sources": _sources(results.get(clause.id, []), provenance)})
             for clause in load_clauses().values()
         },
     )
+
+
+def _sources(results: list[tuple[str, str | None]], provenance: dict[str, str]) -> dict[str, int]:
+    """How many exercised cases of each provenance (replica, imported, live) judged a clause."""
+    counts: dict[str, int] = {}
+    for case, detail in results:
+        if detail != NOT_EXERCISED:
+            source = provenance.get(case, "unknown")
+            counts[source] = counts.get(source, 0) + 1
+    return counts

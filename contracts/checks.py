@@ -54,6 +54,8 @@ class Context:
         exchanges = self.outcome.exchanges
         if path not in self.outcome.ran or not exchanges:
             return None
+        if self.case.expected is not None:  # a real recording: its frozen expectation
+            return self.case.expected.answer()
         return protocol_for(self.profile).read(exchanges[0 if path == "stream" else -1])
 
     def failure_expected(self) -> bool:
@@ -67,6 +69,9 @@ class Context:
 
     def expected_stop(self, answer: Answer) -> StopMapping:
         assert answer.finish is not None
+        frozen = self.case.expected.stop() if self.case.expected else None
+        if frozen is not None:
+            return frozen
         return expected_stop(self.profile, answer.finish, tool_calls=bool(answer.tool_calls))
 
     def of(self, kind: type[Any]) -> list[Any]:

@@ -22,6 +22,8 @@ from contracts import cassettes
 from contracts.certification import applicable_cases, capabilities_of, certify_vendor
 from contracts.drift import drift, profile_mismatches
 from contracts.gate import CertificateError, compare, load_certificate, render
+from contracts.imported import ImportedCassetteError
+from contracts.importer import FORMATS, ImportRefused, Origin, import_file
 from contracts.protocols import WireProtocol, WireShape, protocol_for
 from contracts.report import Certificate, render_markdown, render_table
 from contracts.runner import LiveTarget, Mode, ProviderFactory, run_case
@@ -200,7 +202,10 @@ def _write_certificate(certificate: Certificate, path: Path) -> None:
 
 
 def cmd_certify(args: argparse.Namespace) -> int:
-    certificate = _certify(args)
+    try:
+        certificate = _certify(args)
+    except ImportedCassetteError as exc:
+        raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else None
     if out is None and certificate.mode == "live":
         out = _default_certificate_path(certificate)
@@ -344,6 +349,40 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if any(change.regression for change in changes) else 0
 
 
+# -- import ------------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Each file is imported whole or refused; a refusal is reported and makes the exit 2."""
+    origin = Origin(
+        repository=args.origin_repo,
+        commit=args.origin_commit,
+        root=Path(args.origin_root) if args.origin_root else None,
+        license=args.license,
+    )
+    refused = []
+    for name in args.paths:
+        try:
+            result = import_file(
+                Path(name),
+                vendor=args.vendor,
+                root=Path(args.cassettes),
+                origin=origin,
+                form=args.format,
+                prefix=args.prefix,
+            )
+        except ImportRefused as exc:
+            refused.append(str(exc))
+            continue
+        for path in result.written:
+            print(f"imported {path}")
+        for line in result.skipped:
+            print(f"skipped {line}")
+    for reason in refused:
+        print(f"llm-contracts: error: refused {reason}", file=sys.stderr)
+    return EXIT_USAGE if refused else 0
+
+
 # -- the parser --------------------------------------------------------------------------------
 
 
@@ -421,7 +460,25 @@ def build_parser() -> argparse.ArgumentParser:
     _live_options(gate)
     _vendors_dir_option(gate)
     gate.set_defaults(handler=cmd_gate)
+    _import_parser(commands)
     return parser
+
+
+def _import_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = commands.add_parser(
+        "import", help="turn recorded traffic (vcrpy, HAR, chunk lines, SSE) into cassettes"
+    )
+    command.add_argument("paths", nargs="+", metavar="PATH", help="recordings to import")
+    command.add_argument("--vendor", required=True, help="the vendor that answered them")
+    command.add_argument("--format", choices=FORMATS, help="force a format (default: detect)")
+    command.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    command.add_argument("--prefix", default="", help="prefix for the cassette names")
+    command.add_argument("--origin-repo", help="where the recordings come from (owner/name)")
+    command.add_argument("--origin-commit", help="the commit they were taken from")
+    command.add_argument("--origin-root", help="the repository checkout the PATHs are under")
+    command.add_argument("--license", help="the recordings' license, e.g. 'MIT (LICENSE)'")
+    _vendors_dir_option(command)
+    command.set_defaults(handler=cmd_import)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

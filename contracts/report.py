@@ -15,6 +15,8 @@ Verdict = Literal["pass", "fail", "unsupported", "xfail"]
 _SYMBOL = {"pass": "pass", "fail": "FAIL", "unsupported": "n/a", "xfail": "xfail"}
 _COLOUR = {"pass": "32", "fail": "1;31", "unsupported": "2", "xfail": "33"}
 _EVIDENCE_CHARS = 300
+#: Traffic a vendor really sent, as opposed to what our replica made up from its wire facts.
+REAL_SOURCES = ("imported", "live")
 
 
 def shorten(text: str, limit: int = _EVIDENCE_CHARS) -> str:
@@ -33,6 +35,12 @@ class ClauseResult(_Model):
     reason: str = ""
     evidence: list[str] = Field(default_factory=list)
     cases: int = 0
+    #: Exercised cases per provenance: real evidence (imported, live) or replica.
+    sources: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def real(self) -> bool:
+        return any(self.sources.get(source) for source in REAL_SOURCES)
 
 
 class VendorResult(_Model):
@@ -71,6 +79,12 @@ def _provenance(vendor: VendorResult) -> str:
     return "+".join(sources) or "none"
 
 
+def real_evidence(vendor: VendorResult) -> str:
+    """The matrix's count row: cases replayed from real traffic out of all cases."""
+    real = sum(1 for source in vendor.provenance.values() if source in REAL_SOURCES)
+    return f"{real}/{len(vendor.provenance)} real"
+
+
 def _clause_ids(certificate: Certificate) -> list[str]:
     seen = {clause for vendor in certificate.vendors for clause in vendor.clauses}
     return [clause for clause in load_clauses() if clause in seen]
@@ -92,7 +106,7 @@ def render_table(certificate: Certificate, *, colour: bool) -> str:
     vendors = certificate.vendors
     clauses = _clause_ids(certificate)
     width = max([len(c) for c in clauses] + [6])
-    columns = [max(len(v.vendor), len(_provenance(v)), 5) for v in vendors]
+    columns = [max(len(v.vendor), len(_provenance(v)), len(real_evidence(v)), 5) for v in vendors]
 
     def paint(verdict: str, cell: str) -> str:
         return f"\x1b[{_COLOUR[verdict]}m{cell}\x1b[0m" if colour else cell
@@ -104,6 +118,9 @@ def render_table(certificate: Certificate, *, colour: bool) -> str:
         "source".ljust(width)
         + "  "
         + "  ".join(_provenance(v).ljust(w) for v, w in zip(vendors, columns, strict=True)),
+        "evidence".ljust(width)
+        + "  "
+        + "  ".join(real_evidence(v).ljust(w) for v, w in zip(vendors, columns, strict=True)),
     ]
     for clause in clauses:
         cells = []
@@ -128,6 +145,7 @@ def render_markdown(certificate: Certificate) -> str:
         header,
         "|" + "---|" * (len(vendors) + 1),
         "| *source* | " + " | ".join(_provenance(v) for v in vendors) + " |",
+        "| *evidence* | " + " | ".join(real_evidence(v) for v in vendors) + " |",
     ]
     for clause in _clause_ids(certificate):
         cells = []

@@ -37,9 +37,15 @@ def test_certify_json_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixture
     glm = certificate["vendors"][0]
     assert glm["vendor"] == "glm"
     assert glm["clauses"]["stop.mapping"]["verdict"] == "pass"
-    assert set(glm["provenance"].values()) == {"replica"}
+    assert set(glm["provenance"].values()) == {"replica", "imported"}
+    # Per clause: how many judged cases were real traffic and how many came from the replica.
+    assert glm["clauses"]["thinking.deltas"]["sources"]["imported"] >= 1
+    assert set(glm["clauses"]["request.shape"]["sources"]) == {"replica"}
     assert main(["certify", "--vendor", "glm", "--format", "markdown", *CASSETTES]) == 0
-    assert "| `stop.mapping` | pass |" in capsys.readouterr().out
+    markdown = capsys.readouterr().out
+    assert "| `stop.mapping` | pass |" in markdown
+    real = sum(source == "imported" for source in glm["provenance"].values())
+    assert f"| *evidence* | {real}/{len(glm['provenance'])} real |" in markdown
 
 
 @pytest.mark.parametrize(

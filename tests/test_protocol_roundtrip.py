@@ -34,6 +34,9 @@ def tool_calls(draw: st.DrawFn) -> tuple[ToolCallSpec, ...]:
 @st.composite
 def vendor_answers(draw: st.DrawFn) -> tuple[str, Answer]:
     vendor = draw(st.sampled_from(available_vendors()))
+    profile = load_profile(vendor)
+    # A Chat vendor with no reasoning field has nowhere to put reasoning on the wire.
+    carries_reasoning = profile.protocol != "openai_chat" or bool(profile.wire.reasoning_fields)
     words = ["stop", "length", "tool_calls", *load_suite_profile(vendor).finish_values]
     usage = draw(
         st.just("none")
@@ -41,7 +44,7 @@ def vendor_answers(draw: st.DrawFn) -> tuple[str, Answer]:
     )
     answer = Answer(
         text=tuple(draw(TEXT)),
-        thinking=tuple(draw(TEXT)),
+        thinking=tuple(draw(TEXT)) if carries_reasoning else (),
         tool_calls=draw(tool_calls()),
         finish=draw(st.sampled_from(words)),
         usage=usage,

@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -27,6 +27,9 @@ from providers.types import (
     UserMessage,
 )
 from providers.vendors import StopMapping, VendorProfile
+
+if TYPE_CHECKING:
+    from contracts.expected import Expected
 
 SPEC_DIR = Path(__file__).parent
 SCENARIO_DIR = SPEC_DIR / "scenarios"
@@ -140,6 +143,8 @@ class Case:
     id: str
     scenario: Scenario
     finish: str | None
+    #: For a real recording: what it must yield, frozen at import; checks judge against it.
+    expected: Expected | None = None
 
     @property
     def answer(self) -> Answer | None:

@@ -1,0 +1,101 @@
+"""Imported recordings as contract cases: each replays one real exchange, judged by its frozen
+`expected` block.
+
+Another client sent the recorded request, so what our provider sends cannot equal it: replay
+matches on method and endpoint (see `cassettes.IMPORTED_MATCH_ON`), and the case asks with a
+stand-in request (the recorded request's last user text). Which provider call runs follows
+the recording: a streamed body replays through stream(), a JSON body through complete().
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from contracts import cassettes
+from contracts.expected import Expected
+from contracts.importer import IMPORTED_DIR
+from contracts.spec import Case, Expect, Fault, RequestSpec, Scenario
+from providers import errors as error_types
+
+#: The clauses a real streamed answer can speak to; checks answer "not exercised" where the
+#: recording has nothing for one (no tool call, no reasoning, no token limit reached).
+STREAM_CLAUSES = (
+    "grammar.connected-first",
+    "grammar.terminal-sequence",
+    "grammar.blocks",
+    "text.fidelity",
+    "stop.mapping",
+    "stop.max-tokens",
+    "usage.reported",
+    "tools.single",
+    "tools.parallel",
+    "thinking.deltas",
+)
+COMPLETE_CLAUSES = ("complete.agrees", "usage.consistent")
+ERROR_CLAUSES: dict[type[error_types.LlmError], str] = {
+    error_types.AuthenticationError: "errors.authentication",
+    error_types.RateLimitError: "errors.rate-limit",
+    error_types.InvalidRequestError: "errors.invalid-request",
+    error_types.ModelNotFoundError: "errors.model-not-found",
+    error_types.ProviderUnavailableError: "errors.unavailable",
+    error_types.StreamError: "errors.mid-stream",
+}
+CASE_PREFIX = f"{IMPORTED_DIR}/"
+STAND_IN = "(the request of an imported recording)"
+
+
+class ImportedCassetteError(ValueError):
+    """An imported cassette lacks a readable `expected` block; the message names the file."""
+
+
+def _clauses(expected: Expected) -> tuple[str, ...]:
+    error = expected.error_class()
+    if error is None:
+        return STREAM_CLAUSES if expected.path == "stream" else COMPLETE_CLAUSES
+    grammar = STREAM_CLAUSES[:3] if expected.path == "stream" else ()
+    return (*grammar, ERROR_CLAUSES[error])
+
+
+def _last_user_text(request: dict[str, Any] | None) -> str:
+    for message in reversed((request or {}).get("messages") or []):
+        if message.get("role") == "user" and isinstance(message.get("content"), str):
+            return str(message["content"]) or STAND_IN
+    return STAND_IN
+
+
+def _scenario(path: Path, expected: Expected, document: dict[str, Any]) -> Scenario:
+    interaction = document["interactions"][0]
+    origin = (document.get("meta") or {}).get("origin") or {}
+    recorded = cassettes.exchange_of(interaction).request
+    failed = expected.status >= 400
+    return Scenario(
+        id=f"{CASE_PREFIX}{path.stem}",
+        description=f"imported from {origin.get('repository') or origin.get('file', path.name)}",
+        clauses=_clauses(expected),
+        paths=(expected.path,),
+        request=RequestSpec(messages=({"role": "user", "content": _last_user_text(recorded)},)),
+        answer=None if failed else expected.answer(),
+        fault=Fault(status=expected.status, message="recorded", code="") if failed else None,
+        expect=Expect(error=expected.error),
+    )
+
+
+def read_case(path: Path) -> Case:
+    document = cassettes.read_document(path)
+    try:
+        expected = Expected.model_validate(document.get("expected"))
+    except ValidationError as exc:
+        raise ImportedCassetteError(
+            f"{path}: no valid `expected` block ({exc.error_count()} problem(s)); re-import the "
+            "recording with `llm-contracts import`"
+        ) from None
+    scenario = _scenario(path, expected, document)
+    return Case(scenario.id, scenario, expected.finish, expected=expected)
+
+
+def imported_cases(vendor: str, root: Path) -> list[Case]:
+    """The vendor's imported recordings (root/vendor/imported/*.yaml) as cases."""
+    return [read_case(path) for path in sorted((root / vendor / IMPORTED_DIR).glob("*.yaml"))]
