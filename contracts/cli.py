@@ -45,6 +45,14 @@ EXIT_USAGE = 2
 NO_KEY = "no-key-needed"
 
 
+def _given(value: str) -> str:
+    """An option's value, refused when blank: `--base-url "$UNSET"` must not mean the default
+    (the vendor's public API, with a live key)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("must not be empty (an unset shell variable?)")
+    return value
+
+
 class UsageError(Exception):
     """Bad command-line usage: printed as one line, exit 2."""
 
@@ -396,9 +404,11 @@ def _vendors_dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _live_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", help="an OpenAI-compatible base URL to talk to")
-    parser.add_argument("--model", help="the model to ask for (default: the profile's)")
-    parser.add_argument("--api-key-env", help="environment variable holding the key")
+    parser.add_argument("--base-url", type=_given, help="an OpenAI-compatible base URL to talk to")
+    parser.add_argument(
+        "--model", type=_given, help="the model to ask for (default: the profile's)"
+    )
+    parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -446,8 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     new_vendor = commands.add_parser("new-vendor", help="write a profile for a new vendor")
     new_vendor.add_argument("name", help="profile name: lower-case letters, digits, _")
-    new_vendor.add_argument("--base-url", required=True)
-    new_vendor.add_argument("--model", required=True)
+    new_vendor.add_argument("--base-url", type=_given, required=True)
+    new_vendor.add_argument("--model", type=_given, required=True)
     new_vendor.add_argument("--api-key-env", help="key variable (default: NAME_API_KEY)")
     _vendors_dir_option(new_vendor)
     new_vendor.set_defaults(handler=cmd_new_vendor)

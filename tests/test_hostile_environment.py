@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from support import OPENAI_CHAT_VENDORS, FakeVendor, ask, run
 
+from contracts.cli import main
 from contracts.wire import chunk
 from providers import (
     InvalidRequestError,
@@ -110,3 +111,20 @@ async def test_a_lone_surrogate_is_refused_before_anything_is_sent(
     with pytest.raises(InvalidRequestError, match=r"messages\[0\]\.content.*surrogate"):
         await run(provider, request, path)
     assert vendor.requests == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["certify", "--live", "--vendor", "mistral", "--base-url", ""],
+        ["certify", "--vendor", "mistral", "--model", " "],
+        ["new-vendor", "acme", "--base-url", "", "--model", "m"],
+    ],
+)
+def test_the_cli_refuses_a_blank_base_url_or_model(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "must not be empty" in capsys.readouterr().err
