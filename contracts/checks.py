@@ -56,8 +56,23 @@ class Context:
             return None
         return observed_answer(exchanges[0 if path == "stream" else -1], self.profile)
 
+    def served_status(self, path: str = "stream") -> int | None:
+        """The HTTP status the server answered that path's request with, when recorded."""
+        exchanges = self.outcome.exchanges
+        if path not in self.outcome.ran or not exchanges:
+            return None
+        return exchanges[0 if path == "stream" else -1].status
+
+    def fault_missed(self) -> bool:
+        """The scenario provokes an HTTP error, but the server answered 2xx anyway (a live
+        endpoint that accepts any key, say): the fault did not happen."""
+        status = self.served_status()
+        return self.case.scenario.fault is not None and status is not None and status < 400
+
     def failure_expected(self) -> bool:
         """The scenario provokes an error, or the vendor's finish value maps to one."""
+        if self.fault_missed():
+            return False
         if self.case.scenario.expect.error:
             return True
         answer = self.observed("stream")
@@ -116,8 +131,7 @@ def _texts(events: list[StreamEvent], kind: type[TextDelta | ThinkingDelta]) -> 
 @check("grammar.connected-first")
 def _connected_first(ctx: Context) -> str | None:
     connected = [i for i, e in enumerate(ctx.events) if isinstance(e, Connected)]
-    http_failure = ctx.case.scenario.fault is not None
-    if http_failure:
+    if ctx.case.scenario.fault is not None and not ctx.fault_missed():
         return f"{len(ctx.events)} event(s) yielded before a 2xx response" if ctx.events else None
     if connected != [0]:
         return f"Connected at positions {connected}, expected exactly once at 0"
@@ -204,8 +218,11 @@ def _same_calls(sent: Answer, got: list[tuple[str, str, Any]]) -> str | None:
 
 
 def _tool_blocks(ctx: Context, answer: Answer, minimum: int) -> str | None:
+    if not answer.tool_calls:
+        offered = [tool.name for tool in ctx.case.scenario.request.tools]
+        return f"the request offered tools {offered}, but the server answered without a tool call"
     if len(answer.tool_calls) < minimum:
-        return NOT_EXERCISED
+        return NOT_EXERCISED  # a model may choose fewer calls than the scenario invites
     return _same_calls(answer, [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)])
 
 
@@ -242,10 +259,23 @@ def _max_tokens(ctx: Context) -> str | None:
     if answer is None or answer.finish is None:
         return _succeeded(ctx) or "the vendor sent no finish reason"
     if ctx.expected_stop(answer) != StopReason.MAX_TOKENS:
-        return NOT_EXERCISED  # the vendor finished before the limit
+        return _limit_ignored(ctx, answer) or NOT_EXERCISED  # finished before the limit
     reasons = [d.stop_reason for d in ctx.of(MessageDelta)]
     if reasons != [StopReason.MAX_TOKENS]:
         return f"stop reasons {reasons}, expected [max_tokens] for finish {answer.finish!r}"
+    return None
+
+
+def _limit_ignored(ctx: Context, answer: Answer) -> str | None:
+    """Why the server evidently ignored the request's max-tokens cap, if it did."""
+    cap = ctx.case.scenario.request.max_tokens
+    if cap is None or answer.usage == "none":
+        return None
+    used = answer.usage.completion
+    if used > cap:
+        return f"the server ignored the max-tokens cap: {used} completion tokens for a cap of {cap}"
+    if used == cap:
+        return f"the cap of {cap} tokens was hit, yet the vendor's finish is {answer.finish!r}"
     return None
 
 
@@ -329,8 +359,20 @@ def _request_shape(ctx: Context) -> str | None:
 # -- errors ------------------------------------------------------------------------------------
 
 
+#: What it means when a live endpoint answers 2xx to a request meant to fail.
+_ACCEPTED = {
+    "bad_key": "the server accepted an invalid key",
+    "bad_model": "the server accepted a model that does not exist",
+}
+
+
 def _raised(ctx: Context, expected: type[Exception]) -> str | None:
     expect = ctx.case.scenario.expect
+    if ctx.fault_missed():
+        fault = ctx.case.scenario.fault
+        assert fault is not None
+        what = _ACCEPTED.get(ctx.case.scenario.live, f"it did not answer {fault.status}")
+        return f"{what} (it answered {ctx.served_status()} instead)"
     problems = []
     for path, error in ctx.errors():
         if not isinstance(error, expected):
@@ -357,7 +399,44 @@ def _error_check(clause_id: str, expected: type[Exception]) -> None:
 
 _error_check("errors.authentication", error_types.AuthenticationError)
 _error_check("errors.rate-limit", error_types.RateLimitError)
-_error_check("errors.invalid-request", error_types.InvalidRequestError)
+
+
+def _vendor_messages(body: str) -> list[str]:
+    """The explanations a vendor's error body carries (`message`, `msg`, `detail` strings)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return [body.strip()] if body.strip() else []
+    found: list[str] = []
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("message", "msg", "detail") and isinstance(value, str) and value:
+                    found.append(value)
+                else:
+                    pending.append(value)
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
+@check("errors.invalid-request")
+def _invalid_request(ctx: Context) -> str | None:
+    wrong = _raised(ctx, error_types.InvalidRequestError)
+    if wrong:
+        return wrong
+    messages = [
+        m for e in ctx.outcome.exchanges if e.status >= 400 for m in _vendor_messages(e.body)
+    ]
+    for path, error in ctx.errors():
+        shown = str(error)
+        if messages and not any(message in shown for message in messages):
+            return f"{path}() dropped the vendor's message {messages[0]!r}: it says {shown!r}"
+    return None
+
+
 _error_check("errors.context-length", error_types.ContextLengthError)
 _error_check("errors.model-not-found", error_types.ModelNotFoundError)
 _error_check("errors.unavailable", error_types.ProviderUnavailableError)
