@@ -15,6 +15,7 @@ from contracts.checks import CHECKS, NOT_EXERCISED, Context
 from contracts.explain import REDACTED, Failure, wire_evidence
 from contracts.report import ClauseResult, VendorResult, Verdict, shorten
 from contracts.runner import (
+    CASE_DEADLINE_SECONDS,
     CONTRACT_KEY,
     CaseSetupError,
     LiveTarget,
@@ -181,6 +182,7 @@ async def certify_vendor(
     model: str | None = None,
     known_defects: Mapping[DefectKey, str] | None = None,
     progress: Progress | None = None,
+    deadline: float = CASE_DEADLINE_SECONDS,
 ) -> VendorResult:
     """Verdicts per clause for one vendor. In live mode only cases a live endpoint can
     provoke run; the others' clauses come out not-exercised, with the reason. A case whose
@@ -198,7 +200,13 @@ async def certify_vendor(
             progress(case.id, number, len(cases))
         try:
             outcome = await run_case(
-                case, profile, factory, mode=mode, cassette_root=cassette_root, live=live
+                case,
+                profile,
+                factory,
+                mode=mode,
+                cassette_root=cassette_root,
+                live=live,
+                deadline=deadline,
             )
         except CaseSetupError as exc:
             problems.append(str(exc))

@@ -61,7 +61,7 @@ class VendorResult(_Model):
         return [c for c, r in self.clauses.items() if r.verdict == "fail" and r.level == "must"]
 
 
-def _version(package: str) -> str:
+def installed_version(package: str) -> str:
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
@@ -72,8 +72,8 @@ class Certificate(_Model):
     created_at: str = Field(
         default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     )
-    package_version: str = Field(default_factory=lambda: _version("llm-contracts"))
-    sdk_version: str = Field(default_factory=lambda: _version("openai"))
+    package_version: str = Field(default_factory=lambda: installed_version("llm-contracts"))
+    sdk_version: str = Field(default_factory=lambda: installed_version("openai"))
     mode: str
     vendors: list[VendorResult] = Field(default_factory=list)
 

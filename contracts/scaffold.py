@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from providers.vendors import NAME_PATTERN, PROFILE_DIR, find_profile, load_profile_file
+from providers.vendors import NAME_PATTERN, ProfileError, find_profile, load_profile_file
 
 TEMPLATE = """# {name}: written by `llm-contracts new-vendor`. Every field below is a default for a
 # plain OpenAI-compatible server; `llm-contracts certify --vendor {name} --live` shows which
@@ -13,10 +13,10 @@ TEMPLATE = """# {name}: written by `llm-contracts new-vendor`. Every field below
 # facts it really sends.
 name = "{name}"
 display_name = "{name}"
-base_url = "{base_url}"
+base_url = {base_url}
 # The environment variable holding the key; the key itself is never written anywhere.
-api_key_env = "{api_key_env}"
-default_model = "{model}"
+api_key_env = {api_key_env}
+default_model = {model}
 
 [capabilities]
 streaming = true
@@ -59,14 +59,30 @@ class ScaffoldError(ValueError):
     """The profile cannot be written as asked."""
 
 
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string: quotes, backslashes and control characters escaped,
+    so whatever a user types ends up as that value and never as TOML syntax."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return (
+        '"'
+        + "".join(
+            f"\\u{ord(char):04x}" if ord(char) < 0x20 or ord(char) == 0x7F else char
+            for char in escaped
+        )
+        + '"'
+    )
+
+
 def write_profile(
     name: str,
     *,
     base_url: str,
     model: str,
     api_key_env: str | None = None,
-    directory: Path | None = None,
+    directory: Path,
 ) -> Path:
+    """Write `directory/name.toml` whole or not at all: a profile that would not validate is
+    never left behind."""
     if not re.fullmatch(NAME_PATTERN, name):
         raise ScaffoldError(
             f"{name!r} is not a valid vendor name: use lower-case letters, digits and _, "
@@ -77,16 +93,27 @@ def write_profile(
         raise ScaffoldError(f"vendor {name!r} exists already: {existing}")
     if not base_url.startswith(("http://", "https://")):
         raise ScaffoldError(f"--base-url must start with http:// or https://, got {base_url!r}")
-    target = (directory or PROFILE_DIR) / f"{name}.toml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(
-        TEMPLATE.format(
-            name=name,
-            base_url=base_url.rstrip("/"),
-            model=model,
-            api_key_env=api_key_env or f"{name.upper()}_API_KEY",
-        ),
-        encoding="utf-8",
+    target = directory / f"{name}.toml"
+    if target.exists():
+        raise ScaffoldError(f"{target} exists already; pick another name or remove it")
+    text = TEMPLATE.format(
+        name=name,
+        base_url=toml_string(base_url.rstrip("/")),
+        model=toml_string(model),
+        api_key_env=toml_string(api_key_env or f"{name.upper()}_API_KEY"),
     )
-    load_profile_file(target)  # the template must always validate
+    draft = directory / f".{name}.toml.draft"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        draft.write_text(text, encoding="utf-8")
+        load_profile_file(draft)
+        draft.replace(target)
+    except ProfileError as exc:
+        raise ScaffoldError(
+            f"the values given do not make a valid profile: {exc.message}"
+        ) from None
+    except OSError as exc:
+        raise ScaffoldError(f"cannot write {target}: {exc.strerror}") from None
+    finally:
+        draft.unlink(missing_ok=True)
     return target
