@@ -86,9 +86,11 @@ def source_of(base_url: str, profile: VendorProfile) -> cassettes.Source:
     return "live" if same else "override"
 
 
-async def _exercise(
+async def exercise(
     provider: LlmProvider, case: Case, outcome: Outcome, *, live: bool, deadline: float
 ) -> None:
+    """Run the case's paths on `provider` into `outcome`; a path still running at the
+    deadline is cut off and recorded as CaseDeadlineExceeded."""
     request = case.scenario.request.build()
     if live and case.scenario.live == "bad_model":
         request = request.model_copy(update={"model": MISSING_MODEL})
@@ -158,7 +160,7 @@ class _Run:
         self, base_url: str, key: SecretStr, outcome: Outcome, *, live: bool
     ) -> None:
         provider = self.factory(base_url, key)
-        await _exercise(provider, self.case, outcome, live=live, deadline=self.deadline)
+        await exercise(provider, self.case, outcome, live=live, deadline=self.deadline)
 
 
 async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
