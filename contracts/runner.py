@@ -181,8 +181,8 @@ async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
 async def _live_run(run: _Run, target: LiveTarget, path: Path) -> Outcome:
     case, profile = run.case, run.profile
     key = SecretStr(INVALID_KEY) if case.scenario.live == "bad_key" else target.key
-    outcome = Outcome(secret=target.key.get_secret_value())
     source = source_of(target.base_url, profile)
+    outcome = Outcome(secret=target.key.get_secret_value(), provenance=source)
     with cassettes.recording(
         path, _meta(profile, target.base_url, source), [target.key.get_secret_value(), INVALID_KEY]
     ):
@@ -255,6 +255,8 @@ async def run_case(
         outcome = await _live_run(run, live, path)
     else:
         outcome = await _replay_run(run, path)
+    if not path.is_file():  # nothing reached a server (it is down): vcr wrote no cassette
+        return outcome
     outcome.cassette_text = path.read_text(encoding="utf-8")
     outcome.provenance = str(cassettes.read_meta(path).get("source", "unknown"))
     outcome.exchanges = cassettes.exchanges(path)
