@@ -242,7 +242,7 @@ def test_a_profile_that_is_not_utf8_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "latin.toml").write_bytes('name = "latin"  # caf\xe9\n'.encode("latin-1"))
-    code, out, err = cli(
+    code, _out, err = cli(
         capsys, "certify", "--vendor", "latin", "--replica", "--vendors-dir", str(tmp_path)
     )
     assert code == 2

@@ -5,7 +5,6 @@ what nothing could provoke is `not-exercised`, never `pass` and never `unsupport
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +36,13 @@ def lenient(request: RecordedRequest) -> ScriptedResponse:
 
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("lenient") / "cert.json"
     with ReplicaServer(lenient) as server:
         code = main(["certify", "--base-url", server.base_url, "--model", "m", "--out", str(out)])
     assert code == 1
-    yield json.loads(out.read_text())
+    document: dict[str, Any] = json.loads(out.read_text())
+    return document
 
 
 def _clause(certificate: dict[str, Any], clause: str) -> dict[str, Any]:
