@@ -153,9 +153,19 @@ def _terminal(ctx: Context) -> str | None:
     return None
 
 
+_TERMINAL = (MessageDelta, Usage, Done)
+
+
 @check("grammar.blocks")
 def _blocks(ctx: Context) -> str | None:
-    found = violations(ctx.events, raised=ctx.outcome.stream_error is not None)
+    """Judges the content blocks only: the end of the stream (which terminal events, in which
+    order, how many) is grammar.terminal-sequence's, so it is put in canonical order here."""
+    content = [e for e in ctx.events if not isinstance(e, _TERMINAL)]
+    tail = [found[0] for kind in _TERMINAL if (found := ctx.of(kind))]
+    raised = ctx.outcome.stream_error is not None
+    found = violations(content + tail, raised=raised)
+    if not raised and len(tail) < len(_TERMINAL):
+        found = [v for v in found if v.rule != "incomplete"]
     return "; ".join(map(str, found[:3])) or None
 
 
