@@ -87,3 +87,25 @@ def test_a_baseline_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe{")
     with pytest.raises(CertificateError, match="not UTF-8"):
         load_certificate(path)
+
+
+def test_a_missing_baseline_says_it_cannot_be_read(tmp_path: Path) -> None:
+    with pytest.raises(CertificateError, match=r"cannot read certificate .*nope\.json: No such"):
+        load_certificate(tmp_path / "nope.json")
+
+
+def test_a_file_that_is_no_certificate_names_the_first_problem(tmp_path: Path) -> None:
+    path = tmp_path / "other.json"
+    path.write_text('{"mode": "replay", "vendors": [{"vendor": "v"}]}', encoding="utf-8")
+    with pytest.raises(
+        CertificateError,
+        match=r"other\.json is not a certificate \(vendors\.0\.model: Field required\)",
+    ):
+        load_certificate(path)
+
+
+def test_a_round_trip_keeps_every_verdict(tmp_path: Path) -> None:
+    path = tmp_path / "cert.json"
+    original = _certificate(a_b="pass", c_d="not-exercised", e_f="xfail")
+    path.write_text(original.model_dump_json(), encoding="utf-8")
+    assert compare(original, load_certificate(path)) == []

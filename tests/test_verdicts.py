@@ -4,41 +4,55 @@ what nothing could provoke is `not-exercised`, never `pass` and never `unsupport
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
-from contracts.cli import main
+from contracts.checks import CHECKS, NOT_EXERCISED, Context
+from contracts.cli import bundled_factory, main
 from contracts.replica.server import RecordedRequest, ReplicaServer, ScriptedResponse
 from contracts.report import Certificate, render_markdown, render_table
+from contracts.runner import LiveTarget, run_case
+from contracts.spec import cases_for, load_scenarios
 from contracts.wire import chunk, sse_event
+from providers.vendors import load_profile
 
 WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight"]
 
 
-def lenient(request: RecordedRequest) -> ScriptedResponse:
-    usage = {"prompt_tokens": 3, "completion_tokens": len(WORDS), "total_tokens": 11}
-    if not request.json().get("stream"):
-        message = {"role": "assistant", "content": " ".join(WORDS)}
-        return ScriptedResponse.json(
-            {
-                "object": "chat.completion",
-                "usage": usage,
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            }
-        )
-    chunks = [chunk({"role": "assistant", "content": ""})]
-    chunks += [chunk({"content": f" {word}" if i else word}) for i, word in enumerate(WORDS)]
-    chunks.append(chunk(finish="stop", usage=usage))
-    return ScriptedResponse.sse([*(sse_event(json.dumps(c)) for c in chunks), sse_event("[DONE]")])
+class Lenient:
+    """Answers every request 200 with `words` words, finish `stop`, whatever it was asked."""
+
+    def __init__(self, words: int = len(WORDS)) -> None:
+        self.words = WORDS[:words]
+
+    def __call__(self, request: RecordedRequest) -> ScriptedResponse:
+        count = len(self.words)
+        usage = {"prompt_tokens": 3, "completion_tokens": count, "total_tokens": 3 + count}
+        if not request.json().get("stream"):
+            message = {"role": "assistant", "content": " ".join(self.words)}
+            return ScriptedResponse.json(
+                {
+                    "object": "chat.completion",
+                    "usage": usage,
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                }
+            )
+        chunks = [chunk({"role": "assistant", "content": ""})]
+        chunks += [chunk({"content": f" {w}" if i else w}) for i, w in enumerate(self.words)]
+        chunks.append(chunk(finish="stop", usage=usage))
+        events = [sse_event(json.dumps(c)) for c in chunks]
+        return ScriptedResponse.sse([*events, sse_event("[DONE]")])
 
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("lenient") / "cert.json"
-    with ReplicaServer(lenient) as server:
+    with ReplicaServer(Lenient()) as server:
         code = main(["certify", "--base-url", server.base_url, "--model", "m", "--out", str(out)])
     assert code == 1
     document: dict[str, Any] = json.loads(out.read_text())
@@ -113,3 +127,28 @@ def test_old_certificates_without_the_new_fields_still_load(tmp_path: Path) -> N
         ],
     }
     assert Certificate.model_validate(old).vendors[0].clauses["a.b"].verdict == "unsupported"
+
+
+@pytest.mark.parametrize(
+    ("words", "verdict"),
+    [
+        (4, NOT_EXERCISED),  # finished before the cap of 5: nothing to judge
+        (5, "the cap of 5 tokens was hit, yet the vendor's finish is 'stop'"),
+        (6, "the server ignored the max-tokens cap: 6 completion tokens for a cap of 5"),
+    ],
+)
+def test_max_tokens_judged_around_the_cap(words: int, verdict: str, tmp_path: Path) -> None:
+    profile = load_profile("openai")
+    [case] = cases_for(next(s for s in load_scenarios() if s.id == "max_tokens"), profile)
+    with ReplicaServer(Lenient(words)) as server:
+        outcome = asyncio.run(
+            run_case(
+                case,
+                profile,
+                bundled_factory(profile),
+                mode="live",
+                cassette_root=tmp_path,
+                live=LiveTarget(server.base_url, SecretStr("sk-any")),
+            )
+        )
+    assert CHECKS["stop.max-tokens"](Context(case, profile, outcome)) == verdict
