@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,9 +12,11 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from contracts.checks import CHECKS, NOT_EXERCISED, Context
+from contracts.explain import REDACTED, Failure, wire_evidence
 from contracts.imported import imported_cases
-from contracts.report import ClauseResult, VendorResult, shorten
+from contracts.report import ClauseResult, VendorResult, Verdict, shorten
 from contracts.runner import (
+    CASE_DEADLINE_SECONDS,
     CONTRACT_KEY,
     CaseSetupError,
     LiveTarget,
@@ -79,46 +83,96 @@ def _checked(clause_ids: Iterable[str], capabilities: ProviderCapabilities) -> l
     return [c for c in clause_ids if not missing_capability(clauses[c].requires, capabilities)]
 
 
-def _unsupported(clause: Clause, reason: str) -> ClauseResult:
-    return ClauseResult(verdict="unsupported", level=clause.level, reason=reason)
+#: A known defect names a clause (every case) or a (case id, clause id) pair (that case only).
+DefectKey = str | tuple[str, str]
+
+
+def known_defect(known: Mapping[DefectKey, str], case_id: str, clause_id: str) -> str | None:
+    """The reason this clause is known to fail on this case, if it is."""
+    return known.get((case_id, clause_id)) or known.get(clause_id)
+
+
+@dataclass
+class _Findings:
+    """What the cases said about one clause, before folding into a verdict."""
+
+    details: list[tuple[str, str | None]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _result(clause: Clause, verdict: Verdict, reason: str, **more: Any) -> ClauseResult:
+    return ClauseResult(verdict=verdict, level=clause.level, reason=reason, **more)
 
 
 def _fold(
     clause: Clause,
-    results: list[tuple[str, str | None]],
+    found: _Findings,
     capabilities: ProviderCapabilities,
-    known_defects: Mapping[str, str],
+    known_defects: Mapping[DefectKey, str],
     scenarios: list[Scenario],
 ) -> ClauseResult:
     needed = missing_capability(clause.requires, capabilities) or next(
         (s.requires for s in scenarios if clause.id in s.clauses and s.requires), None
     )
-    if not results:
-        if needed and missing_capability(needed, capabilities):
-            return _unsupported(clause, f"the provider declares no {needed} capability")
-        return _unsupported(
-            clause,
-            "no case here can provoke it (a live endpoint cannot be "
-            "made to fail on cue); replay and the replica cover it",
-        )
-    exercised = [(case, detail) for case, detail in results if detail != NOT_EXERCISED]
+    if not found.details and needed and missing_capability(needed, capabilities):
+        return _result(clause, "unsupported", f"the provider declares no {needed} capability")
+    exercised = [(case, detail) for case, detail in found.details if detail != NOT_EXERCISED]
     if not exercised:
-        return _unsupported(clause, "not exercised: no answer the vendor gave called for it")
-    failures = [f"{case}: {shorten(detail)}" for case, detail in exercised if detail is not None]
-    if failures and clause.id in known_defects:
-        return ClauseResult(
-            verdict="xfail",
-            level=clause.level,
-            reason=known_defects[clause.id],
-            evidence=failures,
+        if found.problems:
+            reason = f"cassette problem: {found.problems[0]}"
+        elif found.details:
+            reason = "no answer the vendor gave called for it"
+        else:
+            reason = (
+                "no case in this run can provoke it (a live endpoint cannot be made to fail "
+                "on cue); replay and the replica cover it"
+            )
+        return _result(clause, "not-exercised", reason)
+    failing = [(case, detail) for case, detail in exercised if detail is not None]
+    evidence = [f"{case}: {shorten(detail)}" for case, detail in failing if detail]
+    unknown = [case for case, _ in failing if not known_defect(known_defects, case, clause.id)]
+    if failing and not unknown:
+        reasons = {known_defect(known_defects, case, clause.id) for case, _ in failing}
+        return _result(
+            clause,
+            "xfail",
+            "; ".join(sorted(filter(None, reasons))),
+            evidence=evidence,
             cases=len(exercised),
         )
-    return ClauseResult(
-        verdict="fail" if failures else "pass",
-        level=clause.level,
-        evidence=failures,
+    if not failing:
+        return _result(clause, "pass", "", cases=len(exercised))
+    first = next(f for f in found.failures if f.case in unknown)
+    return _result(
+        clause,
+        "fail",
+        "",
+        evidence=evidence,
         cases=len(exercised),
+        troubleshooting=first.troubleshooting,
+        wire=list(first.wire),
     )
+
+
+def judge(
+    case: Case, clause_id: str, profile: VendorProfile, outcome: Outcome
+) -> tuple[str | None, Failure | None]:
+    """The check's verdict detail for one case, and the failure to show when it fails."""
+    detail = CHECKS[clause_id](Context(case, profile, outcome))
+    if detail in (None, NOT_EXERCISED):
+        return detail, None
+    assert detail is not None
+    detail = f"{detail} [{evidence(outcome)}]".replace(outcome.secret, REDACTED)
+    failure = Failure(
+        clause=clause_id,
+        vendor=profile.name,
+        case=case.id,
+        reason=detail,
+        troubleshooting=load_clauses()[clause_id].troubleshooting,
+        wire=tuple(wire_evidence(outcome.exchanges, outcome.secret)),
+    )
+    return detail, failure
 
 
 async def certify_vendor(
@@ -129,12 +183,16 @@ async def certify_vendor(
     cassette_root: Path | None = None,
     live: LiveTarget | None = None,
     model: str | None = None,
-    known_defects: Mapping[str, str] | None = None,
+    known_defects: Mapping[DefectKey, str] | None = None,
     progress: Progress | None = None,
+    deadline: float = CASE_DEADLINE_SECONDS,
 ) -> VendorResult:
     """Verdicts per clause for one vendor. In live mode only cases a live endpoint can
-    provoke run; the others' clauses come out unsupported, with the reason."""
-    known_defects = {**load_suite_profile(profile.name).known_defects, **(known_defects or {})}
+    provoke run; the others' clauses come out not-exercised, with the reason. A case whose
+    cassette cannot be played is a cassette problem, listed apart: never a provider failure."""
+    known: dict[DefectKey, str] = {}
+    known.update(load_suite_profile(profile.name).known_defects)
+    known.update(known_defects or {})
     capabilities = capabilities_of(factory)
     cases = applicable_cases(profile, capabilities, live=live is not None)
     if mode == "replay" and cassette_root is not None:
@@ -142,37 +200,45 @@ async def certify_vendor(
             (case, _checked(case.scenario.clauses, capabilities))
             for case in imported_cases(profile.name, cassette_root)
         ]
-    results: dict[str, list[tuple[str, str | None]]] = {}
     provenance: dict[str, str] = {}
+    problems: list[str] = []
+    found: dict[str, _Findings] = defaultdict(_Findings)
     for number, (case, clause_ids) in enumerate(cases, start=1):
         if progress:
             progress(case.id, number, len(cases))
         try:
             outcome = await run_case(
-                case, profile, factory, mode=mode, cassette_root=cassette_root, live=live
+                case,
+                profile,
+                factory,
+                mode=mode,
+                cassette_root=cassette_root,
+                live=live,
+                deadline=deadline,
             )
         except CaseSetupError as exc:
+            problems.append(str(exc))
             for clause_id in clause_ids:
-                results.setdefault(clause_id, []).append((case.id, str(exc)))
+                found[clause_id].problems.append(str(exc))
             provenance[case.id] = "missing"
             continue
         provenance[case.id] = outcome.provenance
-        context = Context(case, profile, outcome)
         for clause_id in clause_ids:
-            detail = CHECKS[clause_id](context)
-            if detail not in (None, NOT_EXERCISED):
-                detail = f"{detail} [{evidence(outcome)}]".replace(outcome.secret, "[REDACTED]")
-            results.setdefault(clause_id, []).append((case.id, detail))
+            detail, failure = judge(case, clause_id, profile, outcome)
+            found[clause_id].details.append((case.id, detail))
+            if failure:
+                found[clause_id].failures.append(failure)
     scenarios = load_scenarios()
     return VendorResult(
         vendor=profile.name,
         model=model or profile.default_model,
         base_url_host=urlsplit(live.base_url if live else profile.base_url).hostname or "",
         provenance=provenance,
+        problems=problems,
         clauses={
-            clause.id: _fold(
-                clause, results.get(clause.id, []), capabilities, known_defects, scenarios
-            ).model_copy(update={"sources": _sources(results.get(clause.id, []), provenance)})
+            clause.id: _fold(clause, found[clause.id], capabilities, known, scenarios).model_copy(
+                update={"sources": _sources(found[clause.id].details, provenance)}
+            )
             for clause in load_clauses().values()
         },
     )

@@ -58,8 +58,23 @@ class Context:
             return self.case.expected.answer()
         return protocol_for(self.profile).read(exchanges[0 if path == "stream" else -1])
 
+    def served_status(self, path: str = "stream") -> int | None:
+        """The HTTP status the server answered that path's request with, when recorded."""
+        exchanges = self.outcome.exchanges
+        if path not in self.outcome.ran or not exchanges:
+            return None
+        return exchanges[0 if path == "stream" else -1].status
+
+    def fault_missed(self) -> bool:
+        """The scenario provokes an HTTP error, but the server answered 2xx anyway (a live
+        endpoint that accepts any key, say): the fault did not happen."""
+        status = self.served_status()
+        return self.case.scenario.fault is not None and status is not None and status < 400
+
     def failure_expected(self) -> bool:
         """The scenario provokes an error, or the vendor's finish value maps to one."""
+        if self.fault_missed():
+            return False
         if self.case.scenario.expect.error:
             return True
         answer = self.observed("stream")
@@ -121,8 +136,7 @@ def _texts(events: list[StreamEvent], kind: type[TextDelta | ThinkingDelta]) -> 
 @check("grammar.connected-first")
 def _connected_first(ctx: Context) -> str | None:
     connected = [i for i, e in enumerate(ctx.events) if isinstance(e, Connected)]
-    http_failure = ctx.case.scenario.fault is not None
-    if http_failure:
+    if ctx.case.scenario.fault is not None and not ctx.fault_missed():
         return f"{len(ctx.events)} event(s) yielded before a 2xx response" if ctx.events else None
     if connected != [0]:
         return f"Connected at positions {connected}, expected exactly once at 0"
@@ -144,9 +158,19 @@ def _terminal(ctx: Context) -> str | None:
     return None
 
 
+_TERMINAL = (MessageDelta, Usage, Done)
+
+
 @check("grammar.blocks")
 def _blocks(ctx: Context) -> str | None:
-    found = violations(ctx.events, raised=ctx.outcome.stream_error is not None)
+    """Judges the content blocks only: the end of the stream (which terminal events, in which
+    order, how many) is grammar.terminal-sequence's, so it is put in canonical order here."""
+    content = [e for e in ctx.events if not isinstance(e, _TERMINAL)]
+    tail = [found[0] for kind in _TERMINAL if (found := ctx.of(kind))]
+    raised = ctx.outcome.stream_error is not None
+    found = violations(content + tail, raised=raised)
+    if not raised and len(tail) < len(_TERMINAL):
+        found = [v for v in found if v.rule != "incomplete"]
     return "; ".join(map(str, found[:3])) or None
 
 
@@ -192,11 +216,8 @@ def _thinking(ctx: Context, answer: Answer) -> str | None:
     expected, got = "".join(answer.thinking), _texts(ctx.events, ThinkingDelta)
     if not expected:
         return NOT_EXERCISED
-    if got != expected:
-        return f"thinking {got!r} != sent {expected!r}"
-    if _texts(ctx.events, TextDelta) != "".join(answer.text):
-        return "reasoning leaked into, or displaced, the answer text"
-    return None
+    # Reasoning leaking into the answer is text.fidelity's to report: one fault, one clause.
+    return None if got == expected else f"thinking {got!r} != sent {expected!r}"
 
 
 def _same_calls(sent: Answer, got: list[tuple[str, str, Any]]) -> str | None:
@@ -209,8 +230,11 @@ def _same_calls(sent: Answer, got: list[tuple[str, str, Any]]) -> str | None:
 
 
 def _tool_blocks(ctx: Context, answer: Answer, minimum: int) -> str | None:
+    if not answer.tool_calls:
+        offered = [tool.name for tool in ctx.case.scenario.request.tools]
+        return f"the request offered tools {offered}, but the server answered without a tool call"
     if len(answer.tool_calls) < minimum:
-        return NOT_EXERCISED
+        return NOT_EXERCISED  # a model may choose fewer calls than the scenario invites
     return _same_calls(answer, [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)])
 
 
@@ -235,6 +259,9 @@ def _stop_mapping(ctx: Context) -> str | None:
     if reason:
         return reason
     deltas = ctx.of(MessageDelta)
+    if expected == StopReason.MAX_TOKENS:  # its stop_reason is stop.max-tokens' to judge
+        raw = [d.raw_stop_reason for d in deltas]
+        return None if raw == [answer.finish] else f"raw_stop_reason {raw} != [{answer.finish!r}]"
     wanted = MessageDelta(stop_reason=StopReason(str(expected)), raw_stop_reason=answer.finish)
     if deltas != [wanted]:
         return f"got {[d.model_dump() for d in deltas]}, expected {wanted.model_dump()}"
@@ -247,10 +274,23 @@ def _max_tokens(ctx: Context) -> str | None:
     if answer is None or answer.finish is None:
         return _succeeded(ctx) or "the vendor sent no finish reason"
     if ctx.expected_stop(answer) != StopReason.MAX_TOKENS:
-        return NOT_EXERCISED  # the vendor finished before the limit
+        return _limit_ignored(ctx, answer) or NOT_EXERCISED  # finished before the limit
     reasons = [d.stop_reason for d in ctx.of(MessageDelta)]
     if reasons != [StopReason.MAX_TOKENS]:
         return f"stop reasons {reasons}, expected [max_tokens] for finish {answer.finish!r}"
+    return None
+
+
+def _limit_ignored(ctx: Context, answer: Answer) -> str | None:
+    """Why the server evidently ignored the request's max-tokens cap, if it did."""
+    cap = ctx.case.scenario.request.max_tokens
+    if cap is None or answer.usage == "none":
+        return None
+    used = answer.usage.completion
+    if used > cap:
+        return f"the server ignored the max-tokens cap: {used} completion tokens for a cap of {cap}"
+    if used == cap:
+        return f"the cap of {cap} tokens was hit, yet the vendor's finish is {answer.finish!r}"
     return None
 
 
@@ -320,8 +360,20 @@ def _request_shape(ctx: Context) -> str | None:
 # -- errors ------------------------------------------------------------------------------------
 
 
+#: What it means when a live endpoint answers 2xx to a request meant to fail.
+_ACCEPTED = {
+    "bad_key": "the server accepted an invalid key",
+    "bad_model": "the server accepted a model that does not exist",
+}
+
+
 def _raised(ctx: Context, expected: type[Exception]) -> str | None:
     expect = ctx.case.scenario.expect
+    if ctx.fault_missed():
+        fault = ctx.case.scenario.fault
+        assert fault is not None
+        what = _ACCEPTED.get(ctx.case.scenario.live, f"it did not answer {fault.status}")
+        return f"{what} (it answered {ctx.served_status()} instead)"
     problems = []
     for path, error in ctx.errors():
         if not isinstance(error, expected):
@@ -348,11 +400,61 @@ def _error_check(clause_id: str, expected: type[Exception]) -> None:
 
 _error_check("errors.authentication", error_types.AuthenticationError)
 _error_check("errors.rate-limit", error_types.RateLimitError)
-_error_check("errors.invalid-request", error_types.InvalidRequestError)
+
+
+def _vendor_messages(body: str) -> list[str]:
+    """The explanations a vendor's error body carries (`message`, `msg`, `detail` strings)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return [body.strip()] if body.strip() else []
+    found: list[str] = []
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("message", "msg", "detail") and isinstance(value, str) and value:
+                    found.append(value)
+                else:
+                    pending.append(value)
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
+@check("errors.invalid-request")
+def _invalid_request(ctx: Context) -> str | None:
+    wrong = _raised(ctx, error_types.InvalidRequestError)
+    if wrong:
+        return wrong
+    messages = [
+        m for e in ctx.outcome.exchanges if e.status >= 400 for m in _vendor_messages(e.body)
+    ]
+    for path, error in ctx.errors():
+        shown = str(error)
+        if messages and not any(message in shown for message in messages):
+            return f"{path}() dropped the vendor's message {messages[0]!r}: it says {shown!r}"
+    return None
+
+
 _error_check("errors.context-length", error_types.ContextLengthError)
 _error_check("errors.model-not-found", error_types.ModelNotFoundError)
 _error_check("errors.unavailable", error_types.ProviderUnavailableError)
-_error_check("errors.mid-stream", error_types.StreamError)
+
+
+@check("errors.mid-stream")
+def _mid_stream(ctx: Context) -> str | None:
+    wrong = _raised(ctx, error_types.StreamError)
+    answer = ctx.observed("stream")
+    if wrong or answer is None:
+        return wrong
+    sent, got = "".join(answer.text), _texts(ctx.events, TextDelta)
+    if got != sent:
+        return f"the text sent before the error was {sent!r}, but {got!r} was yielded"
+    return None
+
+
 _error_check("stream.truncation", error_types.StreamTruncatedError)
 
 

@@ -25,11 +25,11 @@ from contracts.gate import CertificateError, compare, load_certificate, render
 from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
 from contracts.protocols import WireProtocol, WireShape, protocol_for
-from contracts.report import Certificate, render_markdown, render_table
-from contracts.runner import LiveTarget, Mode, ProviderFactory, run_case
+from contracts.report import Certificate, installed_version, render_markdown, render_table
+from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode, ProviderFactory, run_case
 from contracts.scaffold import ScaffoldError, write_profile
 from contracts.spec import Case
-from providers import from_vendor
+from providers import from_profile
 from providers.types import LlmProvider
 from providers.vendors import (
     VENDOR_DIRS_ENV,
@@ -37,6 +37,7 @@ from providers.vendors import (
     VendorProfile,
     available_vendors,
     load_profile,
+    load_profile_file,
 )
 
 EXIT_FAILED = 1
@@ -62,8 +63,8 @@ def bundled_factory(profile: VendorProfile, model: str | None = None) -> Provide
     one-to-one."""
 
     def build(base_url: str, api_key: SecretStr) -> LlmProvider:
-        return from_vendor(
-            profile.name, api_key=api_key, base_url=base_url, model=model, max_retries=0
+        return from_profile(
+            profile, api_key=api_key, base_url=base_url, model=model, max_retries=0
         )
 
     return build
@@ -140,6 +141,7 @@ async def _certify_profiles(
     cassette_root: Path | None,
     targets: dict[str, LiveTarget],
     model: str | None,
+    deadline: float = CASE_DEADLINE_SECONDS,
 ) -> Certificate:
     certificate = Certificate(mode=mode)
     progress = _Progress()
@@ -157,6 +159,7 @@ async def _certify_profiles(
                     live=targets.get(profile.name),
                     model=chosen,
                     progress=progress,
+                    deadline=deadline,
                 )
             )
     progress.done()
@@ -172,13 +175,23 @@ def _certify(args: argparse.Namespace) -> Certificate:
         targets = {p.name: _live_target(p, args) for p in profiles}
         return asyncio.run(
             _certify_profiles(
-                profiles, mode="live", cassette_root=None, targets=targets, model=args.model
+                profiles,
+                mode="live",
+                cassette_root=None,
+                targets=targets,
+                model=args.model,
+                deadline=args.case_timeout,
             )
         )
     if args.replica:
         return asyncio.run(
             _certify_profiles(
-                profiles, mode="replica", cassette_root=None, targets={}, model=args.model
+                profiles,
+                mode="replica",
+                cassette_root=None,
+                targets={},
+                model=args.model,
+                deadline=args.case_timeout,
             )
         )
     return asyncio.run(
@@ -188,6 +201,7 @@ def _certify(args: argparse.Namespace) -> Certificate:
             cassette_root=_cassette_root(args.cassettes),
             targets={},
             model=args.model,
+            deadline=args.case_timeout,
         )
     )
 
@@ -225,6 +239,11 @@ def cmd_certify(args: argparse.Namespace) -> int:
         print(render_table(certificate, colour=_colour()))
     if out is not None:
         _write_certificate(certificate, out)
+    problems = [problem for vendor in certificate.vendors for problem in vendor.problems]
+    for problem in problems:
+        print(f"llm-contracts: error: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
     return EXIT_FAILED if certificate.must_failures() else 0
 
 
@@ -262,10 +281,25 @@ def _install(fresh: Path, current: Path, protocol: WireProtocol) -> list[WireSha
     return [protocol.wire_shape(exchange) for exchange in new_exchanges]
 
 
+def _unexpected_error(case: Case, fresh: Path) -> str | None:
+    """Why a freshly recorded cassette is not the answer its scenario asks for: an error
+    status (a 401 from a wrong key, say) where the scenario expects the vendor to answer."""
+    if case.scenario.answer is None:
+        return None
+    for exchange in cassettes.exchanges(fresh):
+        if exchange.status >= 400:
+            body = " ".join(exchange.body.split())[:120]
+            return (
+                f"the server answered {exchange.status} ({body}) where {case.id} expects an answer"
+            )
+    return None
+
+
 async def _record(args: argparse.Namespace) -> int:
     live = not args.replica
     root = Path(args.cassettes)
     count = 0
+    failed = False
     for profile in _profiles(args.vendor):
         target = _live_target(profile, args) if live else None
         factory = bundled_factory(profile, args.model)
@@ -277,18 +311,23 @@ async def _record(args: argparse.Namespace) -> int:
                 await run_case(
                     case, profile, factory, mode=mode, cassette_root=Path(scratch), live=target
                 )
-                shapes += _install(
-                    cassettes.cassette_path(Path(scratch), profile.name, case.id),
-                    cassettes.cassette_path(root, profile.name, case.id),
-                    protocol,
-                )
+                fresh = cassettes.cassette_path(Path(scratch), profile.name, case.id)
+                current = cassettes.cassette_path(root, profile.name, case.id)
+                unexpected = _unexpected_error(case, fresh)
+                if unexpected:
+                    failed = True
+                    print(f"{current}: {unexpected}", file=sys.stderr)
+                    if current.is_file() and not args.force:
+                        print(f"    kept the existing {current}; --force replaces it anyway")
+                        continue
+                shapes += _install(fresh, current, protocol)
                 count += 1
         if live:
             count += await _fill_from_replica(profile, factory, root)
         for line in profile_mismatches(shapes, protocol):
             print(f"  profile {profile.name} [wire] {line}")
     print(f"{count} cassette(s) recorded")
-    return 0
+    return EXIT_FAILED if failed else 0
 
 
 async def _fill_from_replica(profile: VendorProfile, factory: ProviderFactory, root: Path) -> int:
@@ -313,8 +352,12 @@ def cmd_record(args: argparse.Namespace) -> int:
 # -- new-vendor and gate -----------------------------------------------------------------------
 
 
+#: Where `new-vendor` writes unless told otherwise: the user's project, never the package.
+LOCAL_VENDORS_DIR = Path("vendors")
+
+
 def cmd_new_vendor(args: argparse.Namespace) -> int:
-    directory = Path(args.vendors_dir[0]) if args.vendors_dir else None
+    directory = Path(args.vendors_dir[0]) if args.vendors_dir else LOCAL_VENDORS_DIR
     try:
         path = write_profile(
             args.name,
@@ -325,13 +368,12 @@ def cmd_new_vendor(args: argparse.Namespace) -> int:
         )
     except ScaffoldError as exc:
         raise UsageError(str(exc)) from None
-    profile = load_profile(args.name)
+    profile = load_profile_file(path)
     print(f"wrote {path}")
     print("next:")
     if profile.api_key_env:
         print(f"  export {profile.api_key_env}=...   # if the endpoint needs a key")
-    prefix = f"{VENDOR_DIRS_ENV}={directory} " if directory else ""
-    print(f"  {prefix}llm-contracts certify --vendor {args.name} --live")
+    print(f"  llm-contracts certify --vendor {args.name} --live --vendors-dir {directory}")
     return 0
 
 
@@ -343,7 +385,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         else:
             current = asyncio.run(
                 _certify_profiles(
-                    _profiles([v.vendor for v in baseline.vendors]),
+                    _profiles(args.vendor or [v.vendor for v in baseline.vendors]),
                     mode="replay",
                     cassette_root=_cassette_root(args.cassettes),
                     targets={},
@@ -352,7 +394,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
             )
     except CertificateError as exc:
         raise UsageError(str(exc)) from None
-    changes = compare(baseline, current)
+    changes = compare(baseline, current, args.vendor or ())
     sys.stdout.write(render(changes, markdown=args.format == "markdown"))
     return EXIT_FAILED if any(change.regression for change in changes) else 0
 
@@ -416,6 +458,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="llm-contracts",
         description="Certify OpenAI-compatible vendors against the streaming event contract.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {installed_version('llm-contracts')}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     certify = commands.add_parser(
@@ -437,6 +482,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run against the live endpoint (key from the profile's variable)",
     )
+    certify.add_argument(
+        "--case-timeout",
+        type=float,
+        default=CASE_DEADLINE_SECONDS,
+        metavar="SECONDS",
+        help="cut a case off after this long (stream and complete together); "
+        f"default {CASE_DEADLINE_SECONDS:g}",
+    )
     _live_options(certify)
     _vendors_dir_option(certify)
     certify.set_defaults(handler=cmd_certify)
@@ -449,6 +502,11 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--cassettes", default="cassettes", help="cassette directory")
     record.add_argument(
         "--replica", action="store_true", help="record from the loopback replica (source: replica)"
+    )
+    record.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a cassette even with an unexpected error answer (still exits 1)",
     )
     _live_options(record)
     _vendors_dir_option(record)
@@ -466,6 +524,9 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--baseline", required=True, help="the baseline certificate JSON")
     gate.add_argument("--current", help="the current certificate (default: certify now)")
     gate.add_argument("--format", choices=("text", "markdown"), default="text")
+    gate.add_argument(
+        "--vendor", action="append", help="compare only this vendor (repeatable; default: all)"
+    )
     gate.add_argument("--cassettes", default="cassettes", help="cassette directory")
     _live_options(gate)
     _vendors_dir_option(gate)

@@ -1,12 +1,14 @@
 """The release gate: compare two certificates clause by clause.
 
-A clause that passed in the baseline and does not pass now (fail, unsupported, xfail, or
-gone) is a regression and fails the gate; anything that now passes and did not is an
-improvement; other changes are listed without failing.
+A clause that passed in the baseline and now fails, is unsupported, xfail or gone is a
+regression and fails the gate; anything that now passes and did not is an improvement; other
+changes (pass -> not-exercised among them: nothing in this run could provoke the clause, which
+says nothing about the provider) are listed without failing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,8 @@ def load_certificate(path: Path) -> Certificate:
         return Certificate.model_validate_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CertificateError(f"cannot read certificate {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CertificateError(f"{path} is not UTF-8 text, so not a certificate") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(map(str, first["loc"]))
@@ -41,23 +45,27 @@ class Change:
 
     @property
     def regression(self) -> bool:
-        return self.before == "pass" and self.after != "pass"
+        return self.before == "pass" and self.after not in ("pass", "not-exercised")
 
     @property
     def improvement(self) -> bool:
         return self.after == "pass" and self.before != "pass"
 
 
-def _verdicts(certificate: Certificate) -> dict[tuple[str, str], str]:
+def _verdicts(certificate: Certificate, vendors: Collection[str]) -> dict[tuple[str, str], str]:
     return {
         (vendor.vendor, clause): result.verdict
         for vendor in certificate.vendors
+        if not vendors or vendor.vendor in vendors
         for clause, result in vendor.clauses.items()
     }
 
 
-def compare(baseline: Certificate, current: Certificate) -> list[Change]:
-    before, after = _verdicts(baseline), _verdicts(current)
+def compare(
+    baseline: Certificate, current: Certificate, vendors: Collection[str] = ()
+) -> list[Change]:
+    """Every clause whose verdict changed; only for `vendors` when some are named."""
+    before, after = _verdicts(baseline, vendors), _verdicts(current, vendors)
     changes = [
         Change(
             vendor, clause, before.get((vendor, clause), GONE), after.get((vendor, clause), GONE)

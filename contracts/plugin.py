@@ -1,18 +1,74 @@
 """pytest plugin (entry point `pytest11`): runs every `ProviderContract` subclass.
 
-It parametrizes each subclass's `test_contract` over (scenario case, clause) and, at the end of
-the session, prints which clauses held per vendor, so a CI log shows the contract at a glance.
+It parametrizes each subclass's `test_contract` over (scenario case, clause), registers the
+`contract` marker, offers a loopback-only network guard and a cassette record mode, and at the
+end of the session prints per class how many clauses pass, fail, xfail, xpass, are unsupported
+or were not exercised.
+
+Loading it imports only pytest and the standard library: every project with llm-contracts
+installed loads it, and most never run a contract test.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from contracts.replica import ReplicaServer, Responder
-from contracts.suite import CONTRACT_PROPERTY, ProviderContract, contract_params
+if TYPE_CHECKING:
+    from contracts.replica import ReplicaServer, Responder
+
+#: The test report property carrying (class label, clause id) for the summary.
+CONTRACT_PROPERTY = "llm_contract"
+#: The report property saying why a contract test was skipped: unsupported or not-exercised.
+SKIP_PROPERTY = "llm_contract_skip"
+#: How verdicts fold over a clause's cases, worst first.
+_PRECEDENCE = ("fail", "xfail", "xpass", "pass", "not-exercised", "unsupported")
+#: The order the summary counts them in.
+_SHOWN = ("pass", "fail", "xfail", "xpass", "unsupported", "not-exercised")
+RECORD_MODES = ("none", "once", "all")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("llm-contracts")
+    group.addoption(
+        "--contract-record-mode",
+        choices=RECORD_MODES,
+        default="none",
+        help="for ProviderContract classes with a cassette_root: none (replay only, the "
+        "default), once (record missing cassettes from your provider against the replica), "
+        "all (re-record every cassette)",
+    )
+    group.addoption(
+        "--loopback-only",
+        action="store_true",
+        help="refuse every network connection beyond 127.0.0.1/::1 for the whole run",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "contract: a llm-contracts clause test (select with -m contract)"
+    )
+    if config.getoption("loopback_only", default=False):
+        from contracts.netguard import loopback_only  # noqa: PLC0415 - only when asked for
+
+        guard = ExitStack()
+        guard.enter_context(loopback_only())
+        config.add_cleanup(guard.close)
+
+
+@pytest.fixture
+def loopback_only() -> Iterator[None]:
+    """Opt-in, per test: any connection beyond loopback raises NetworkBlockedError."""
+    from contracts.netguard import loopback_only as guard  # noqa: PLC0415 - lazy by design
+
+    with guard():
+        yield
 
 
 @pytest.fixture
@@ -22,6 +78,8 @@ def vendor_replica() -> Iterator[Callable[[Responder], ReplicaServer]]:
     `vendor_replica(protocol_for(load_profile("glm")).responder(case))` or any callable
     that maps a recorded request to a `ScriptedResponse`.
     """
+    from contracts.replica import ReplicaServer  # noqa: PLC0415 - lazy by design
+
     servers: list[ReplicaServer] = []
 
     def start(responder: Responder) -> ReplicaServer:
@@ -35,31 +93,65 @@ def vendor_replica() -> Iterator[Callable[[Responder], ReplicaServer]]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # A module defining a ProviderContract subclass has imported contracts.suite already;
+    # anything else is not ours, and is left without importing the suite.
+    suite = sys.modules.get("contracts.suite")
     cls = metafunc.cls
     if (
-        cls is not None
-        and issubclass(cls, ProviderContract)
-        and ("contract_case" in metafunc.fixturenames)
+        suite is not None
+        and cls is not None
+        and issubclass(cls, suite.ProviderContract)
+        and "contract_case" in metafunc.fixturenames
     ):
-        metafunc.parametrize("contract_case", contract_params(cls))
+        metafunc.parametrize("contract_case", suite.contract_params(cls))
+
+
+def _verdict(report: pytest.TestReport, properties: dict[str, Any]) -> str:
+    if hasattr(report, "wasxfail"):
+        return "xpass" if report.passed else "xfail"
+    if report.failed:
+        return "fail"
+    if report.skipped:
+        return str(properties.get(SKIP_PROPERTY, "not-exercised"))
+    return "pass"
+
+
+def contract_verdicts(
+    reports: list[pytest.TestReport],
+) -> dict[str, dict[str, str]]:
+    """Per contract class, each clause's verdict folded over its cases (worst first)."""
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for report in reports:
+        properties = dict(getattr(report, "user_properties", []))
+        if CONTRACT_PROPERTY not in properties or report.when != "call":
+            continue
+        contract, clause = properties[CONTRACT_PROPERTY]
+        found[contract][clause].add(_verdict(report, properties))
+    return {
+        contract: {
+            clause: next(v for v in _PRECEDENCE if v in verdicts)
+            for clause, verdicts in clauses.items()
+        }
+        for contract, clauses in found.items()
+    }
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    failed: dict[str, set[str]] = defaultdict(set)
-    clauses: dict[str, set[str]] = defaultdict(set)
-    for outcome in ("passed", "failed", "xfailed", "xpassed"):
-        for report in terminalreporter.stats.get(outcome, []):
-            for name, value in getattr(report, "user_properties", []):
-                if name == CONTRACT_PROPERTY and report.when == "call":
-                    contract, clause = value
-                    clauses[contract].add(clause)
-                    if outcome == "failed":
-                        failed[contract].add(clause)
-    if not clauses:
+    reports = [
+        report
+        for outcome in ("passed", "failed", "skipped", "xfailed", "xpassed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if isinstance(report, pytest.TestReport)
+    ]
+    verdicts = contract_verdicts(reports)
+    if not verdicts:
         return
     terminalreporter.section("llm-contracts")
-    for contract in sorted(clauses):
-        broken = sorted(failed[contract])
-        held = len(clauses[contract]) - len(broken)
-        line = f"{contract}: {held}/{len(clauses[contract])} clauses hold"
+    for contract in sorted(verdicts):
+        clauses = verdicts[contract]
+        counts = ", ".join(
+            f"{sum(v == verdict for v in clauses.values())} {verdict}" for verdict in _SHOWN
+        )
+        line = f"{contract}: {counts} ({len(clauses)} clauses)"
+        broken = sorted(clause for clause, verdict in clauses.items() if verdict == "fail")
         terminalreporter.write_line(line + (f"; FAILED: {', '.join(broken)}" if broken else ""))

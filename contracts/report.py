@@ -11,9 +11,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.cassettes import scrub
 from contracts.spec import load_clauses
 
-Verdict = Literal["pass", "fail", "unsupported", "xfail"]
-_SYMBOL = {"pass": "pass", "fail": "FAIL", "unsupported": "n/a", "xfail": "xfail"}
-_COLOUR = {"pass": "32", "fail": "1;31", "unsupported": "2", "xfail": "33"}
+#: unsupported: the provider declares the capability the clause needs absent.
+#: not-exercised: the provider claims it, but nothing in this run could provoke it.
+Verdict = Literal["pass", "fail", "xfail", "unsupported", "not-exercised"]
+_SYMBOL = {
+    "pass": "pass",
+    "fail": "FAIL",
+    "xfail": "xfail",
+    "unsupported": "n/a",
+    "not-exercised": "n/e",
+}
+_COLOUR = {"pass": "32", "fail": "1;31", "xfail": "33", "unsupported": "2", "not-exercised": "36"}
+LEGEND = (
+    "n/a: unsupported (the provider declares the capability absent); "
+    "n/e: not exercised (nothing in this run could provoke it)"
+)
 _EVIDENCE_CHARS = 300
 #: Traffic a vendor really sent, as opposed to what our replica made up from its wire facts.
 REAL_SOURCES = ("imported", "live")
@@ -35,6 +47,10 @@ class ClauseResult(_Model):
     reason: str = ""
     evidence: list[str] = Field(default_factory=list)
     cases: int = 0
+    #: For a failure: what usually causes it and how to fix it.
+    troubleshooting: str = ""
+    #: For a failure: the first failing case's request and served bytes, trimmed, scrubbed.
+    wire: list[str] = Field(default_factory=list)
     #: Exercised cases per provenance: real evidence (imported, live) or replica.
     sources: dict[str, int] = Field(default_factory=dict)
 
@@ -48,13 +64,15 @@ class VendorResult(_Model):
     model: str
     base_url_host: str
     provenance: dict[str, str] = Field(default_factory=dict)
+    #: Cases that could not run (a missing or broken cassette), each naming its fix.
+    problems: list[str] = Field(default_factory=list)
     clauses: dict[str, ClauseResult] = Field(default_factory=dict)
 
     def must_failures(self) -> list[str]:
         return [c for c, r in self.clauses.items() if r.verdict == "fail" and r.level == "must"]
 
 
-def _version(package: str) -> str:
+def installed_version(package: str) -> str:
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
@@ -65,8 +83,8 @@ class Certificate(_Model):
     created_at: str = Field(
         default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     )
-    package_version: str = Field(default_factory=lambda: _version("llm-contracts"))
-    sdk_version: str = Field(default_factory=lambda: _version("openai"))
+    package_version: str = Field(default_factory=lambda: installed_version("llm-contracts"))
+    sdk_version: str = Field(default_factory=lambda: installed_version("openai"))
     mode: str
     vendors: list[VendorResult] = Field(default_factory=list)
 
@@ -97,7 +115,9 @@ def _notes(certificate: Certificate) -> list[str]:
             if result.verdict == "fail":
                 first = result.evidence[0] if result.evidence else result.reason
                 notes.append(f"{vendor.vendor} {clause} ({result.level}) FAILED: {first}")
-            elif result.verdict in ("unsupported", "xfail"):
+                if result.troubleshooting:
+                    notes.append(f"    troubleshooting: {result.troubleshooting}")
+            elif result.verdict != "pass":
                 notes.append(f"{vendor.vendor} {clause}: {result.verdict}: {result.reason}")
     return notes
 
@@ -130,7 +150,7 @@ def render_table(certificate: Certificate, *, colour: bool) -> str:
             cells.append(paint(verdict, _SYMBOL[verdict].ljust(w)))
         lines.append(clause.ljust(width) + "  " + "  ".join(cells))
     failures = certificate.must_failures()
-    lines.append("")
+    lines += [LEGEND, ""]
     lines.extend(_notes(certificate))
     lines.append(f"{len(failures)} must-clause failure(s)" if failures else "all must clauses hold")
     return "\n".join(lines)
@@ -154,7 +174,25 @@ def render_markdown(certificate: Certificate) -> str:
             verdict = result.verdict if result else "unsupported"
             cells.append("**FAIL**" if verdict == "fail" else _SYMBOL[verdict])
         lines.append(f"| `{clause}` | " + " | ".join(cells) + " |")
-    notes = _notes(certificate)
+    lines += ["", LEGEND]
+    notes = [note for note in _notes(certificate) if not note.startswith(" ")]
     if notes:
         lines += ["", *(f"- {note}" for note in notes)]
+    lines += _failure_details(certificate)
     return "\n".join(lines) + "\n"
+
+
+def _failure_details(certificate: Certificate) -> list[str]:
+    """Per failing clause: troubleshooting and the wire evidence, for a reviewer to act on."""
+    lines = []
+    for vendor in certificate.vendors:
+        for clause, result in vendor.clauses.items():
+            if result.verdict != "fail":
+                continue
+            lines += ["", f"### {vendor.vendor} `{clause}`", ""]
+            lines += [f"- {line}" for line in result.evidence]
+            if result.troubleshooting:
+                lines += ["", f"Troubleshooting: {result.troubleshooting}"]
+            if result.wire:
+                lines += ["", "```", *result.wire, "```"]
+    return lines

@@ -7,6 +7,7 @@ keeps the recorded exchanges, so checks judge the events against what was really
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import importlib.metadata
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import yaml
 from pydantic import SecretStr
 
 from contracts import cassettes
@@ -36,8 +38,17 @@ ProviderFactory = Callable[[str, SecretStr], LlmProvider]
 Mode = Literal["replica", "record-replica", "replay", "live"]
 
 
+#: How long one case (its stream() and complete() together) may take before it is cut off,
+#: so an endpoint that hangs still gets a verdict per clause in bounded time.
+CASE_DEADLINE_SECONDS = 60.0
+
+
 class CaseSetupError(Exception):
-    """The case could not be run as asked: a missing or unplayed cassette, for instance."""
+    """The case could not be run as asked: a missing, unplayed or unreadable cassette."""
+
+
+class CaseDeadlineExceeded(TimeoutError):
+    """The provider gave no answer within the case deadline."""
 
 
 @dataclass(frozen=True)
@@ -75,23 +86,42 @@ def source_of(base_url: str, profile: VendorProfile) -> cassettes.Source:
     return "live" if same else "override"
 
 
-async def _exercise(provider: LlmProvider, case: Case, outcome: Outcome, *, live: bool) -> None:
+async def exercise(
+    provider: LlmProvider, case: Case, outcome: Outcome, *, live: bool, deadline: float
+) -> None:
+    """Run the case's paths on `provider` into `outcome`; a path still running at the
+    deadline is cut off and recorded as CaseDeadlineExceeded."""
     request = case.scenario.request.build()
     if live and case.scenario.live == "bad_model":
         request = request.model_copy(update={"model": MISSING_MODEL})
-    paths = case.scenario.paths
-    if "stream" in paths:
+
+    async def stream() -> None:
+        async for event in provider.stream(request):
+            outcome.events.append(event)
+
+    async def complete() -> None:
+        outcome.response = await provider.complete(request)
+
+    ends = asyncio.get_running_loop().time() + deadline
+    errors: dict[str, Exception | None] = {}
+    for path, run in (("stream", stream), ("complete", complete)):
+        if path not in case.scenario.paths:
+            continue
+        errors[path] = None
         try:
-            async for event in provider.stream(request):
-                outcome.events.append(event)
+            async with asyncio.timeout_at(ends) as limit:
+                await run()
+        except TimeoutError as exc:
+            errors[path] = (
+                CaseDeadlineExceeded(f"no answer within the case deadline of {deadline:g} s")
+                if limit.expired()
+                else exc
+            )
         except Exception as exc:
-            outcome.stream_error = exc
-    if "complete" in paths:
-        try:
-            outcome.response = await provider.complete(request)
-        except Exception as exc:
-            outcome.complete_error = exc
-    outcome.ran = tuple(paths)
+            errors[path] = exc
+    outcome.stream_error = errors.get("stream")
+    outcome.complete_error = errors.get("complete")
+    outcome.ran = tuple(errors)
 
 
 def _sdk(distribution: str) -> str:
@@ -125,54 +155,80 @@ def _from_replica(server: ReplicaServer) -> list[Exchange]:
     ]
 
 
-async def _replica_run(
-    case: Case, profile: VendorProfile, factory: ProviderFactory, record_to: Path | None
-) -> Outcome:
+@dataclass(frozen=True)
+class _Run:
+    """What every way of running a case needs."""
+
+    case: Case
+    profile: VendorProfile
+    factory: ProviderFactory
+    deadline: float
+
+    async def exercise(
+        self, base_url: str, key: SecretStr, outcome: Outcome, *, live: bool
+    ) -> None:
+        provider = self.factory(base_url, key)
+        await exercise(provider, self.case, outcome, live=live, deadline=self.deadline)
+
+
+async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
     outcome = Outcome()
-    with ReplicaServer(protocol_for(profile).responder(case)) as server:
-        base_url = replica_base_url(server, profile)
+    with ReplicaServer(protocol_for(run.profile).responder(run.case)) as server:
+        base_url = replica_base_url(server, run.profile)
         if record_to is None:
-            await _exercise(factory(base_url, SecretStr(CONTRACT_KEY)), case, outcome, live=False)
+            await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False)
         else:
             with cassettes.recording(
-                record_to, _meta(profile, base_url, "replica"), [CONTRACT_KEY]
+                record_to, _meta(run.profile, base_url, "replica"), [CONTRACT_KEY]
             ):
-                await _exercise(
-                    factory(base_url, SecretStr(CONTRACT_KEY)), case, outcome, live=False
-                )
+                await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False)
     outcome.exchanges = _from_replica(server)
     return outcome
 
 
-async def _live_run(
-    case: Case, profile: VendorProfile, factory: ProviderFactory, target: LiveTarget, path: Path
-) -> Outcome:
+async def _live_run(run: _Run, target: LiveTarget, path: Path) -> Outcome:
+    case, profile = run.case, run.profile
     key = SecretStr(INVALID_KEY) if case.scenario.live == "bad_key" else target.key
-    outcome = Outcome(secret=target.key.get_secret_value())
     source = source_of(target.base_url, profile)
+    outcome = Outcome(secret=target.key.get_secret_value(), provenance=source)
     with cassettes.recording(
         path, _meta(profile, target.base_url, source), [target.key.get_secret_value(), INVALID_KEY]
     ):
-        await _exercise(factory(target.base_url, key), case, outcome, live=True)
+        await run.exercise(target.base_url, key, outcome, live=True)
     return outcome
 
 
-async def _replay_run(
-    case: Case, profile: VendorProfile, factory: ProviderFactory, path: Path
-) -> Outcome:
+def readable_cassette(path: Path, command: str) -> dict[str, Any]:
+    """The cassette's meta, once the whole file is known to be a complete cassette; otherwise
+    a CaseSetupError naming the file and the command that re-records it."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or "version" not in document:
+            raise ValueError("it is cut short: no closing `version` line")
+        for interaction in document["interactions"]:
+            int(interaction["response"]["status"]["code"])
+        return dict(document.get("meta") or {})
+    except UnicodeDecodeError:
+        why = "it is not UTF-8 text"
+    except yaml.YAMLError as exc:
+        why = f"not valid YAML: {str(exc).splitlines()[0]}"
+    except (ValueError, KeyError, TypeError) as exc:
+        why = f"{exc}" if isinstance(exc, ValueError) else f"malformed ({exc!r} missing or wrong)"
+    raise CaseSetupError(f"cassette problem: {path}: {why}; re-record it with `{command}`")
+
+
+async def _replay_run(run: _Run, path: Path) -> Outcome:
+    case, profile = run.case, run.profile
     if not path.is_file():
         raise CaseSetupError(
             f"missing cassette {path}: record it with "
             f"`{cassettes.record_command(profile.name, case.id)}`"
         )
     outcome = Outcome()
-    source = cassettes.read_meta(path).get("source")
+    source = readable_cassette(path, cassettes.record_command(profile.name, case.id)).get("source")
     with cassettes.replaying(path) as cassette:
-        await _exercise(
-            factory(profile.base_url, SecretStr(CONTRACT_KEY)),
-            case,
-            outcome,
-            live=source != "replica",
+        await run.exercise(
+            profile.base_url, SecretStr(CONTRACT_KEY), outcome, live=source != "replica"
         )
     if not cassette.all_played:
         unplayed = len(cassette.data) - cassette.play_count
@@ -193,18 +249,22 @@ async def run_case(
     mode: Mode = "replica",
     cassette_root: Path | None = None,
     live: LiveTarget | None = None,
+    deadline: float = CASE_DEADLINE_SECONDS,
 ) -> Outcome:
+    run = _Run(case, profile, factory, deadline)
     if mode == "replica" or (case.scenario.replica_only and mode != "live"):
-        return await _replica_run(case, profile, factory, record_to=None)
+        return await _replica_run(run, record_to=None)
     assert cassette_root is not None, f"mode {mode} needs a cassette root"
     path = cassettes.cassette_path(cassette_root, profile.name, case.id)
     if mode == "record-replica":
-        outcome = await _replica_run(case, profile, factory, record_to=path)
+        outcome = await _replica_run(run, record_to=path)
     elif mode == "live":
         assert live is not None, "live mode needs a target"
-        outcome = await _live_run(case, profile, factory, live, path)
+        outcome = await _live_run(run, live, path)
     else:
-        outcome = await _replay_run(case, profile, factory, path)
+        outcome = await _replay_run(run, path)
+    if not path.is_file():  # nothing reached a server (it is down): vcr wrote no cassette
+        return outcome
     outcome.cassette_text = path.read_text(encoding="utf-8")
     outcome.provenance = str(cassettes.read_meta(path).get("source", "unknown"))
     outcome.exchanges = cassettes.exchanges(path)

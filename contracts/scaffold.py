@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from contracts.vendors import SUITE_DIR, SUITE_SUBDIR, load_suite_file
-from providers.vendors import NAME_PATTERN, PROFILE_DIR, find_profile, load_profile_file
+from contracts.vendors import SUITE_SUBDIR, load_suite_file
+from providers.vendors import NAME_PATTERN, ProfileError, find_profile, load_profile_file
 
 TEMPLATE = """# {name}: written by `llm-contracts new-vendor`. Every field below is a default for a
 # plain OpenAI-compatible server; `llm-contracts certify --vendor {name} --live` shows which
@@ -15,10 +15,10 @@ TEMPLATE = """# {name}: written by `llm-contracts new-vendor`. Every field below
 # facts it really sends.
 name = "{name}"
 display_name = "{name}"
-base_url = "{base_url}"
+base_url = {base_url}
 # The environment variable holding the key; the key itself is never written anywhere.
-api_key_env = "{api_key_env}"
-default_model = "{model}"
+api_key_env = {api_key_env}
+default_model = {model}
 
 [capabilities]
 streaming = true
@@ -81,14 +81,30 @@ class ScaffoldError(ValueError):
     """The profile cannot be written as asked."""
 
 
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string: quotes, backslashes and control characters escaped,
+    so whatever a user types ends up as that value and never as TOML syntax."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return (
+        '"'
+        + "".join(
+            f"\\u{ord(char):04x}" if ord(char) < 0x20 or ord(char) == 0x7F else char
+            for char in escaped
+        )
+        + '"'
+    )
+
+
 def write_profile(
     name: str,
     *,
     base_url: str,
     model: str,
     api_key_env: str | None = None,
-    directory: Path | None = None,
+    directory: Path,
 ) -> Path:
+    """Write `directory/name.toml` whole or not at all: a profile that would not validate is
+    never left behind."""
     if not re.fullmatch(NAME_PATTERN, name):
         raise ScaffoldError(
             f"{name!r} is not a valid vendor name: use lower-case letters, digits and _, "
@@ -99,18 +115,35 @@ def write_profile(
         raise ScaffoldError(f"vendor {name!r} exists already: {existing}")
     if not base_url.startswith(("http://", "https://")):
         raise ScaffoldError(f"--base-url must start with http:// or https://, got {base_url!r}")
-    target = (directory or PROFILE_DIR) / f"{name}.toml"
-    suite = (directory / SUITE_SUBDIR if directory else SUITE_DIR) / f"{name}.toml"
+    target = directory / f"{name}.toml"
+    suite = directory / SUITE_SUBDIR / f"{name}.toml"
+    for path in (target, suite):
+        if path.exists():
+            raise ScaffoldError(f"{path} exists already; pick another name or remove it")
     values = {
         "name": name,
-        "base_url": base_url.rstrip("/"),
-        "model": model,
-        "api_key_env": api_key_env or f"{name.upper()}_API_KEY",
+        "base_url": toml_string(base_url.rstrip("/")),
+        "model": toml_string(model),
+        "api_key_env": toml_string(api_key_env or f"{name.upper()}_API_KEY"),
     }
-    for path, template in ((target, TEMPLATE), (suite, SUITE_TEMPLATE)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(template.format(**values), encoding="utf-8")
-    # The templates must always validate.
-    load_profile_file(target)
-    load_suite_file(suite)
+    drafts = [
+        (target, target.with_name(f".{name}.toml.draft"), TEMPLATE, load_profile_file),
+        (suite, suite.with_name(f".{name}.toml.draft"), SUITE_TEMPLATE, load_suite_file),
+    ]
+    try:
+        for _, draft, template, validate in drafts:
+            draft.parent.mkdir(parents=True, exist_ok=True)
+            draft.write_text(template.format(**values), encoding="utf-8")
+            validate(draft)
+        for final, draft, _, _ in drafts:
+            draft.replace(final)
+    except ProfileError as exc:
+        raise ScaffoldError(
+            f"the values given do not make a valid profile: {exc.message}"
+        ) from None
+    except OSError as exc:
+        raise ScaffoldError(f"cannot write {target}: {exc.strerror}") from None
+    finally:
+        for _, draft, _, _ in drafts:
+            draft.unlink(missing_ok=True)
     return target

@@ -10,9 +10,12 @@ cassettes), as one test per (scenario case, clause):
         def make_provider(self, base_url: str, api_key: SecretStr) -> LlmProvider:
             return MyProvider(base_url=base_url, api_key=api_key.get_secret_value())
 
-Capabilities come from `capabilities` (default: the vendor profile's); clauses that need a
-capability your provider lacks are not generated. `known_defects` maps a clause id to the
-reason it is known to fail: those tests are xfails, and a blank reason is refused.
+Capabilities come from what your provider declares (`make_provider(...).capabilities`), or
+from a `capabilities` class attribute that overrides it; a clause needing a capability your
+provider lacks is reported `unsupported`, one no answer called for `not-exercised` (both skips).
+`known_defects` maps a clause id, or a (case id, clause id) pair, to the reason it is known to
+fail: those tests are xfails, and a blank reason is refused. A failure shows the clause, the
+vendor dialect, the case, the reason, what usually causes it and the wire evidence.
 """
 
 from __future__ import annotations
@@ -25,16 +28,23 @@ from typing import Any, ClassVar
 import pytest
 from pydantic import SecretStr
 
-from contracts.certification import applicable_cases
-from contracts.checks import CHECKS, NOT_EXERCISED, Context
-from contracts.runner import Mode, Outcome, run_case
-from contracts.spec import Case
+from contracts.certification import (
+    DefectKey,
+    applicable_cases,
+    judge,
+    known_defect,
+    missing_capability,
+)
+from contracts.checks import NOT_EXERCISED
+from contracts.plugin import CONTRACT_PROPERTY, SKIP_PROPERTY
+from contracts.runner import CONTRACT_KEY, CaseSetupError, Mode, Outcome, run_case
+from contracts.spec import Case, load_clauses
 from contracts.vendors import load_suite_profile
 from providers.types import LlmProvider, ProviderCapabilities
 from providers.vendors import VendorProfile, load_profile
 
-#: The test report property the plugin reads to print the vendor x clause summary.
-CONTRACT_PROPERTY = "llm_contract"
+#: A base URL nothing listens on: building a provider to read its capabilities sends nothing.
+_NOWHERE = "http://127.0.0.1:9/v1"
 
 
 class ContractDefinitionError(TypeError):
@@ -43,9 +53,12 @@ class ContractDefinitionError(TypeError):
 
 class ProviderContract:
     vendor: ClassVar[str] = "openai"
+    #: None: what the provider built by make_provider() declares.
     capabilities: ClassVar[ProviderCapabilities | None] = None
-    known_defects: ClassVar[dict[str, str]] = {}
-    #: None: serve every case from the loopback replica; a folder: replay its cassettes.
+    #: A clause id (every case) or a (case id, clause id) pair -> why it is known to fail.
+    known_defects: ClassVar[dict[DefectKey, str]] = {}
+    #: None: serve every case from the loopback replica; a folder: replay its cassettes
+    #: (record them with `pytest --contract-record-mode=once`).
     cassette_root: ClassVar[Path | None] = None
 
     _outcomes: ClassVar[dict[tuple[type[Any], str], Outcome]] = {}
@@ -57,17 +70,31 @@ class ProviderContract:
     def profile(cls) -> VendorProfile:
         return load_profile(cls.vendor)
 
-    def _outcome(self, case: Case) -> Outcome:
+    @classmethod
+    def declared_capabilities(cls) -> ProviderCapabilities:
+        """The class's override, else what its provider declares."""
+        if cls.capabilities is not None:
+            return cls.capabilities
+        return cls().make_provider(_NOWHERE, SecretStr(CONTRACT_KEY)).capabilities
+
+    def _mode(self, case: Case, record_mode: str) -> Mode:
+        if self.cassette_root is None:
+            return "replica"
+        if record_mode == "all":
+            return "record-replica"
+        missing = not (self.cassette_root / self.vendor / f"{case.id}.yaml").is_file()
+        return "record-replica" if record_mode == "once" and missing else "replay"
+
+    def _outcome(self, case: Case, record_mode: str) -> Outcome:
         """Each case runs once per class; its clauses are separate tests over the outcome."""
         key = (type(self), case.id)
         if key not in self._outcomes:
-            mode: Mode = "replica" if self.cassette_root is None else "replay"
             self._outcomes[key] = asyncio.run(
                 run_case(
                     case,
                     self.profile(),
                     self.make_provider,
-                    mode=mode,
+                    mode=self._mode(case, record_mode),
                     cassette_root=self.cassette_root,
                 )
             )
@@ -75,32 +102,60 @@ class ProviderContract:
 
     # A plain test running its own event loop: third parties need no pytest-asyncio setup.
     def test_contract(
-        self, contract_case: tuple[Case, str], record_property: Callable[[str, object], None]
+        self,
+        contract_case: tuple[Case | None, str],
+        record_property: Callable[[str, object], None],
+        request: pytest.FixtureRequest,
     ) -> None:
         case, clause_id = contract_case
         record_property(CONTRACT_PROPERTY, (f"{type(self).__name__} ({self.vendor})", clause_id))
-        outcome = self._outcome(case)
-        failure = CHECKS[clause_id](Context(case, self.profile(), outcome))
-        if failure == NOT_EXERCISED:
-            failure = "the scenario's answer never exercised this clause (check the dialect)"
-        assert failure is None, f"[{self.vendor}] {clause_id} on {case.id}: {failure}"
+        if case is None:
+            record_property(SKIP_PROPERTY, "unsupported")
+            needed = load_clauses()[clause_id].requires
+            pytest.skip(f"unsupported: the provider declares no {needed} capability")
+        record_mode = str(request.config.getoption("contract_record_mode", default="none"))
+        try:
+            outcome = self._outcome(case, record_mode)
+        except CaseSetupError as exc:
+            pytest.fail(
+                f"cassette problem, not a provider failure: {exc}\n(cassettes of your own "
+                "provider are recorded with `pytest --contract-record-mode=once`)",
+                pytrace=False,
+            )
+        detail, failure = judge(case, clause_id, self.profile(), outcome)
+        if detail == NOT_EXERCISED:
+            record_property(SKIP_PROPERTY, "not-exercised")
+            pytest.skip(f"not-exercised: no answer on {case.id} called for {clause_id}")
+        if failure is not None:
+            pytest.fail(str(failure), pytrace=False)
 
 
 def contract_params(cls: type[ProviderContract]) -> list[Any]:
-    """One pytest param per (case, clause) this class's provider can be held to."""
+    """One pytest param per (case, clause) this class's provider can be held to, and one
+    per clause it cannot (reported unsupported)."""
     blank = [clause for clause, reason in cls.known_defects.items() if not reason.strip()]
     if blank:
         raise ContractDefinitionError(
             f"{cls.__name__}.known_defects: an xfail needs a reason; blank for {blank}"
         )
     profile = cls.profile()
-    capabilities = cls.capabilities or profile.capabilities
-    vendor_defects = load_suite_profile(profile.name).known_defects
+    capabilities = cls.declared_capabilities()
+    known: dict[DefectKey, str] = {}
+    known.update(load_suite_profile(profile.name).known_defects)
+    known.update(cls.known_defects)
+    contract = pytest.mark.contract
     params = []
     for case, clause_ids in applicable_cases(profile, capabilities):
         for clause_id in clause_ids:
-            reason = cls.known_defects.get(clause_id) or vendor_defects.get(clause_id)
+            reason = known_defect(known, case.id, clause_id)
             # Not strict: a defect per clause may show in some cases of that clause only.
-            marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
+            marks = (
+                [contract, pytest.mark.xfail(reason=reason, strict=False)] if reason else [contract]
+            )
             params.append(pytest.param((case, clause_id), id=f"{case.id}-{clause_id}", marks=marks))
+    for clause in load_clauses().values():
+        if missing_capability(clause.requires, capabilities):
+            params.append(
+                pytest.param((None, clause.id), id=f"unsupported-{clause.id}", marks=[contract])
+            )
     return params

@@ -54,8 +54,8 @@ from providers.types import (
 from providers.vendors import VendorProfile, WireProtocol, available_vendors, load_profile
 
 _BUILDERS: dict[WireProtocol, Callable[..., LlmProvider]] = {
-    "openai_chat": OpenAiCompatibleProvider.from_vendor,
-    "anthropic_messages": AnthropicProvider.from_vendor,
+    "openai_chat": OpenAiCompatibleProvider.from_profile,
+    "anthropic_messages": AnthropicProvider.from_profile,
 }
 
 
@@ -72,8 +72,22 @@ def from_vendor(
     The key defaults to the profile's environment variable; other keyword arguments pass
     through to the provider's config (`http_client`, `timeout`, `max_retries`, ...).
     """
-    build = _BUILDERS[load_profile(name).protocol]
-    return build(name, api_key=api_key, model=model, base_url=base_url, **overrides)
+    return from_profile(
+        load_profile(name), api_key=api_key, model=model, base_url=base_url, **overrides
+    )
+
+
+def from_profile(
+    profile: VendorProfile,
+    *,
+    api_key: str | SecretStr | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    **overrides: Any,
+) -> LlmProvider:
+    """As `from_vendor`, from a profile already loaded (or built for one endpoint)."""
+    build = _BUILDERS[profile.protocol]
+    return build(profile, api_key=api_key, model=model, base_url=base_url, **overrides)
 
 
 __all__ = [
@@ -120,6 +134,7 @@ __all__ = [
     "available_vendors",
     "default_cost_table",
     "estimate_cost",
+    "from_profile",
     "from_vendor",
     "load_profile",
 ]

@@ -83,7 +83,7 @@ def test_new_vendor_journey(  # noqa: PLR0915 - one journey, told in order
     assert first["package_version"]
     assert toyllm["clauses"]["tools.parallel"]["verdict"] == "pass"
     assert toyllm["clauses"]["errors.authentication"]["verdict"] == "pass"
-    assert toyllm["clauses"]["errors.rate-limit"]["verdict"] == "unsupported"
+    assert toyllm["clauses"]["errors.rate-limit"]["verdict"] == "not-exercised"
     assert "| `text.fidelity` | pass |" in (tmp_path / "certs" / "first.md").read_text()
 
     # 3. record: live cassettes, say so, and name the profile fields the vendor contradicts

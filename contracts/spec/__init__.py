@@ -48,7 +48,9 @@ class _Spec(BaseModel):
 class Clause(_Spec):
     id: str = Field(pattern=r"^[a-z]+(\.[a-z0-9-]+)+$")
     level: Literal["must", "should"]
-    statement: str
+    statement: str = Field(min_length=1)
+    #: What usually makes this clause fail and how to fix it; shown with every failure.
+    troubleshooting: str = Field(min_length=1)
     requires: Capability | None = None
 
 

@@ -34,7 +34,7 @@ from providers.types import (
     StreamEvent,
     TokenCount,
 )
-from providers.vendors import load_profile
+from providers.vendors import VendorProfile, load_profile
 
 
 class AnthropicProvider:
@@ -83,7 +83,22 @@ class AnthropicProvider:
         Other keyword arguments (`http_client`, `timeout`, `max_retries`, `extra_headers`,
         `thinking_budget_tokens`) pass through to `AnthropicConfig`.
         """
-        profile = load_profile(name)
+        return cls.from_profile(
+            load_profile(name), api_key=api_key, model=model, base_url=base_url, **overrides
+        )
+
+    @classmethod
+    def from_profile(
+        cls,
+        profile: VendorProfile,
+        *,
+        api_key: str | SecretStr | None = None,
+        model: str | None = None,
+        base_url: str | None = None,
+        **overrides: Any,
+    ) -> AnthropicProvider:
+        """As `from_vendor`, from a profile already loaded."""
+        name = profile.name
         if profile.protocol != "anthropic_messages":
             raise InvalidRequestError(
                 f"{name} speaks {profile.protocol}, not anthropic_messages: build it with "

@@ -130,7 +130,22 @@ class OpenAiCompatibleProvider:
         `max_retries`, `extra_headers`) pass through to `OpenAiCompatConfig`. An empty `model`
         or `base_url` is refused, never replaced by the profile's default.
         """
-        profile = load_profile(name)
+        return cls.from_profile(
+            load_profile(name), api_key=api_key, model=model, base_url=base_url, **overrides
+        )
+
+    @classmethod
+    def from_profile(
+        cls,
+        profile: VendorProfile,
+        *,
+        api_key: str | SecretStr | None = None,
+        model: str | None = None,
+        base_url: str | None = None,
+        **overrides: Any,
+    ) -> OpenAiCompatibleProvider:
+        """As `from_vendor`, from a profile already loaded (or built for one endpoint)."""
+        name = profile.name
         if profile.protocol != "openai_chat":
             raise InvalidRequestError(
                 f"{name} speaks {profile.protocol}, not OpenAI Chat Completions: build it with "

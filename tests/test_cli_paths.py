@@ -1,0 +1,250 @@
+"""Every path the CLI advertises, as a user walks it: a bare endpoint, an endpoint that is down,
+closes or hangs, a record that must not clobber a good cassette, broken cassettes, the gate per
+vendor, --version, new-vendor into the user's folder, and files that are not UTF-8."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from toy_vendor import KEY, MODEL, ToyVendor
+
+import contracts.scaffold
+from contracts.cli import main
+from contracts.replica.server import ReplicaServer
+from providers.vendors import ProfileError, load_profile_file
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_info:
+        code = int(exit_info.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def toy() -> Iterator[ReplicaServer]:
+    with ReplicaServer(ToyVendor()) as server:
+        yield server
+
+
+def test_certify_a_bare_base_url_without_vendor(
+    toy: ReplicaServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOY_KEY", KEY)
+    code, out, err = cli(
+        capsys, "certify", "--base-url", toy.base_url, "--model", MODEL, "--api-key-env", "TOY_KEY"
+    )
+    assert "Traceback" not in out + err
+    assert code in (0, 1), err
+    assert out.splitlines()[0].split() == ["clause", "endpoint"]
+    [certificate] = (tmp_path / "certificates").glob("endpoint-live-*.json")
+    clauses = json.loads(certificate.read_text())["vendors"][0]["clauses"]
+    assert clauses["text.fidelity"]["verdict"] == "pass"
+    assert clauses["errors.unavailable"]["verdict"] == "not-exercised"
+
+
+class _Socket:
+    """A loopback listener that closes each connection at once, or holds it open silently."""
+
+    def __init__(self, *, hang: bool) -> None:
+        self.hang = hang
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/v1"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.hang:
+                self.held.append(connection)
+            else:
+                connection.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.held:
+            connection.close()
+
+
+def _down_url() -> str:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"  # closed again: nothing listens
+
+
+@pytest.mark.parametrize("endpoint", ["down", "closes", "hangs"])
+def test_a_broken_endpoint_still_gets_a_verdict_per_clause_and_a_certificate(
+    endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = None if endpoint == "down" else _Socket(hang=endpoint == "hangs")
+    url = server.base_url if server else _down_url()
+    out_path = tmp_path / "cert.json"
+    try:
+        code, out, err = cli(
+            capsys,
+            "certify",
+            "--base-url",
+            url,
+            "--model",
+            "m",
+            "--case-timeout",
+            "0.5",
+            "--out",
+            str(out_path),
+        )
+    finally:
+        if server:
+            server.close()
+    assert code == 1, err
+    assert "Traceback" not in out + err
+    clauses = json.loads(out_path.read_text())["vendors"][0]["clauses"]
+    assert clauses["text.fidelity"]["verdict"] == "fail"
+    if endpoint == "hangs":
+        assert (
+            "no answer within the case deadline of 0.5 s" in clauses["text.fidelity"]["evidence"][0]
+        )
+
+
+def test_record_keeps_a_good_cassette_from_an_unexpected_error_unless_forced(
+    toy: ReplicaServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    good = REPO / "cassettes" / "openai" / "text_basic.yaml"
+    kept = tmp_path / "openai" / "text_basic.yaml"
+    kept.parent.mkdir()
+    shutil.copy(good, kept)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-for-the-toy-vendor-000")
+    record = ["record", "--vendor", "openai", "--scenario", "text_basic", "--cassettes"]
+    record += [str(tmp_path), "--base-url", toy.base_url]
+
+    code, out, err = cli(capsys, *record)
+    assert code == 1
+    assert "the server answered 401" in err
+    assert "kept the existing" in out
+    assert kept.read_text() == good.read_text()
+
+    code, out, err = cli(capsys, *record, "--force")
+    assert code == 1
+    assert kept.read_text() != good.read_text()
+    assert "message: invalid key" in kept.read_text()
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (lambda text: text.encode()[: len(text) // 2], "cut short"),
+        (lambda text: b"interactions: [\n" + text.encode(), "not valid YAML"),
+        (lambda text: text.encode("utf-16"), "not UTF-8"),
+    ],
+    ids=["truncated", "malformed", "not-utf8"],
+)
+def test_a_broken_cassette_is_a_cassette_problem(
+    damage: object, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(REPO / "cassettes" / "glm", tmp_path / "glm")
+    broken = tmp_path / "glm" / "text_basic.yaml"
+    broken.write_bytes(damage(broken.read_text(encoding="utf-8")))  # type: ignore[operator]
+    code, out, err = cli(capsys, "certify", "--vendor", "glm", "--cassettes", str(tmp_path))
+    assert code == 2
+    assert "Traceback" not in out + err
+    [line] = [line for line in err.splitlines() if "cassette problem" in line]
+    assert str(broken) in line
+    assert says in line
+    assert "llm-contracts record --vendor glm --scenario text_basic" in line
+    assert "FAIL" not in out  # never a provider failure
+
+
+def test_gate_compares_only_the_named_vendor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baseline = tmp_path / "baseline.json"
+    cassettes = ["--cassettes", str(REPO / "cassettes")]
+    assert cli(capsys, "certify", "--vendor", "glm", "--out", str(baseline), *cassettes)[0] == 0
+    document = json.loads(baseline.read_text())
+    document["vendors"].append({**document["vendors"][0], "vendor": "gone"})
+    baseline.write_text(json.dumps(document))
+    code, out, _ = cli(capsys, "gate", "--baseline", str(baseline), "--vendor", "glm", *cassettes)
+    assert code == 0
+    assert "no clause changed its verdict" in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "--version")
+    assert code == 0
+    assert out.startswith("llm-contracts ")
+
+
+def test_new_vendor_writes_to_the_local_vendors_folder_with_escaped_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    model = 'odd "model"\\name\twith\x7fcontrol'
+    code, out, err = cli(
+        capsys, "new-vendor", "acme", "--base-url", "http://127.0.0.1:1/v1", "--model", model
+    )
+    assert code == 0, err
+    profile = load_profile_file(tmp_path / "vendors" / "acme.toml")
+    assert profile.default_model == model
+    assert "--vendors-dir vendors" in out
+    assert not (
+        Path(contracts.scaffold.__file__).parent.parent / "providers/vendors/acme.toml"
+    ).exists()
+
+
+def test_new_vendor_leaves_no_broken_file_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(path: Path) -> None:
+        raise ProfileError(f"{path}: invalid vendor profile: injected")
+
+    monkeypatch.setattr(contracts.scaffold, "load_profile_file", refuse)
+    code, _, err = cli(
+        capsys,
+        "new-vendor",
+        "acme",
+        "--base-url",
+        "http://127.0.0.1:1/v1",
+        "--model",
+        "m",
+        "--vendors-dir",
+        str(tmp_path),
+    )
+    assert code == 2
+    assert "do not make a valid profile" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_profile_that_is_not_utf8_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "latin.toml").write_bytes('name = "latin"  # caf\xe9\n'.encode("latin-1"))
+    code, _out, err = cli(
+        capsys, "certify", "--vendor", "latin", "--replica", "--vendors-dir", str(tmp_path)
+    )
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert "latin.toml: not UTF-8 text" in err

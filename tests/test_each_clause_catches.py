@@ -1,0 +1,378 @@
+"""For every clause, a deliberately broken provider that this clause, and only this clause,
+catches: one fault, one clause.
+
+Each defect is an `LlmProvider` wrapper around a provider, never a patch of private code. To
+keep the suite lean, the wrapped provider replays what our GLM provider did on each case
+against the replica (its events, errors and answer; GLM has tools and reasoning, so every
+clause applies); the checks judge against the bytes the replica really served. A defect in
+what is *sent* cannot be replayed, so request.shape's wrapper runs against the replica itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from contracts.certification import applicable_cases, certify_vendor, judge
+from contracts.cli import bundled_factory
+from contracts.runner import CASE_DEADLINE_SECONDS, CONTRACT_KEY, Outcome, exercise, run_case
+from contracts.spec import Case, load_clauses
+from providers import errors
+from providers.types import (
+    CompletionRequest,
+    CompletionResponse,
+    Connected,
+    LlmProvider,
+    MessageDelta,
+    ProviderCapabilities,
+    StopReason,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    TokenCount,
+    ToolUseEnd,
+    ToolUseStart,
+    Usage,
+)
+from providers.vendors import load_profile
+
+PROFILE = load_profile("glm")
+
+
+class Replayed:
+    """What a provider did on one case, played back: stream events, then its error."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+    name = "replayed"
+    capabilities = PROFILE.capabilities
+
+    async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
+        for event in self.outcome.events:
+            yield event
+        if self.outcome.stream_error is not None:
+            raise self.outcome.stream_error
+
+    async def complete(self, request: CompletionRequest) -> CompletionResponse:
+        if self.outcome.complete_error is not None:
+            raise self.outcome.complete_error
+        assert self.outcome.response is not None
+        return self.outcome.response
+
+    def count_tokens(self, request: CompletionRequest) -> TokenCount:
+        raise NotImplementedError
+
+
+class Broken:
+    """An LlmProvider wrapper; each defect overrides one of its hooks."""
+
+    def __init__(self, inner: LlmProvider, key: SecretStr) -> None:
+        self.inner = inner
+        self.key = key.get_secret_value()
+
+    name = "broken"
+
+    @property
+    def capabilities(self) -> ProviderCapabilities:
+        return self.inner.capabilities
+
+    def count_tokens(self, request: CompletionRequest) -> TokenCount:
+        return self.inner.count_tokens(request)
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        return request
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return events
+
+    def error(self, error: Exception) -> Exception:
+        return error
+
+    def response(self, response: CompletionResponse) -> CompletionResponse:
+        return response
+
+    async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
+        events: list[StreamEvent] = []
+        error: Exception | None = None
+        try:
+            async for event in self.inner.stream(self.request(request)):
+                events.append(event)
+        except Exception as exc:
+            error = exc
+        for event in self.events(events, error):
+            yield event
+        if error is not None:
+            raise self.error(error)
+
+    async def complete(self, request: CompletionRequest) -> CompletionResponse:
+        try:
+            response = await self.inner.complete(self.request(request))
+        except Exception as exc:
+            raise self.error(exc) from None
+        return self.response(response)
+
+
+def _retyped(error: Exception, kind: type[errors.LlmError], **changes: Any) -> Exception:
+    """The same error, as `kind` and with `changes`; everything else kept."""
+    if not isinstance(error, errors.LlmError):
+        return error
+    message = changes.pop("message", error.message)
+    fields = {
+        "provider": error.provider,
+        "status_code": error.status_code,
+        "request_id": error.request_id,
+        "retryable": error.retryable,
+        "vendor_code": error.vendor_code,
+    }
+    if issubclass(kind, errors.RateLimitError):
+        fields["retry_after"] = getattr(error, "retry_after", None)
+    return kind(message, **{**fields, **changes})
+
+
+def _replace(events: list[StreamEvent], kind: type[Any], change: Callable[[Any], Any]) -> list[Any]:
+    return [change(event) if isinstance(event, kind) else event for event in events]
+
+
+class ConnectedBeforeStatus(Broken):
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return events or [Connected(provider="broken", model="any")]
+
+
+class EndsAFailingStreamWithMessageDeltaAndUsage(Broken):
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        if error is None or any(isinstance(e, MessageDelta) for e in events) or not events:
+            return events
+        return [
+            *events,
+            MessageDelta(stop_reason=StopReason.OTHER, raw_stop_reason="error"),
+            Usage(input_tokens=0, output_tokens=0, estimated=True),
+        ]
+
+
+class EmptyTextDelta(Broken):
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        first = next((i for i, e in enumerate(events) if isinstance(e, TextDelta)), None)
+        if first is None:
+            return events
+        empty = TextDelta.model_construct(index=events[first].index, text="")  # type: ignore[union-attr]
+        return [*events[:first], empty, *events[first:]]
+
+
+class ReasoningLeaksIntoText(Broken):
+    """Reasoning arrives as ThinkingDelta, and is also put in front of the answer text."""
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        reasoning = "".join(e.text for e in events if isinstance(e, ThinkingDelta))
+        first = next((e for e in events if isinstance(e, TextDelta)), None)
+        if not reasoning or first is None:
+            return events
+        leaked = first.model_copy(update={"text": reasoning + first.text})
+        return [leaked if e is first else e for e in events]
+
+
+class RawStopReasonLost(Broken):
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return _replace(
+            events, MessageDelta, lambda e: e.model_copy(update={"raw_stop_reason": "unknown"})
+        )
+
+
+class LengthAsEndTurn(Broken):
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return _replace(
+            events,
+            MessageDelta,
+            lambda e: (
+                e.model_copy(update={"stop_reason": StopReason.END_TURN})
+                if e.stop_reason == StopReason.MAX_TOKENS
+                else e
+            ),
+        )
+
+
+class UsageOffByOne(Broken):
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return _replace(
+            events, Usage, lambda e: e.model_copy(update={"output_tokens": e.output_tokens + 1})
+        )
+
+
+class CompleteUsageOffByOne(Broken):
+    def response(self, response: CompletionResponse) -> CompletionResponse:
+        usage = response.usage.model_copy(update={"input_tokens": response.usage.input_tokens + 1})
+        return response.model_copy(update={"usage": usage})
+
+
+class CompleteAddsText(Broken):
+    def response(self, response: CompletionResponse) -> CompletionResponse:
+        return response.model_copy(update={"text": response.text + "!"})
+
+
+def _tool_renamed(events: list[StreamEvent], count: int, which: int) -> list[StreamEvent]:
+    """The `which`th of exactly `count` tool calls, consistently renamed: a well-formed block
+    that is not what the vendor sent."""
+    starts = [e for e in events if isinstance(e, ToolUseStart)]
+    if len(starts) != count:
+        return events
+    index = starts[which].index
+
+    def rename(event: StreamEvent) -> StreamEvent:
+        if isinstance(event, ToolUseStart | ToolUseEnd) and event.index == index:
+            return event.model_copy(update={"name": f"fn_{event.name}"})
+        return event
+
+    return [rename(e) for e in events]
+
+
+class SingleToolRenamed(Broken):
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return _tool_renamed(events, count=1, which=0)
+
+
+class SecondParallelToolRenamed(Broken):
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return _tool_renamed(events, count=2, which=1)
+
+
+class DropsReasoning(Broken):
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return [e for e in events if not isinstance(e, ThinkingDelta)]
+
+
+class IgnoresMaxTokens(Broken):
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        return request.model_copy(update={"max_tokens": None})
+
+
+def _error_defect(
+    kind: type[errors.LlmError], into: type[errors.LlmError], **changes: Any
+) -> type[Broken]:
+    class ErrorDefect(Broken):
+        def error(self, error: Exception) -> Exception:
+            return _retyped(error, into, **changes) if type(error) is kind else error
+
+    ErrorDefect.__name__ = f"{kind.__name__}As{into.__name__}"
+    return ErrorDefect
+
+
+class DropsRetryAfter(Broken):
+    def error(self, error: Exception) -> Exception:
+        return (
+            _retyped(error, errors.RateLimitError, retry_after=None)
+            if isinstance(error, errors.RateLimitError)
+            else error
+        )
+
+
+class DropsTheVendorsMessage(Broken):
+    def error(self, error: Exception) -> Exception:
+        if type(error) is errors.InvalidRequestError:
+            return _retyped(error, errors.InvalidRequestError, message="Error code: 400")
+        return error
+
+
+class LosesTextBeforeAStreamError(Broken):
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        if type(error) is errors.StreamError:
+            return [e for e in events if not isinstance(e, TextDelta)]
+        return events
+
+
+class KeyInErrors(Broken):
+    def error(self, error: Exception) -> Exception:
+        return (
+            _retyped(error, type(error), message=f"{error} (key {self.key})")
+            if isinstance(error, errors.LlmError)
+            else error
+        )
+
+
+DEFECTS: dict[str, type[Broken]] = {
+    "grammar.connected-first": ConnectedBeforeStatus,
+    "grammar.terminal-sequence": EndsAFailingStreamWithMessageDeltaAndUsage,
+    "grammar.blocks": EmptyTextDelta,
+    "text.fidelity": ReasoningLeaksIntoText,
+    "stop.mapping": RawStopReasonLost,
+    "stop.max-tokens": LengthAsEndTurn,
+    "usage.reported": UsageOffByOne,
+    "usage.consistent": CompleteUsageOffByOne,
+    "complete.agrees": CompleteAddsText,
+    "tools.single": SingleToolRenamed,
+    "tools.parallel": SecondParallelToolRenamed,
+    "thinking.deltas": DropsReasoning,
+    "request.shape": IgnoresMaxTokens,
+    "errors.authentication": _error_defect(errors.AuthenticationError, errors.InvalidRequestError),
+    "errors.rate-limit": DropsRetryAfter,
+    "errors.invalid-request": DropsTheVendorsMessage,
+    "errors.context-length": _error_defect(errors.ContextLengthError, errors.InvalidRequestError),
+    "errors.model-not-found": _error_defect(errors.ModelNotFoundError, errors.LlmError),
+    "errors.unavailable": _error_defect(
+        errors.ProviderUnavailableError, errors.ProviderUnavailableError, retryable=False
+    ),
+    "errors.mid-stream": LosesTextBeforeAStreamError,
+    "stream.truncation": _error_defect(errors.StreamTruncatedError, errors.StreamError),
+    "secrets.never-shown": KeyInErrors,
+}
+#: A defect in what is sent: the replica must see the broken request.
+SENT = {"request.shape"}
+
+
+@pytest.fixture(scope="module")
+def healthy() -> list[tuple[Case, list[str], Outcome]]:
+    """Every case our GLM provider runs against the replica, with what it did."""
+    factory = bundled_factory(PROFILE)
+
+    async def run_all() -> list[tuple[Case, list[str], Outcome]]:
+        return [
+            (case, clauses, await run_case(case, PROFILE, factory))
+            for case, clauses in applicable_cases(PROFILE, PROFILE.capabilities)
+        ]
+
+    return asyncio.run(run_all())
+
+
+def _failing(defect: type[Broken], healthy: list[tuple[Case, list[str], Outcome]]) -> set[str]:
+    async def replay(case: Case, base: Outcome) -> Outcome:
+        outcome = Outcome(exchanges=base.exchanges, cassette_text=base.cassette_text)
+        provider = defect(Replayed(base), SecretStr(CONTRACT_KEY))
+        await exercise(provider, case, outcome, live=False, deadline=CASE_DEADLINE_SECONDS)
+        return outcome
+
+    failing = set()
+    for case, clauses, base in healthy:
+        outcome = asyncio.run(replay(case, base))
+        failing |= {c for c in clauses if judge(case, c, PROFILE, outcome)[1] is not None}
+    return failing
+
+
+def test_every_clause_has_a_defect() -> None:
+    assert set(DEFECTS) == set(load_clauses())
+
+
+def test_the_healthy_provider_fails_nothing(
+    healthy: list[tuple[Case, list[str], Outcome]],
+) -> None:
+    assert _failing(Broken, healthy) == set()
+
+
+@pytest.mark.parametrize("clause", sorted(set(DEFECTS) - SENT))
+def test_only_this_clause_catches_its_defect(
+    clause: str, healthy: list[tuple[Case, list[str], Outcome]]
+) -> None:
+    assert _failing(DEFECTS[clause], healthy) == {clause}
+
+
+@pytest.mark.parametrize("clause", sorted(SENT))
+def test_only_this_clause_catches_a_defect_in_what_is_sent(clause: str) -> None:
+    inner = bundled_factory(PROFILE)
+
+    def factory(base_url: str, key: SecretStr) -> LlmProvider:
+        return DEFECTS[clause](inner(base_url, key), key)
+
+    result = asyncio.run(certify_vendor(PROFILE, factory, mode="replica"))
+    assert {c for c, r in result.clauses.items() if r.verdict == "fail"} == {clause}
