@@ -230,8 +230,10 @@ def _same_calls(sent: Answer, got: list[tuple[str, str, Any]]) -> str | None:
 
 
 def _tool_blocks(ctx: Context, answer: Answer, minimum: int) -> str | None:
+    offered = [tool.name for tool in ctx.case.scenario.request.tools]
     if not answer.tool_calls:
-        offered = [tool.name for tool in ctx.case.scenario.request.tools]
+        if not offered:
+            return NOT_EXERCISED  # a recording whose request offered no tools
         return f"the request offered tools {offered}, but the server answered without a tool call"
     if len(answer.tool_calls) < minimum:
         return NOT_EXERCISED  # a model may choose fewer calls than the scenario invites

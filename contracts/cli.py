@@ -63,9 +63,7 @@ def bundled_factory(profile: VendorProfile, model: str | None = None) -> Provide
     one-to-one."""
 
     def build(base_url: str, api_key: SecretStr) -> LlmProvider:
-        return from_profile(
-            profile, api_key=api_key, base_url=base_url, model=model, max_retries=0
-        )
+        return from_profile(profile, api_key=api_key, base_url=base_url, model=model, max_retries=0)
 
     return build
 
