@@ -18,6 +18,7 @@ from providers import (
     OpenAiCompatibleProvider,
     StreamEvent,
     UserMessage,
+    VendorProfile,
     available_vendors,
     load_profile,
 )
@@ -117,3 +118,9 @@ async def run(provider: LlmProvider, request: CompletionRequest, path: str) -> l
         await provider.complete(request)
         return []
     return await collect(provider.stream(request))
+
+
+def carries_reasoning(profile: VendorProfile) -> bool:
+    """Whether the vendor's wire has a place for reasoning: a Chat vendor needs a reasoning
+    field; Anthropic Messages has thinking blocks."""
+    return profile.protocol != "openai_chat" or bool(profile.wire.reasoning_fields)

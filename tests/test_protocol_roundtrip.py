@@ -8,6 +8,7 @@ import json
 
 from hypothesis import given
 from hypothesis import strategies as st
+from support import carries_reasoning
 
 from contracts.observed import Exchange
 from contracts.protocols import protocol_for
@@ -34,9 +35,6 @@ def tool_calls(draw: st.DrawFn) -> tuple[ToolCallSpec, ...]:
 @st.composite
 def vendor_answers(draw: st.DrawFn) -> tuple[str, Answer]:
     vendor = draw(st.sampled_from(available_vendors()))
-    profile = load_profile(vendor)
-    # A Chat vendor with no reasoning field has nowhere to put reasoning on the wire.
-    carries_reasoning = profile.protocol != "openai_chat" or bool(profile.wire.reasoning_fields)
     words = ["stop", "length", "tool_calls", *load_suite_profile(vendor).finish_values]
     usage = draw(
         st.just("none")
@@ -44,7 +42,7 @@ def vendor_answers(draw: st.DrawFn) -> tuple[str, Answer]:
     )
     answer = Answer(
         text=tuple(draw(TEXT)),
-        thinking=tuple(draw(TEXT)) if carries_reasoning else (),
+        thinking=tuple(draw(TEXT)) if carries_reasoning(load_profile(vendor)) else (),
         tool_calls=draw(tool_calls()),
         finish=draw(st.sampled_from(words)),
         usage=usage,
