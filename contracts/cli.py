@@ -22,6 +22,7 @@ from contracts import cassettes
 from contracts.certification import applicable_cases, capabilities_of, certify_vendor
 from contracts.drift import WireShape, drift, profile_mismatches, wire_shape
 from contracts.gate import CertificateError, compare, load_certificate, render
+from contracts.html_report import emit_html
 from contracts.report import Certificate, render_markdown, render_table
 from contracts.runner import LiveTarget, Mode, ProviderFactory, run_case
 from contracts.scaffold import ScaffoldError, write_profile
@@ -200,6 +201,9 @@ def _write_certificate(certificate: Certificate, path: Path) -> None:
 def cmd_certify(args: argparse.Namespace) -> int:
     certificate = _certify(args)
     out = Path(args.out) if args.out else None
+    if args.format == "html":
+        emit_html(certificate, out)
+        return EXIT_FAILED if certificate.must_failures() else 0
     if out is None and certificate.mode == "live":
         out = _default_certificate_path(certificate)
     if args.format == "json" and not args.out:
@@ -371,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument(
         "--vendor", action="append", help="vendor to certify (repeatable; default: all)"
     )
-    certify.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    certify.add_argument("--format", choices=("table", "markdown", "json", "html"), default="table")
     certify.add_argument("--out", help="write the certificate JSON here (and Markdown beside)")
     certify.add_argument("--cassettes", default="cassettes", help="cassette directory")
     certify.add_argument(

@@ -174,7 +174,9 @@ class Blocks:
         self.index = -1
         self._kind: type[TextDelta | ThinkingDelta] | None = None
 
-    def delta(self, kind: type[TextDelta | ThinkingDelta], text: str | None) -> Iterator[StreamEvent]:
+    def delta(
+        self, kind: type[TextDelta | ThinkingDelta], text: str | None
+    ) -> Iterator[StreamEvent]:
         if not text:
             return
         if self._kind is not kind:
@@ -249,7 +251,9 @@ def retry_after(headers: Any) -> float | None:
         return None
 
 
-def mid_stream(exc: Exception, provider: str, *, broken: Iterable[type[Exception]]) -> errors.LlmError:
+def mid_stream(
+    exc: Exception, provider: str, *, broken: Iterable[type[Exception]]
+) -> errors.LlmError:
     """A failure after Connected: a broken transport truncates, a bad chunk is malformed."""
     if isinstance(exc, errors.LlmError):
         return exc

@@ -35,6 +35,7 @@ from examples.peers.common import (
 from examples.peers.openai_sdk import sdk_error
 from providers import errors
 from providers.types import (
+    AssistantMessage,
     CompletionRequest,
     CompletionResponse,
     StreamEvent,
@@ -43,7 +44,6 @@ from providers.types import (
     ToolCall,
     UserMessage,
 )
-from providers.types import AssistantMessage
 
 
 def langchain_messages(request: CompletionRequest) -> list[BaseMessage]:

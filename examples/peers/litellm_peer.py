@@ -13,11 +13,11 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_TELEMETRY", "False")
 
-import litellm  # noqa: E402  (after the switches above, which litellm reads at import)
-import openai  # noqa: E402
+import litellm
+import openai
 
-from examples.peers.openai_sdk import OpenAiSdkProvider, sdk_error  # noqa: E402
-from providers import errors  # noqa: E402
+from examples.peers.openai_sdk import OpenAiSdkProvider, sdk_error
+from providers import errors
 
 litellm.telemetry = False
 

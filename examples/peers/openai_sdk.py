@@ -27,8 +27,13 @@ from examples.peers.common import (
     tool_call,
 )
 from providers import errors
-from providers.types import CompletionRequest, CompletionResponse, StreamEvent, TextDelta
-from providers.types import ThinkingDelta
+from providers.types import (
+    CompletionRequest,
+    CompletionResponse,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+)
 
 
 def sdk_error(exc: openai.APIError, provider: str) -> errors.LlmError:

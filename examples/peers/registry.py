@@ -27,8 +27,12 @@ class Peer:
 PEERS = [
     Peer("openai", "openai", "examples.peers.openai_sdk", "OpenAiSdkProvider"),
     Peer("litellm", "litellm", "examples.peers.litellm_peer", "LitellmProvider"),
-    Peer("langchain-openai", "langchain-openai", "examples.peers.langchain_peer", "LangchainProvider"),
-    Peer("pydantic-ai", "pydantic-ai-slim", "examples.peers.pydantic_ai_peer", "PydanticAiProvider"),
+    Peer(
+        "langchain-openai", "langchain-openai", "examples.peers.langchain_peer", "LangchainProvider"
+    ),
+    Peer(
+        "pydantic-ai", "pydantic-ai-slim", "examples.peers.pydantic_ai_peer", "PydanticAiProvider"
+    ),
 ]
 #: The OpenAI-compatible dialects the replica speaks (claude_subscription is a local proxy).
 DIALECTS = ["openai", "gemini", "mistral", "glm"]

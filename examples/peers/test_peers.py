@@ -15,10 +15,10 @@ from providers.types import LlmProvider
 
 pytest.importorskip("litellm", reason="install the peers extra: pip install -e '.[peers]'")
 
-from examples.peers.langchain_peer import LangchainProvider  # noqa: E402
-from examples.peers.litellm_peer import LitellmProvider  # noqa: E402
-from examples.peers.openai_sdk import OpenAiSdkProvider  # noqa: E402
-from examples.peers.pydantic_ai_peer import PydanticAiProvider  # noqa: E402
+from examples.peers.langchain_peer import LangchainProvider
+from examples.peers.litellm_peer import LitellmProvider
+from examples.peers.openai_sdk import OpenAiSdkProvider
+from examples.peers.pydantic_ai_peer import PydanticAiProvider
 
 
 class TestOpenAiSdk(ProviderContract):
