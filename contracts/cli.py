@@ -22,6 +22,7 @@ from contracts import cassettes
 from contracts.certification import applicable_cases, capabilities_of, certify_vendor
 from contracts.drift import drift, profile_mismatches
 from contracts.gate import CertificateError, compare, load_certificate, render
+from contracts.html_report import emit_html
 from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
 from contracts.protocols import WireProtocol, WireShape, protocol_for
@@ -227,14 +228,19 @@ def cmd_certify(args: argparse.Namespace) -> int:
     except ImportedCassetteError as exc:
         raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else None
-    if out is None and certificate.mode == "live":
-        out = _default_certificate_path(certificate)
-    if args.format == "json" and not args.out:
-        sys.stdout.write(certificate.model_dump_json(indent=2) + "\n")
-    elif args.format == "markdown" and not args.out:
-        sys.stdout.write(render_markdown(certificate))
+    if args.format == "html":
+        # The page is the report asked for; a live run still keeps its JSON certificate.
+        emit_html(certificate, out)
+        out = _default_certificate_path(certificate) if certificate.mode == "live" else None
     else:
-        print(render_table(certificate, colour=_colour()))
+        if out is None and certificate.mode == "live":
+            out = _default_certificate_path(certificate)
+        if args.format == "json" and not args.out:
+            sys.stdout.write(certificate.model_dump_json(indent=2) + "\n")
+        elif args.format == "markdown" and not args.out:
+            sys.stdout.write(render_markdown(certificate))
+        else:
+            print(render_table(certificate, colour=_colour()))
     if out is not None:
         _write_certificate(certificate, out)
     problems = [problem for vendor in certificate.vendors for problem in vendor.problems]
@@ -467,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument(
         "--vendor", action="append", help="vendor to certify (repeatable; default: all)"
     )
-    certify.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    certify.add_argument("--format", choices=("table", "markdown", "json", "html"), default="table")
     certify.add_argument("--out", help="write the certificate JSON here (and Markdown beside)")
     certify.add_argument("--cassettes", default="cassettes", help="cassette directory")
     certify.add_argument(
