@@ -7,6 +7,9 @@ file is run by `tox -e peers`, never by the default test command.
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 from pydantic import SecretStr
 
@@ -20,9 +23,21 @@ from examples.peers.litellm_peer import LitellmProvider
 from examples.peers.openai_sdk import OpenAiSdkProvider
 from examples.peers.pydantic_ai_peer import PydanticAiProvider
 
+#: Each library's explained failures: the same text the README section prints, so a finding
+#: is an xfail with its reason and a new, unexplained failure still fails.
+_FINDINGS = tomllib.loads(Path(__file__).with_name("findings.toml").read_text(encoding="utf-8"))
+
+
+def findings(library: str) -> dict[str | tuple[str, str], str]:
+    return {
+        clause: f"{finding['kind']}: {finding['why']}"
+        for clause, finding in _FINDINGS.get(library, {}).items()
+    }
+
 
 class TestOpenAiSdk(ProviderContract):
     vendor = "openai"
+    known_defects = findings(OpenAiSdkProvider.library)
 
     def make_provider(self, base_url: str, api_key: SecretStr) -> LlmProvider:
         return OpenAiSdkProvider(base_url, api_key)
@@ -30,6 +45,7 @@ class TestOpenAiSdk(ProviderContract):
 
 class TestLitellm(ProviderContract):
     vendor = "openai"
+    known_defects = findings(LitellmProvider.library)
 
     def make_provider(self, base_url: str, api_key: SecretStr) -> LlmProvider:
         return LitellmProvider(base_url, api_key)
@@ -37,6 +53,7 @@ class TestLitellm(ProviderContract):
 
 class TestLangchainOpenAi(ProviderContract):
     vendor = "openai"
+    known_defects = findings(LangchainProvider.library)
 
     def make_provider(self, base_url: str, api_key: SecretStr) -> LlmProvider:
         return LangchainProvider(base_url, api_key)
@@ -44,6 +61,7 @@ class TestLangchainOpenAi(ProviderContract):
 
 class TestPydanticAi(ProviderContract):
     vendor = "openai"
+    known_defects = findings(PydanticAiProvider.library)
 
     def make_provider(self, base_url: str, api_key: SecretStr) -> LlmProvider:
         return PydanticAiProvider(base_url, api_key)
