@@ -7,34 +7,45 @@ assembler. `complete()` reads the non-streamed Message through the same reader.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anthropic
-import httpx2
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from providers.anthropic.config import AnthropicConfig
-from providers.anthropic.errors import from_sdk
 from providers.anthropic.events import MessagesEventReader, message_events
 from providers.anthropic.request import MessagesRequestBuilder
-from providers.errors import InvalidRequestError, StreamTruncatedError
-from providers.openai_compat.error_mapping import ErrorMapper
+from providers.error_mapping import ErrorMapper, SdkErrors
+from providers.exchange import Exchange
 from providers.openai_compat.request import estimate_input_tokens
-from providers.settings import resolve_api_key, settings_error
+from providers.scrub import scrub_logs
+from providers.settings import profile_speaking, settings_from_profile
 from providers.streaming import BlockAssembler, WireJson
-from providers.streaming.body import json_events, parse_json
 from providers.streaming.response import response_from_events
 from providers.types import (
     CompletionRequest,
     CompletionResponse,
-    Connected,
     ProviderCapabilities,
     StreamEvent,
     TokenCount,
 )
-from providers.vendors import load_profile
+
+SDK_ERRORS = SdkErrors(
+    base=anthropic.AnthropicError,
+    status=anthropic.APIStatusError,
+    timeout=anthropic.APITimeoutError,
+    connection=anthropic.APIConnectionError,
+)
+#: Where the SDK and its HTTP client log at DEBUG: response headers such as request-id.
+_LIBRARY_LOGGERS = (
+    "anthropic._base_client",
+    "httpx2",
+    "httpcore2.connection",
+    "httpcore2.http11",
+    "httpcore2.http2",
+    "httpcore2.proxy",
+)
 
 
 class AnthropicProvider:
@@ -57,6 +68,7 @@ class AnthropicProvider:
         # The SDK adds ANTHROPIC_CUSTOM_HEADERS from the environment to every request; only
         # the config decides what is sent.
         self._client._custom_headers = dict(config.extra_headers)
+        self._client.webhook_key = None
         self._builder = MessagesRequestBuilder(
             self.name,
             config.model,
@@ -65,7 +77,15 @@ class AnthropicProvider:
             thinking_budget_tokens=config.thinking_budget_tokens,
         )
         self._errors = ErrorMapper(
-            self.name, self._profile.errors, self._profile.api_key_env, secret
+            self.name, self._profile.errors, self._profile.api_key_env, secret, sdk=SDK_ERRORS
+        )
+        scrub_logs(self._errors.scrubber, _LIBRARY_LOGGERS)
+        self._exchange = Exchange(
+            config,
+            self._errors,
+            answer_key="content",
+            endpoint="an Anthropic Messages",
+            end="message_stop",
         )
 
     @classmethod
@@ -83,24 +103,17 @@ class AnthropicProvider:
         Other keyword arguments (`http_client`, `timeout`, `max_retries`, `extra_headers`,
         `thinking_budget_tokens`) pass through to `AnthropicConfig`.
         """
-        profile = load_profile(name)
-        if profile.protocol != "anthropic_messages":
-            raise InvalidRequestError(
-                f"{name} speaks {profile.protocol}, not anthropic_messages: build it with "
-                "providers.from_vendor()",
-                provider=name,
-            )
-        try:
-            config = AnthropicConfig(
-                profile=profile,
-                api_key=resolve_api_key(profile, api_key),
-                base_url=base_url or profile.base_url,
-                model=model or profile.default_model,
+        profile = profile_speaking(name, "anthropic_messages", "providers.from_vendor()")
+        return cls(
+            settings_from_profile(
+                AnthropicConfig,
+                profile,
+                api_key=api_key,
+                model=model,
+                base_url=base_url,
                 **overrides,
             )
-        except ValidationError as exc:
-            raise settings_error(name, exc) from None
-        return cls(config)
+        )
 
     # -- LlmProvider --------------------------------------------------------------------------
 
@@ -127,20 +140,21 @@ class AnthropicProvider:
 
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self._builder.body(request, stream=False)
-        try:
+
+        async def call() -> tuple[Mapping[str, str], bytes]:
             raw = await self._client.messages.with_raw_response.create(**_sdk_arguments(body))
-        except anthropic.AnthropicError as exc:
-            raise from_sdk(self._errors, exc, timeout=self._config.timeout) from None
+            return raw.headers, await raw.read()
+
+        headers, answer = await self._exchange.answer(call)
         reader = self._reader(request)
-        parsed = parse_json(await raw.read(), provider=self.name, scrub=self._errors.scrub)
         events = [
             event
-            for message_event in message_events(parsed, WireJson(self.name))
+            for message_event in message_events(answer, WireJson(self.name))
             for event in reader.feed(message_event)
         ]
         events.extend(reader.finish())
         return response_from_events(
-            events, raw_model=body["model"], request_id=raw.headers.get("request-id")
+            events, raw_model=body["model"], request_id=self._errors.request_id(headers)
         )
 
     def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
@@ -162,39 +176,16 @@ class AnthropicProvider:
         )
         return self.event_reader(self._profile, self._errors, assembler)
 
-    async def _stream(
+    def _stream(
         self, body: dict[str, Any], reader: MessagesEventReader
     ) -> AsyncIterator[StreamEvent]:
-        try:
-            context = self._client.messages.with_streaming_response.create(**_sdk_arguments(body))
-            response = await context.__aenter__()
-        except anthropic.AnthropicError as exc:
-            raise from_sdk(self._errors, exc, timeout=self._config.timeout) from None
-        try:
-            yield Connected(
-                provider=self.name,
-                model=body["model"],
-                request_id=response.headers.get("request-id"),
-            )
-            events = json_events(
-                response.iter_bytes(), provider=self.name, scrub=self._errors.scrub
-            )
-            try:
-                async with aclosing(events):
-                    async for _name, data in events:
-                        for output in reader.feed(data):
-                            yield output
-            except httpx2.TransportError as exc:
-                if not reader.finished:
-                    raise StreamTruncatedError(
-                        f"the connection failed mid-stream ({type(exc).__name__}) before "
-                        "message_stop: the answer is incomplete; retry the request",
-                        provider=self.name,
-                    ) from None
-            for output in reader.finish():
-                yield output
-        finally:
-            await context.__aexit__(None, None, None)
+        return self._exchange.stream(
+            lambda: self._client.messages.with_streaming_response.create(**_sdk_arguments(body)),
+            model=body["model"],
+            reader=reader,
+            # The event's name repeats its data's `type`, which the reader reads.
+            feed=lambda _name, data: reader.feed(data),
+        )
 
 
 #: Body fields every SDK release takes as arguments; the rest travel as `extra_body`, so a
