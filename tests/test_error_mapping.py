@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from types import ModuleType
+from typing import Any
 
 import anthropic
 import httpx2
