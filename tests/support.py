@@ -19,6 +19,7 @@ from providers import (
     StreamEvent,
     UserMessage,
     available_vendors,
+    from_vendor,
     load_profile,
 )
 
@@ -47,10 +48,17 @@ class FakeVendor:
         return response
 
     def provider(self, vendor: str = "openai", **overrides: Any) -> OpenAiCompatibleProvider:
-        overrides.setdefault("max_retries", 0)
-        overrides.setdefault("api_key", FAKE_KEY)
         client = httpx2.AsyncClient(transport=httpx2.MockTransport(self._handle))
-        return OpenAiCompatibleProvider.from_vendor(vendor, http_client=client, **overrides)
+        return OpenAiCompatibleProvider.from_vendor(vendor, **self._settings(client, overrides))
+
+    def any_provider(self, vendor: str, **overrides: Any) -> LlmProvider:
+        """The provider of `vendor`'s own protocol, sending here."""
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(self._handle))
+        return from_vendor(vendor, **self._settings(client, overrides))
+
+    @staticmethod
+    def _settings(client: httpx2.AsyncClient, overrides: dict[str, Any]) -> dict[str, Any]:
+        return {"max_retries": 0, "api_key": FAKE_KEY, "http_client": client, **overrides}
 
     def sse(
         self,
@@ -61,7 +69,19 @@ class FakeVendor:
         fail_after: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> PieceStream:
-        body = sse_body(chunks, done=done)
+        return self.sse_bytes(
+            sse_body(chunks, done=done), pieces=pieces, fail_after=fail_after, headers=headers
+        )
+
+    def sse_bytes(
+        self,
+        body: bytes,
+        *,
+        pieces: list[bytes] | None = None,
+        fail_after: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> PieceStream:
+        """An event-stream response of these bytes (sent as `pieces` when given)."""
         stream = PieceStream(pieces if pieces is not None else [body], fail_after=fail_after)
         self.streams.append(stream)
         self.responses.append(

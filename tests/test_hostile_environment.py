@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from support import OPENAI_CHAT_VENDORS, FakeVendor, ask, run
+from wires import WIRES
 
 from contracts.wire import chunk
 from providers import (
@@ -110,3 +111,71 @@ async def test_a_lone_surrogate_is_refused_before_anything_is_sent(
     with pytest.raises(InvalidRequestError, match=r"messages\[0\]\.content.*surrogate"):
         await run(provider, request, path)
     assert vendor.requests == []
+
+
+#: Every ANTHROPIC_* variable the `anthropic` SDK reads anywhere (its Bedrock, Vertex and
+#: Foundry clients included), but ANTHROPIC_LOG, which only sets the SDK's log level.
+ANTHROPIC_SDK_VARIABLES = sorted(
+    {
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_AWS_API_KEY",
+        "ANTHROPIC_AWS_BASE_URL",
+        "ANTHROPIC_AWS_WORKSPACE_ID",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_BEDROCK_BASE_URL",
+        "ANTHROPIC_BEDROCK_MANTLE_BASE_URL",
+        "ANTHROPIC_CONFIG_DIR",
+        "ANTHROPIC_CUSTOM_HEADERS",
+        "ANTHROPIC_ENVIRONMENT_ID",
+        "ANTHROPIC_ENVIRONMENT_KEY",
+        "ANTHROPIC_FEDERATION_RULE_ID",
+        "ANTHROPIC_FOUNDRY_API_KEY",
+        "ANTHROPIC_FOUNDRY_BASE_URL",
+        "ANTHROPIC_FOUNDRY_RESOURCE",
+        "ANTHROPIC_GOOGLE_CLOUD_BASE_URL",
+        "ANTHROPIC_GOOGLE_CLOUD_LOCATION",
+        "ANTHROPIC_GOOGLE_CLOUD_PROJECT",
+        "ANTHROPIC_GOOGLE_CLOUD_WORKSPACE_ID",
+        "ANTHROPIC_IDENTITY_TOKEN",
+        "ANTHROPIC_IDENTITY_TOKEN_FILE",
+        "ANTHROPIC_OPEN_TELEMETRY",
+        "ANTHROPIC_OPEN_TELEMETRY_PROPAGATION",
+        "ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE",
+        "ANTHROPIC_OPEN_TELEMETRY_TRACES_MAX_CONTENT_BYTES",
+        "ANTHROPIC_ORGANIZATION_ID",
+        "ANTHROPIC_PROFILE",
+        "ANTHROPIC_SCOPE",
+        "ANTHROPIC_SERVICE_ACCOUNT_ID",
+        "ANTHROPIC_SESSION_ID",
+        "ANTHROPIC_VERTEX_BASE_URL",
+        "ANTHROPIC_VERTEX_PROJECT_ID",
+        "ANTHROPIC_WEBHOOK_SIGNING_KEY",
+        "ANTHROPIC_WORKSPACE_ID",
+        "ANTHROPIC_WORK_ID",
+        "ANTHROPIC_WORK_SECRET",
+    }
+)
+
+
+@pytest.mark.parametrize("variable", ANTHROPIC_SDK_VARIABLES)
+async def test_anthropic_sdk_variables_reach_nothing_but_the_profiles_choices(
+    vendor: FakeVendor, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    leaked = "http://127.0.0.1:9/leaked" if variable.endswith("_URL") else f"env-leaked-{variable}"
+    monkeypatch.setenv(variable, leaked)
+    if variable == "ANTHROPIC_CUSTOM_HEADERS":
+        monkeypatch.setenv(variable, f"Authorization: Bearer {leaked}\nX-Env-Header: {leaked}")
+    if variable != "ANTHROPIC_API_KEY":
+        monkeypatch.setenv("ANTHROPIC_API_KEY", VENDOR_KEY)
+    vendor.sse_bytes(WIRES["anthropic"].stream("a"))
+    async for _ in vendor.any_provider("anthropic", api_key=None).stream(ask()):
+        pass
+    (sent,) = vendor.requests
+    # ANTHROPIC_API_KEY is the profile's own key variable: the one variable that may count.
+    own_key = leaked if variable == "ANTHROPIC_API_KEY" else VENDOR_KEY
+    assert sent.headers["authorization"] == f"Bearer {own_key}"
+    assert str(sent.url).startswith(load_profile("anthropic").base_url)
+    for name, header in sent.headers.items():
+        if name != "authorization":
+            assert "leaked" not in header, name

@@ -65,6 +65,7 @@ def provider_at(wire: Wire, server: ReplicaServer, **overrides: object) -> LlmPr
 )
 async def test_a_json_error_answered_200_is_mapped_like_the_status_it_names(
     vendor_replica: Replica,
+    *,
     wire: Wire,
     path: str,
     body: object,

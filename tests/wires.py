@@ -1,7 +1,7 @@
 """The same hostile test, once per wire protocol: what differs is only the bytes and headers.
 
 Each `Wire` says how its protocol spells a valid answer (streamed and not), an unfinished
-stream, an event whose data is given text, and where it carries the key and the request id.
+stream, an event whose data is given text, and where it carries the request id.
 """
 
 from __future__ import annotations
@@ -66,9 +66,6 @@ class Wire:
     answer: Callable[[str], dict[str, Any]]
     #: The `event:` name of a content event (Anthropic names every event; Chat none).
     event_name: str | None
-    #: The header that carries the key, and what precedes the key in it.
-    key_header: str
-    key_prefix: str
     request_id_header: str
     #: Where the SDK logs requests and responses at DEBUG.
     sdk_logger: str
@@ -92,8 +89,6 @@ OPENAI = Wire(
     unfinished=_chat_unfinished,
     answer=_chat_answer,
     event_name=None,
-    key_header="authorization",
-    key_prefix="Bearer ",
     request_id_header="x-request-id",
     sdk_logger="openai._base_client",
 )
@@ -104,8 +99,6 @@ ANTHROPIC = Wire(
     unfinished=_messages_unfinished,
     answer=_messages_answer,
     event_name="content_block_delta",
-    key_header="x-api-key",
-    key_prefix="",
     request_id_header="request-id",
     sdk_logger="anthropic._base_client",
 )

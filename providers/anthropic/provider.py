@@ -19,7 +19,7 @@ from providers.anthropic.request import MessagesRequestBuilder
 from providers.error_mapping import ErrorMapper, SdkErrors
 from providers.exchange import Exchange
 from providers.openai_compat.request import estimate_input_tokens
-from providers.scrub import scrub_logs
+from providers.scrub import credential_values, scrub_logs
 from providers.settings import profile_speaking, settings_from_profile
 from providers.streaming import BlockAssembler, WireJson
 from providers.streaming.response import response_from_events
@@ -77,7 +77,12 @@ class AnthropicProvider:
             thinking_budget_tokens=config.thinking_budget_tokens,
         )
         self._errors = ErrorMapper(
-            self.name, self._profile.errors, self._profile.api_key_env, secret, sdk=SDK_ERRORS
+            self.name,
+            self._profile.errors,
+            self._profile.api_key_env,
+            secret,
+            sdk=SDK_ERRORS,
+            also=credential_values(config.extra_headers),
         )
         scrub_logs(self._errors.scrubber, _LIBRARY_LOGGERS)
         self._exchange = Exchange(

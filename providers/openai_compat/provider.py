@@ -8,7 +8,6 @@ is sent, so another vendor never receives OpenAI's account ids or custom headers
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from providers.exchange import Exchange
 from providers.openai_compat.chunks import ChatChunkReader
 from providers.openai_compat.config import OpenAiCompatConfig
 from providers.openai_compat.request import RequestBuilder, estimate_input_tokens
-from providers.scrub import scrub_logs
+from providers.scrub import credential_values, scrub_logs
 from providers.settings import profile_speaking, settings_from_profile
 from providers.streaming import BlockAssembler
 from providers.streaming.response import response_from_events
@@ -48,13 +47,6 @@ _LIBRARY_LOGGERS = (
     "httpcore2.http2",
     "httpcore2.proxy",
 )
-_CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|session|signature|password", re.I)
-
-
-def _credential_values(headers: Mapping[str, str]) -> list[str]:
-    """Header values that are credentials by their name (x-goog-api-key, cookie, ...): they
-    are scrubbed like the key; others ("x-title: MyApp") are left readable in messages."""
-    return [value for name, value in headers.items() if _CREDENTIAL_HEADER.search(name)]
 
 
 def _sdk_client(config: OpenAiCompatConfig, profile: VendorProfile) -> openai.AsyncOpenAI:
@@ -102,7 +94,7 @@ class OpenAiCompatibleProvider:
             self._profile.api_key_env,
             config.api_key.get_secret_value(),
             sdk=SDK_ERRORS,
-            also=_credential_values(config.extra_headers),
+            also=credential_values(config.extra_headers),
         )
         scrub_logs(self._errors.scrubber, _LIBRARY_LOGGERS)
         self._exchange = Exchange(
