@@ -9,7 +9,7 @@ port out of range, a key or header that no HTTP header can carry.
 from __future__ import annotations
 
 import os
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx2
 from pydantic import ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -100,18 +100,45 @@ class ProviderSettings(Frozen):
         return value
 
 
-def profile_speaking(name: str, protocol: WireProtocol, builder: str) -> VendorProfile:
-    """The profile `name`, refused when its vendor speaks another protocol than `protocol`."""
+def vendor_settings(
+    settings: type[_Settings],
+    name: str,
+    protocol: WireProtocol,
+    *,
+    api_key: str | SecretStr | None,
+    model: str | None,
+    base_url: str | None,
+    overrides: dict[str, Any],
+) -> _Settings:
+    """The config for bundled vendor `name`, which must speak `protocol`.
+
+    The profile's defaults fill only what was not given: an empty `model` or `base_url` is
+    refused, never replaced. Bad settings are one typed error naming each.
+    """
     profile = load_profile(name)
     if profile.protocol != protocol:
         raise InvalidRequestError(
-            f"{name} speaks {profile.protocol}, not {protocol}: build it with {builder}",
+            f"{name} speaks {profile.protocol}, not {protocol}: build it with "
+            "providers.from_vendor()",
             provider=name,
         )
-    return profile
+    try:
+        return settings.model_validate(
+            {
+                "profile": profile,
+                "api_key": _api_key(profile, api_key),
+                "base_url": profile.base_url if base_url is None else base_url,
+                "model": profile.default_model if model is None else model,
+                **overrides,
+            }
+        )
+    except ValidationError as exc:
+        raise InvalidRequestError(
+            f"bad settings for {name}: {describe_errors(exc)}", provider=name
+        ) from None
 
 
-def resolve_api_key(profile: VendorProfile, api_key: str | SecretStr | None) -> SecretStr:
+def _api_key(profile: VendorProfile, api_key: str | SecretStr | None) -> SecretStr:
     """The key given, else the profile's environment variable, else its keyless default."""
     if api_key is None:
         api_key = os.environ.get(profile.api_key_env or "") or profile.default_api_key
@@ -121,30 +148,3 @@ def resolve_api_key(profile: VendorProfile, api_key: str | SecretStr | None) -> 
             provider=profile.name,
         )
     return api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
-
-
-def settings_from_profile(
-    settings: type[_Settings],
-    profile: VendorProfile,
-    *,
-    api_key: str | SecretStr | None,
-    model: str | None,
-    base_url: str | None,
-    **overrides: object,
-) -> _Settings:
-    """A config for `profile`: the profile's defaults fill only what was not given (an empty
-    `model` or `base_url` is refused, never replaced); bad settings are one typed error."""
-    try:
-        return settings.model_validate(
-            {
-                "profile": profile,
-                "api_key": resolve_api_key(profile, api_key),
-                "base_url": profile.base_url if base_url is None else base_url,
-                "model": profile.default_model if model is None else model,
-                **overrides,
-            }
-        )
-    except ValidationError as exc:
-        raise InvalidRequestError(
-            f"bad settings for {profile.name}: {describe_errors(exc)}", provider=profile.name
-        ) from None

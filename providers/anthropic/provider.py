@@ -16,19 +16,15 @@ from pydantic import SecretStr
 from providers.anthropic.config import AnthropicConfig
 from providers.anthropic.events import MessagesEventReader, message_events
 from providers.anthropic.request import MessagesRequestBuilder
-from providers.error_mapping import ErrorMapper, SdkErrors
-from providers.exchange import Exchange
-from providers.openai_compat.request import estimate_input_tokens
-from providers.scrub import credential_values, scrub_logs
-from providers.settings import profile_speaking, settings_from_profile
-from providers.streaming import BlockAssembler, WireJson
+from providers.error_mapping import SdkErrors
+from providers.sdk_provider import SdkProvider
+from providers.settings import vendor_settings
+from providers.streaming import WireJson
 from providers.streaming.response import response_from_events
 from providers.types import (
     CompletionRequest,
     CompletionResponse,
-    ProviderCapabilities,
     StreamEvent,
-    TokenCount,
 )
 
 SDK_ERRORS = SdkErrors(
@@ -37,29 +33,26 @@ SDK_ERRORS = SdkErrors(
     timeout=anthropic.APITimeoutError,
     connection=anthropic.APIConnectionError,
 )
-#: Where the SDK and its HTTP client log at DEBUG: response headers such as request-id.
-_LIBRARY_LOGGERS = (
-    "anthropic._base_client",
-    "httpx2",
-    "httpcore2.connection",
-    "httpcore2.http11",
-    "httpcore2.http2",
-    "httpcore2.proxy",
-)
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider):
     """An `LlmProvider` for the Anthropic Messages API (`/v1/messages`)."""
 
     #: Reads this protocol's events into the shared block assembler; a subclass may swap it.
     event_reader: type[MessagesEventReader] = MessagesEventReader
 
     def __init__(self, config: AnthropicConfig) -> None:
-        self._config = config
-        self._profile = config.profile
-        secret = config.api_key.get_secret_value()
+        super().__init__(
+            config,
+            config.profile,
+            sdk=SDK_ERRORS,
+            sdk_logger="anthropic._base_client",
+            answer_key="content",
+            endpoint="an Anthropic Messages",
+            end="message_stop",
+        )
         self._client = anthropic.AsyncAnthropic(
-            api_key=secret,
+            api_key=config.api_key.get_secret_value(),
             base_url=config.base_url,
             timeout=config.timeout,
             max_retries=config.max_retries,
@@ -75,22 +68,6 @@ class AnthropicProvider:
             self._profile.request,
             self._profile.capabilities,
             thinking_budget_tokens=config.thinking_budget_tokens,
-        )
-        self._errors = ErrorMapper(
-            self.name,
-            self._profile.errors,
-            self._profile.api_key_env,
-            secret,
-            sdk=SDK_ERRORS,
-            also=credential_values(config.extra_headers),
-        )
-        scrub_logs(self._errors.scrubber, _LIBRARY_LOGGERS)
-        self._exchange = Exchange(
-            config,
-            self._errors,
-            answer_key="content",
-            endpoint="an Anthropic Messages",
-            end="message_stop",
         )
 
     @classmethod
@@ -108,40 +85,19 @@ class AnthropicProvider:
         Other keyword arguments (`http_client`, `timeout`, `max_retries`, `extra_headers`,
         `thinking_budget_tokens`) pass through to `AnthropicConfig`.
         """
-        profile = profile_speaking(name, "anthropic_messages", "providers.from_vendor()")
         return cls(
-            settings_from_profile(
+            vendor_settings(
                 AnthropicConfig,
-                profile,
+                name,
+                "anthropic_messages",
                 api_key=api_key,
                 model=model,
                 base_url=base_url,
-                **overrides,
+                overrides=overrides,
             )
         )
 
     # -- LlmProvider --------------------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._profile.name
-
-    @property
-    def model(self) -> str:
-        return self._config.model
-
-    @property
-    def capabilities(self) -> ProviderCapabilities:
-        return self._profile.capabilities
-
-    def __repr__(self) -> str:
-        return (
-            f"AnthropicProvider(name={self.name!r}, model={self.model!r}, "
-            f"base_url={self._config.base_url!r})"
-        )
-
-    def count_tokens(self, request: CompletionRequest) -> TokenCount:
-        return estimate_input_tokens(request)
 
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self._builder.body(request, stream=False)
@@ -174,12 +130,7 @@ class AnthropicProvider:
     # -- internals ----------------------------------------------------------------------------
 
     def _reader(self, request: CompletionRequest) -> MessagesEventReader:
-        assembler = BlockAssembler(
-            self.name,
-            estimated_input_tokens=estimate_input_tokens(request).input_tokens,
-            tool_calls_imply_tool_use=self._profile.wire.tool_calls_imply_tool_use,
-        )
-        return self.event_reader(self._profile, self._errors, assembler)
+        return self.event_reader(self._profile, self._errors, self._assembler(request))
 
     def _stream(
         self, body: dict[str, Any], reader: MessagesEventReader

@@ -14,21 +14,17 @@ from typing import Any
 import openai
 from pydantic import SecretStr
 
-from providers.error_mapping import ErrorMapper, SdkErrors
-from providers.exchange import Exchange
+from providers.error_mapping import SdkErrors
 from providers.openai_compat.chunks import ChatChunkReader
 from providers.openai_compat.config import OpenAiCompatConfig
-from providers.openai_compat.request import RequestBuilder, estimate_input_tokens
-from providers.scrub import credential_values, scrub_logs
-from providers.settings import profile_speaking, settings_from_profile
-from providers.streaming import BlockAssembler
+from providers.openai_compat.request import RequestBuilder
+from providers.sdk_provider import SdkProvider
+from providers.settings import vendor_settings
 from providers.streaming.response import response_from_events
 from providers.types import (
     CompletionRequest,
     CompletionResponse,
-    ProviderCapabilities,
     StreamEvent,
-    TokenCount,
 )
 from providers.vendors import VendorProfile
 
@@ -37,15 +33,6 @@ SDK_ERRORS = SdkErrors(
     status=openai.APIStatusError,
     timeout=openai.APITimeoutError,
     connection=openai.APIConnectionError,
-)
-#: Where the SDK and its HTTP client log at DEBUG: response headers such as x-request-id.
-_LIBRARY_LOGGERS = (
-    "openai._base_client",
-    "httpx2",
-    "httpcore2.connection",
-    "httpcore2.http11",
-    "httpcore2.http2",
-    "httpcore2.proxy",
 )
 
 
@@ -75,35 +62,27 @@ def _sdk_client(config: OpenAiCompatConfig, profile: VendorProfile) -> openai.As
     return client
 
 
-class OpenAiCompatibleProvider:
+class OpenAiCompatibleProvider(SdkProvider):
     """An `LlmProvider` for OpenAI, Gemini, Mistral, GLM, a Claude proxy, or any base URL."""
 
     #: Reads this protocol's chunks into the shared block assembler; a subclass may swap it.
     chunk_reader: type[ChatChunkReader] = ChatChunkReader
 
     def __init__(self, config: OpenAiCompatConfig) -> None:
-        self._config = config
-        self._profile = config.effective_profile()
-        self._client = _sdk_client(config, self._profile)
-        self._builder = RequestBuilder(
-            self.name, config.model, self._profile.request, self._profile.capabilities
-        )
-        self._errors = ErrorMapper(
-            self.name,
-            self._profile.errors,
-            self._profile.api_key_env,
-            config.api_key.get_secret_value(),
-            sdk=SDK_ERRORS,
-            also=credential_values(config.extra_headers),
-        )
-        scrub_logs(self._errors.scrubber, _LIBRARY_LOGGERS)
-        self._exchange = Exchange(
+        profile = config.effective_profile()
+        super().__init__(
             config,
-            self._errors,
+            profile,
+            sdk=SDK_ERRORS,
+            sdk_logger="openai._base_client",
             answer_key="choices",
             endpoint="an OpenAI-compatible",
             end="a finish reason",
             done=b"[DONE]",
+        )
+        self._client = _sdk_client(config, profile)
+        self._builder = RequestBuilder(
+            self.name, config.model, profile.request, profile.capabilities
         )
 
     # -- construction -------------------------------------------------------------------------
@@ -124,15 +103,15 @@ class OpenAiCompatibleProvider:
         `max_retries`, `extra_headers`) pass through to `OpenAiCompatConfig`. An empty `model`
         or `base_url` is refused, never replaced by the profile's default.
         """
-        profile = profile_speaking(name, "openai_chat", "providers.from_vendor()")
         return cls(
-            settings_from_profile(
+            vendor_settings(
                 OpenAiCompatConfig,
-                profile,
+                name,
+                "openai_chat",
                 api_key=api_key,
                 model=model,
                 base_url=base_url,
-                **overrides,
+                overrides=overrides,
             )
         )
 
@@ -173,27 +152,6 @@ class OpenAiCompatibleProvider:
 
     # -- LlmProvider --------------------------------------------------------------------------
 
-    @property
-    def name(self) -> str:
-        return self._profile.name
-
-    @property
-    def model(self) -> str:
-        return self._config.model
-
-    @property
-    def capabilities(self) -> ProviderCapabilities:
-        return self._profile.capabilities
-
-    def __repr__(self) -> str:
-        return (
-            f"OpenAiCompatibleProvider(name={self.name!r}, model={self.model!r}, "
-            f"base_url={self._config.base_url!r})"
-        )
-
-    def count_tokens(self, request: CompletionRequest) -> TokenCount:
-        return estimate_input_tokens(request)
-
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self._builder.body(request, stream=False)
 
@@ -220,12 +178,7 @@ class OpenAiCompatibleProvider:
     # -- internals ----------------------------------------------------------------------------
 
     def _adapter(self, request: CompletionRequest) -> ChatChunkReader:
-        assembler = BlockAssembler(
-            self.name,
-            estimated_input_tokens=estimate_input_tokens(request).input_tokens,
-            tool_calls_imply_tool_use=self._profile.wire.tool_calls_imply_tool_use,
-        )
-        return self.chunk_reader(self._profile, self._errors, assembler)
+        return self.chunk_reader(self._profile, self._errors, self._assembler(request))
 
     def _stream(self, body: dict[str, Any], adapter: ChatChunkReader) -> AsyncIterator[StreamEvent]:
         def feed(name: str, chunk: Any) -> list[StreamEvent]:
