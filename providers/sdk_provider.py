@@ -8,13 +8,17 @@ once, so no protocol can miss one.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import Any, Generic, TypeVar
+
 from providers.error_mapping import ErrorMapper, SdkErrors
 from providers.exchange import Exchange
-from providers.openai_compat.request import estimate_input_tokens
+from providers.openai_compat.request import RequestBuilder, estimate_input_tokens
 from providers.scrub import credential_values, scrub_logs
 from providers.settings import ProviderSettings
-from providers.streaming import BlockAssembler
-from providers.types import CompletionRequest, ProviderCapabilities, TokenCount
+from providers.streaming import BlockAssembler, ChunkReader
+from providers.types import CompletionRequest, ProviderCapabilities, StreamEvent, TokenCount
 from providers.vendors import VendorProfile
 
 #: Where the HTTP client under both SDKs logs at DEBUG (response headers, connection errors).
@@ -27,9 +31,15 @@ _HTTP_LOGGERS = (
 )
 
 
-class SdkProvider:
+_Reader = TypeVar("_Reader", bound=ChunkReader)
+
+
+class SdkProvider(ABC, Generic[_Reader]):
     """The protocol-neutral half of a provider. `sdk_logger` is where the SDK logs at DEBUG;
     the keyword arguments after it describe the protocol's answers to `Exchange`."""
+
+    #: Set by the subclass: its protocol's request body, checked before anything is sent.
+    _builder: RequestBuilder
 
     def __init__(
         self,
@@ -78,6 +88,23 @@ class SdkProvider:
 
     def count_tokens(self, request: CompletionRequest) -> TokenCount:
         return estimate_input_tokens(request)
+
+    def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
+        """Validate now (bad input raises before any network call); stream when iterated.
+
+        Breaking out closes the HTTP response once the iterator is closed: use
+        `contextlib.aclosing(provider.stream(...))` to close it at the `break` itself.
+        """
+        body = self._builder.body(request, stream=True)
+        return self._stream(body, self._reader(request))
+
+    @abstractmethod
+    def _reader(self, request: CompletionRequest) -> _Reader:
+        """A fresh chunk reader for one response to `request`."""
+
+    @abstractmethod
+    def _stream(self, body: dict[str, Any], reader: _Reader) -> AsyncIterator[StreamEvent]:
+        """Send `body` through the SDK and feed the streamed events to `reader`."""
 
     def _assembler(self, request: CompletionRequest) -> BlockAssembler:
         """A fresh block assembler for one response to `request`."""

@@ -35,7 +35,7 @@ SDK_ERRORS = SdkErrors(
 )
 
 
-class AnthropicProvider(SdkProvider):
+class AnthropicProvider(SdkProvider[MessagesEventReader]):
     """An `LlmProvider` for the Anthropic Messages API (`/v1/messages`)."""
 
     #: Reads this protocol's events into the shared block assembler; a subclass may swap it.
@@ -117,15 +117,6 @@ class AnthropicProvider(SdkProvider):
         return response_from_events(
             events, raw_model=body["model"], request_id=self._errors.request_id(headers)
         )
-
-    def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
-        """Validate now (bad input raises before any network call); stream when iterated.
-
-        Breaking out closes the HTTP response once the iterator is closed: use
-        `contextlib.aclosing(provider.stream(...))` to close it at the `break` itself.
-        """
-        body = self._builder.body(request, stream=True)
-        return self._stream(body, self._reader(request))
 
     # -- internals ----------------------------------------------------------------------------
 

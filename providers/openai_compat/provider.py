@@ -62,7 +62,7 @@ def _sdk_client(config: OpenAiCompatConfig, profile: VendorProfile) -> openai.As
     return client
 
 
-class OpenAiCompatibleProvider(SdkProvider):
+class OpenAiCompatibleProvider(SdkProvider[ChatChunkReader]):
     """An `LlmProvider` for OpenAI, Gemini, Mistral, GLM, a Claude proxy, or any base URL."""
 
     #: Reads this protocol's chunks into the shared block assembler; a subclass may swap it.
@@ -160,24 +160,15 @@ class OpenAiCompatibleProvider(SdkProvider):
             return raw.headers, raw.content
 
         headers, answer = await self._exchange.answer(call)
-        adapter = self._adapter(request)
+        adapter = self._reader(request)
         events = [*adapter.feed(answer), *adapter.finish()]
         return response_from_events(
             events, raw_model=body["model"], request_id=self._errors.request_id(headers)
         )
 
-    def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
-        """Validate now (bad input raises before any network call); stream when iterated.
-
-        Breaking out closes the HTTP response once the iterator is closed: use
-        `contextlib.aclosing(provider.stream(...))` to close it at the `break` itself.
-        """
-        body = self._builder.body(request, stream=True)
-        return self._stream(body, self._adapter(request))
-
     # -- internals ----------------------------------------------------------------------------
 
-    def _adapter(self, request: CompletionRequest) -> ChatChunkReader:
+    def _reader(self, request: CompletionRequest) -> ChatChunkReader:
         return self.chunk_reader(self._profile, self._errors, self._assembler(request))
 
     def _stream(self, body: dict[str, Any], adapter: ChatChunkReader) -> AsyncIterator[StreamEvent]:
