@@ -1,4 +1,4 @@
-"""All performance figures in one run, as ratios measured in this process (design section 11).
+"""All performance figures in one run, as ratios measured in this process.
 
     python bench/run.py            # peers included when the `bench` extra is installed
     python bench/run.py --quick    # fewer repetitions

@@ -81,7 +81,7 @@ class CompletionRequest(_Frozen):
 
 
 # ---------------------------------------------------------------------------------------------
-# Stream events (design section 4)
+# Stream events
 
 
 class Connected(_Frozen):

@@ -160,7 +160,7 @@ STOP_FAILURES: dict[str, type[LlmError]] = {
 
 
 def expected_stop(profile: VendorProfile, raw: str, *, tool_calls: bool) -> StopMapping:
-    """What the contract says a finish value means for this vendor (design section 4)."""
+    """What the contract says a finish value means for this vendor."""
     mapped = profile.stop_mapping().get(raw, StopReason.OTHER)
     if mapped is StopReason.END_TURN and tool_calls and profile.wire.tool_calls_imply_tool_use:
         return StopReason.TOOL_USE
