@@ -47,18 +47,19 @@ class FakeVendor:
             raise response
         return response
 
+    def client(self) -> httpx2.AsyncClient:
+        """An HTTP client whose requests this vendor answers."""
+        return httpx2.AsyncClient(transport=httpx2.MockTransport(self._handle))
+
     def provider(self, vendor: str = "openai", **overrides: Any) -> OpenAiCompatibleProvider:
-        client = httpx2.AsyncClient(transport=httpx2.MockTransport(self._handle))
-        return OpenAiCompatibleProvider.from_vendor(vendor, **self._settings(client, overrides))
+        return OpenAiCompatibleProvider.from_vendor(vendor, **self._settings(overrides))
 
     def any_provider(self, vendor: str, **overrides: Any) -> LlmProvider:
         """The provider of `vendor`'s own protocol, sending here."""
-        client = httpx2.AsyncClient(transport=httpx2.MockTransport(self._handle))
-        return from_vendor(vendor, **self._settings(client, overrides))
+        return from_vendor(vendor, **self._settings(overrides))
 
-    @staticmethod
-    def _settings(client: httpx2.AsyncClient, overrides: dict[str, Any]) -> dict[str, Any]:
-        return {"max_retries": 0, "api_key": FAKE_KEY, "http_client": client, **overrides}
+    def _settings(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        return {"max_retries": 0, "api_key": FAKE_KEY, "http_client": self.client(), **overrides}
 
     def sse(
         self,
