@@ -10,7 +10,7 @@ from wires import WIRES
 from contracts.wire import chunk
 from providers import (
     InvalidRequestError,
-    OpenAiCompatibleProvider,
+    from_vendor,
     load_profile,
 )
 
@@ -86,27 +86,32 @@ async def test_sdk_environment_variables_reach_a_vendor_only_through_its_profile
         ("base_url", "ftp://example.com", "http"),
     ],
 )
+@pytest.mark.parametrize("vendor_name", ["mistral", "anthropic"])
 def test_empty_or_impossible_settings_are_refused_not_defaulted(
-    setting: str, value: str, says: str
+    vendor_name: str, setting: str, value: str, says: str
 ) -> None:
     with pytest.raises(InvalidRequestError, match=says):
-        OpenAiCompatibleProvider.from_vendor("mistral", api_key=VENDOR_KEY, **{setting: value})
+        from_vendor(vendor_name, api_key=VENDOR_KEY, **{setting: value})
 
 
 @pytest.mark.parametrize(
     "headers",
     [{"x-trace": "a\nb"}, {"x-trace": "caf\u00e9"}, {"x-tr\u00e4ce": "a"}, {"": "a"}],
 )
-def test_extra_headers_no_http_client_can_send_are_refused(headers: dict[str, str]) -> None:
+@pytest.mark.parametrize("vendor_name", ["openai", "anthropic"])
+def test_extra_headers_no_http_client_can_send_are_refused(
+    vendor_name: str, headers: dict[str, str]
+) -> None:
     with pytest.raises(InvalidRequestError, match="extra_headers"):
-        OpenAiCompatibleProvider.from_vendor("openai", api_key=VENDOR_KEY, extra_headers=headers)
+        from_vendor(vendor_name, api_key=VENDOR_KEY, extra_headers=headers)
 
 
+@pytest.mark.parametrize("vendor_name", ["glm", "anthropic"])
 @pytest.mark.parametrize("path", ["stream", "complete"])
 async def test_a_lone_surrogate_is_refused_before_anything_is_sent(
-    vendor: FakeVendor, path: str
+    vendor: FakeVendor, vendor_name: str, path: str
 ) -> None:
-    provider = vendor.provider("glm")
+    provider = vendor.any_provider(vendor_name)
     request = ask("half an emoji: \ud83d")
     with pytest.raises(InvalidRequestError, match=r"messages\[0\]\.content.*surrogate"):
         await run(provider, request, path)
