@@ -1,4 +1,4 @@
-"""All performance figures in one run, as ratios measured in this process (design section 11).
+"""All performance figures in one run, as ratios measured in this process.
 
     python bench/run.py            # peers included when the `bench` extra is installed
     python bench/run.py --quick    # fewer repetitions
@@ -20,13 +20,21 @@ import tracemalloc
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import anthropic
 import httpx2
 import openai
 
 sys.path.insert(0, str(Path(__file__).parent))
-from streams import MODEL, serving, text_stream, tool_stream
+from streams import (
+    ANTHROPIC_MODEL,
+    MODEL,
+    messages_text_stream,
+    serving,
+    text_stream,
+    tool_stream,
+)
 
-from providers import CompletionRequest, OpenAiCompatibleProvider, UserMessage
+from providers import AnthropicProvider, CompletionRequest, OpenAiCompatibleProvider, UserMessage
 
 REPO = Path(__file__).resolve().parent.parent
 REQUEST = CompletionRequest(messages=(UserMessage(content="hi"),))
@@ -52,6 +60,24 @@ async def raw_sdk(pieces: list[bytes]) -> None:
         messages=[{"role": "user", "content": "hi"}],
         stream=True,
         stream_options={"include_usage": True},
+    )
+    async for _ in stream:
+        pass
+
+
+async def ours_anthropic(pieces: list[bytes]) -> None:
+    provider = AnthropicProvider.from_vendor("anthropic", api_key="k", http_client=_client(pieces))
+    async for _ in provider.stream(REQUEST):
+        pass
+
+
+async def raw_anthropic_sdk(pieces: list[bytes]) -> None:
+    client = anthropic.AsyncAnthropic(api_key="k", http_client=_client(pieces))
+    stream = await client.messages.create(
+        model=ANTHROPIC_MODEL,
+        max_tokens=1024,
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
     )
     async for _ in stream:
         pass
@@ -170,7 +196,7 @@ def main() -> None:
 
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-        f"openai {openai.__version__}\n"
+        f"openai {openai.__version__}, anthropic {anthropic.__version__}\n"
     )
     contenders: list[tuple[str, Consumer]] = [
         ("llm-contracts stream()", ours),
@@ -198,6 +224,20 @@ def main() -> None:
         ratios[label] = timings["llm-contracts stream()"] / sdk
     if len(contenders) == 2:
         print("   (peers not installed: pip install -e '.[bench]' to include them)")
+    pieces = messages_text_stream(2000)
+    ours_seconds = seconds_per_run(ours_anthropic, pieces, repeats)
+    sdk_seconds = seconds_per_run(raw_anthropic_sdk, pieces, repeats)
+    label = "Anthropic 2,000-chunk text"
+    anthropic_ratio = ours_seconds / sdk_seconds
+    print(f"   {label} ({len(pieces)} SSE events)")
+    for name, seconds in (
+        ("llm-contracts stream()", ours_seconds),
+        ("raw AsyncAnthropic stream", sdk_seconds),
+    ):
+        print(
+            f"     {name:<28} {seconds * 1e3:8.2f} ms  {seconds / len(pieces) * 1e6:7.1f} "
+            f"us/chunk  {seconds / sdk_seconds:6.3f}x SDK"
+        )
 
     print("\n2. time to first text event (2,000-chunk stream)")
     first_ours, first_sdk = first_event_seconds(repeats, text_stream(2000))
@@ -232,7 +272,8 @@ def main() -> None:
         + ", ".join(f"{k} {v:.3f}x" for k, v in ratios.items())
         + f" (goal <= 0.2: {'met' if verdict else 'NOT met'}); memory "
         + ("flat" if flat else "NOT flat")
-        + " from 1k to 100k chunks"
+        + " from 1k to 100k chunks; Anthropic stream cost vs raw AsyncAnthropic "
+        + f"{anthropic_ratio:.3f}x (no goal: that SDK's stream is already light)"
     )
 
 

@@ -11,6 +11,7 @@ from contracts.transport import PieceStream
 from contracts.wire import chunk, sse_event, tool_delta, usage_report
 
 MODEL = "gpt-4o"
+ANTHROPIC_MODEL = "claude-sonnet-4-6"
 
 
 def _meta(item: dict[str, object]) -> dict[str, object]:
@@ -59,6 +60,42 @@ def tool_stream(calls: int, fragments_per_call: int = 8) -> list[bytes]:
         _meta(chunk(usage=usage_report(50, calls * 20), choices=False)),
     ]
     return [sse_event(json.dumps(e)) for e in events] + [sse_event("[DONE]")]
+
+
+def messages_text_stream(chunks: int) -> list[bytes]:
+    """The Anthropic Messages spelling of a text answer: one text block of `chunks` deltas."""
+    start = {
+        "id": "msg_bench",
+        "type": "message",
+        "role": "assistant",
+        "model": ANTHROPIC_MODEL,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 20, "output_tokens": 1},
+    }
+    events: list[dict[str, object]] = [
+        {"type": "message_start", "message": start},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    ]
+    events += [
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": f"token{n} "},
+        }
+        for n in range(chunks)
+    ]
+    events += [
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": chunks},
+        },
+        {"type": "message_stop"},
+    ]
+    return [sse_event(json.dumps(e), event=str(e["type"])) for e in events]
 
 
 def serving(pieces: list[bytes]) -> httpx2.MockTransport:

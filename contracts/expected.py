@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from contracts.observed import Exchange, sse_payloads
 from contracts.protocols import protocol_for
 from contracts.spec import Answer, ToolCallSpec, UsageSpec, expected_stop
 from providers import errors as error_types
+from providers.frozen import Frozen as _Frozen
 from providers.types import StopReason
 from providers.vendors import StopMapping, VendorProfile
 
@@ -41,10 +40,6 @@ ERROR_CLASSES: dict[str, type[error_types.LlmError]] = {
         error_types.StreamError,
     )
 }
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class ExpectedCall(_Frozen):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from contracts.protocols.openai_chat import chat_facts
 from contracts.vendors import load_suite_profile
-from contracts.wire import DONE, chunk, split_at, tool_delta
+from contracts.wire import DONE, chunk, split_at, tool_delta, usage_report
 from providers.vendors import STANDARD_STOP_REASONS, VendorProfile
 
 # Text that stresses splitting: multi-byte UTF-8, emoji with joiners, combining marks,
@@ -68,7 +68,7 @@ class VendorStream:
     thinking: str
     tool_calls: list[DrawnToolCall]
     finish: str
-    last_usage: dict[str, int] | None
+    last_usage: dict[str, Any] | None
     done: bool
 
     @property
@@ -86,13 +86,8 @@ def _split(draw: st.DrawFn, text: str) -> list[str]:
     return split_at(text, draw(st.lists(st.integers(1, max(len(text) - 1, 1)), max_size=6)))
 
 
-def _usage(draw: st.DrawFn) -> dict[str, int]:
-    prompt, completion = draw(st.integers(0, 10**6)), draw(st.integers(0, 10**6))
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-    }
+def _usage(draw: st.DrawFn) -> dict[str, Any]:
+    return usage_report(draw(st.integers(0, 10**6)), draw(st.integers(0, 10**6)))
 
 
 def finish_values(profile: VendorProfile) -> st.SearchStrategy[str]:

@@ -1,12 +1,15 @@
 """LLM providers for every OpenAI-compatible Chat Completions API and for Anthropic's Messages
-API, all streaming one event grammar."""
+API, all streaming one event grammar.
 
-from collections.abc import Callable
-from typing import Any
+The provider classes load their vendor SDK when first named: `import providers.types` (what a
+third-party provider needs) loads no SDK.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from providers.anthropic import AnthropicConfig, AnthropicProvider
 from providers.costs import (
     CostTable,
     ModelPrice,
@@ -26,7 +29,6 @@ from providers.errors import (
     StreamError,
     StreamTruncatedError,
 )
-from providers.openai_compat import OpenAiCompatConfig, OpenAiCompatibleProvider
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
@@ -53,10 +55,31 @@ from providers.types import (
 )
 from providers.vendors import VendorProfile, WireProtocol, available_vendors, load_profile
 
-_BUILDERS: dict[WireProtocol, Callable[..., LlmProvider]] = {
-    "openai_chat": OpenAiCompatibleProvider.from_profile,
-    "anthropic_messages": AnthropicProvider.from_profile,
+if TYPE_CHECKING:
+    from providers.anthropic import AnthropicConfig, AnthropicProvider
+    from providers.openai_compat import OpenAiCompatConfig, OpenAiCompatibleProvider
+
+#: Public names whose module imports a vendor SDK, and that module.
+_SDK_BOUND = {
+    "AnthropicConfig": "providers.anthropic",
+    "AnthropicProvider": "providers.anthropic",
+    "OpenAiCompatConfig": "providers.openai_compat",
+    "OpenAiCompatibleProvider": "providers.openai_compat",
 }
+#: The provider class of each wire protocol.
+_PROVIDER_CLASSES: dict[WireProtocol, str] = {
+    "openai_chat": "OpenAiCompatibleProvider",
+    "anthropic_messages": "AnthropicProvider",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _SDK_BOUND.get(name)
+    if module is None:
+        raise AttributeError(f"module 'providers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def from_vendor(
@@ -85,9 +108,12 @@ def from_profile(
     base_url: str | None = None,
     **overrides: Any,
 ) -> LlmProvider:
-    """As `from_vendor`, from a profile already loaded (or built for one endpoint)."""
-    build = _BUILDERS[profile.protocol]
-    return build(profile, api_key=api_key, model=model, base_url=base_url, **overrides)
+    """As `from_vendor`, from a profile already loaded (or made for one endpoint)."""
+    provider_class = __getattr__(_PROVIDER_CLASSES[profile.protocol])
+    built: LlmProvider = provider_class.from_profile(
+        profile, api_key=api_key, model=model, base_url=base_url, **overrides
+    )
+    return built
 
 
 __all__ = [

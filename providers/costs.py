@@ -8,8 +8,9 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from providers.frozen import Frozen
 from providers.types import Usage
 
 _PER_TOKEN = Decimal(1_000_000)
@@ -19,10 +20,8 @@ class PriceNotFoundError(LookupError):
     """No row in the cost table prices this vendor and model."""
 
 
-class ModelPrice(BaseModel):
+class ModelPrice(Frozen):
     """USD per million tokens for one vendor's model (or model family, by prefix)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     vendor: str
     model: str

@@ -1,4 +1,4 @@
-"""The one error hierarchy every vendor failure is mapped into (design section 5).
+"""The one error hierarchy every vendor failure is mapped into.
 
 Callers catch these, never an SDK or transport exception. Messages say what happened and what
 to do next; they never contain a credential.

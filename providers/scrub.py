@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import urllib.parse
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 REDACTED = "[REDACTED]"
 #: Shorter values are too likely to occur by chance to be replaced everywhere.
 _MIN_SECRET = 4
 #: Whitespace and control characters: a pasted key's stray ends, which messages escape.
 _STRAY = "".join(map(chr, range(0x21))) + "\x7f"
+_CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|cookie|session|signature|password", re.I)
+
+
+def credential_values(headers: Mapping[str, str]) -> list[str]:
+    """Header values that are credentials by their name (x-goog-api-key, cookie, ...): they
+    are scrubbed like the key; others ("x-title: MyApp") are left readable in messages."""
+    return [value for name, value in headers.items() if _CREDENTIAL_HEADER.search(name)]
 
 
 def _forms(secret: str) -> set[str]:
@@ -63,18 +71,33 @@ _LIVE: weakref.WeakSet[Scrubber] = weakref.WeakSet()
 
 
 class _LogScrubber(logging.Filter):
-    """Rewrites a record whose message repeats a live secret (a request id echoing the key)."""
+    """Rewrites a record that repeats a live secret: its message (a request id echoing the
+    key) and its traceback (an SDK logs the exception it wraps, message and all)."""
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         scrubbers = list(_LIVE)
         if not scrubbers:
             return True
+
+        def scrub(text: str) -> str:
+            for scrubber in scrubbers:
+                text = scrubber.scrub(text)
+            return text
+
         message = record.getMessage()
-        scrubbed = message
-        for scrubber in scrubbers:
-            scrubbed = scrubber.scrub(scrubbed)
+        scrubbed = scrub(message)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
+        if record.exc_info:
+            # Handlers print `exc_text` as it stands; the live exception is dropped with it.
+            record.exc_text = scrub(
+                record.exc_text or self._formatter.formatException(record.exc_info)
+            )
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         return True
 
 

@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from providers.frozen import Frozen as _Frozen
 
 
 class StopReason(StrEnum):
@@ -23,10 +25,6 @@ class StopReason(StrEnum):
     STOP_SEQUENCE = "stop_sequence"
     CONTENT_FILTER = "content_filter"
     OTHER = "other"
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,7 +81,7 @@ class CompletionRequest(_Frozen):
 
 
 # ---------------------------------------------------------------------------------------------
-# Stream events (design section 4)
+# Stream events
 
 
 class Connected(_Frozen):

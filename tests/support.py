@@ -20,6 +20,7 @@ from providers import (
     UserMessage,
     VendorProfile,
     available_vendors,
+    from_vendor,
     load_profile,
 )
 
@@ -47,11 +48,19 @@ class FakeVendor:
             raise response
         return response
 
+    def client(self) -> httpx2.AsyncClient:
+        """An HTTP client whose requests this vendor answers."""
+        return httpx2.AsyncClient(transport=httpx2.MockTransport(self._handle))
+
     def provider(self, vendor: str = "openai", **overrides: Any) -> OpenAiCompatibleProvider:
-        overrides.setdefault("max_retries", 0)
-        overrides.setdefault("api_key", FAKE_KEY)
-        client = httpx2.AsyncClient(transport=httpx2.MockTransport(self._handle))
-        return OpenAiCompatibleProvider.from_vendor(vendor, http_client=client, **overrides)
+        return OpenAiCompatibleProvider.from_vendor(vendor, **self._settings(overrides))
+
+    def any_provider(self, vendor: str, **overrides: Any) -> LlmProvider:
+        """The provider of `vendor`'s own protocol, sending here."""
+        return from_vendor(vendor, **self._settings(overrides))
+
+    def _settings(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        return {"max_retries": 0, "api_key": FAKE_KEY, "http_client": self.client(), **overrides}
 
     def sse(
         self,
@@ -62,7 +71,19 @@ class FakeVendor:
         fail_after: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> PieceStream:
-        body = sse_body(chunks, done=done)
+        return self.sse_bytes(
+            sse_body(chunks, done=done), pieces=pieces, fail_after=fail_after, headers=headers
+        )
+
+    def sse_bytes(
+        self,
+        body: bytes,
+        *,
+        pieces: list[bytes] | None = None,
+        fail_after: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> PieceStream:
+        """An event-stream response of these bytes (sent as `pieces` when given)."""
         stream = PieceStream(pieces if pieces is not None else [body], fail_after=fail_after)
         self.streams.append(stream)
         self.responses.append(

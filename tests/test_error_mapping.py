@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
+import anthropic
 import httpx2
 import openai
 import pytest
@@ -20,7 +22,9 @@ from providers import (
     StreamError,
     load_profile,
 )
-from providers.openai_compat.error_mapping import ErrorMapper, VendorError, status_named_by
+from providers.anthropic.provider import SDK_ERRORS as ANTHROPIC_ERRORS
+from providers.error_mapping import ErrorMapper, SdkErrors, VendorError, status_named_by
+from providers.openai_compat.provider import SDK_ERRORS as OPENAI_ERRORS
 from providers.vendors import ErrorQuirks
 
 SECRET = "sk-mapping-secret-0123456789"
@@ -28,9 +32,13 @@ REQUEST = httpx2.Request("POST", "http://127.0.0.1:1/v1/chat/completions")
 
 
 def mapper(
-    api_key_env: str | None = "OPENAI_API_KEY", quirks: ErrorQuirks | None = None
+    api_key_env: str | None = "OPENAI_API_KEY",
+    quirks: ErrorQuirks | None = None,
+    sdk: SdkErrors = OPENAI_ERRORS,
 ) -> ErrorMapper:
-    return ErrorMapper("acme", quirks or load_profile("openai").errors, api_key_env, SECRET)
+    return ErrorMapper(
+        "acme", quirks or load_profile("openai").errors, api_key_env, SECRET, sdk=sdk
+    )
 
 
 def status(code: int, body: object = None, **headers: str) -> LlmError:
@@ -254,44 +262,68 @@ def test_labels_are_short_and_empty_ones_are_none() -> None:
 
 
 def test_a_short_secret_is_not_replaced_everywhere() -> None:
-    tiny = ErrorMapper("acme", ErrorQuirks(), None, "abc")
+    tiny = ErrorMapper("acme", ErrorQuirks(), None, "abc", sdk=OPENAI_ERRORS)
     assert tiny.scrub("abcabc") == "abcabc"
-    four = ErrorMapper("acme", ErrorQuirks(), None, "abcd")
+    four = ErrorMapper("acme", ErrorQuirks(), None, "abcd", sdk=OPENAI_ERRORS)
     assert four.scrub("xabcdx") == "x[REDACTED]x"
 
 
 # -- SDK failures --------------------------------------------------------------------------------
 
 
-def from_sdk(exc: openai.OpenAIError) -> LlmError:
-    return mapper().from_sdk(exc, timeout=7.5)
+#: Both SDKs raise the same four kinds of exception; the one mapping serves both.
+SDKS = {"openai": (openai, OPENAI_ERRORS), "anthropic": (anthropic, ANTHROPIC_ERRORS)}
 
 
-def test_sdk_status_errors_go_through_the_status_mapping() -> None:
+@pytest.fixture(params=sorted(SDKS))
+def sdk(request: pytest.FixtureRequest) -> ModuleType:
+    module: ModuleType = SDKS[request.param][0]
+    return module
+
+
+def from_sdk(exc: Exception) -> LlmError:
+    module = type(exc).__module__.partition(".")[0]
+    return mapper(sdk=SDKS[module][1]).from_sdk(exc, timeout=7.5)
+
+
+def test_sdk_status_errors_go_through_the_status_mapping(sdk: ModuleType) -> None:
     response = httpx2.Response(
         429, headers={"retry-after": "3", "x-request-id": "r9"}, request=REQUEST
     )
-    exc = openai.RateLimitError("slow", response=response, body={"error": {"message": "slow down"}})
+    exc = sdk.RateLimitError("slow", response=response, body={"error": {"message": "slow down"}})
     error = from_sdk(exc)
     assert isinstance(error, RateLimitError)
     assert (error.message, error.retry_after, error.request_id) == ("slow down", 3.0, "r9")
 
 
-def test_sdk_timeout_names_the_timeout_setting() -> None:
-    error = from_sdk(openai.APITimeoutError(request=REQUEST))
+def test_anthropic_overloaded_is_retryable_and_keeps_its_type() -> None:
+    response = httpx2.Response(529, headers={"request-id": "req_1"}, request=REQUEST)
+    body = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    error = from_sdk(anthropic.InternalServerError("x", response=response, body=body))
+    assert type(error) is ProviderUnavailableError
+    assert error.retryable
+    assert (error.message, error.vendor_code, error.request_id) == (
+        "Overloaded",
+        "overloaded_error",
+        "req_1",
+    )
+
+
+def test_sdk_timeout_names_the_timeout_setting(sdk: ModuleType) -> None:
+    error = from_sdk(sdk.APITimeoutError(request=REQUEST))
     assert type(error) is ProviderUnavailableError
     assert error.provider == "acme"
     assert error.message == "no response within 7.5s (after retries): retry later or raise timeout="
 
 
-def connection_error(cause: BaseException | None) -> openai.APIConnectionError:
-    exc = openai.APIConnectionError(request=REQUEST)
+def connection_error(sdk: ModuleType, cause: BaseException | None) -> Exception:
+    exc: Exception = sdk.APIConnectionError(request=REQUEST)
     exc.__cause__ = cause
     return exc
 
 
-def test_the_cause_of_a_connection_error_is_in_the_message() -> None:
-    error = from_sdk(connection_error(httpx2.ConnectError(f"refused by {SECRET}")))
+def test_the_cause_of_a_connection_error_is_in_the_message(sdk: ModuleType) -> None:
+    error = from_sdk(connection_error(sdk, httpx2.ConnectError(f"refused by {SECRET}")))
     assert type(error) is ProviderUnavailableError
     assert error.retryable
     assert error.provider == "acme"
@@ -300,16 +332,16 @@ def test_the_cause_of_a_connection_error_is_in_the_message() -> None:
     )
 
 
-def test_a_grouped_or_silent_cause_is_named_by_its_innermost_type() -> None:
+def test_a_grouped_or_silent_cause_is_named_by_its_innermost_type(sdk: ModuleType) -> None:
     grouped = ExceptionGroup("unhandled errors", [OSError("network unreachable")])
-    assert "(network unreachable)" in from_sdk(connection_error(grouped)).message
-    silent = from_sdk(connection_error(httpx2.ConnectError("")))
+    assert "(network unreachable)" in from_sdk(connection_error(sdk, grouped)).message
+    silent = from_sdk(connection_error(sdk, httpx2.ConnectError("")))
     assert silent.message.startswith("could not connect (ConnectError)")
-    assert "(Connection error.)" in from_sdk(connection_error(None)).message
+    assert "(Connection error.)" in from_sdk(connection_error(sdk, None)).message
 
 
-def test_a_body_that_does_not_decode_is_malformed_and_retryable() -> None:
-    error = from_sdk(connection_error(httpx2.DecodingError("incorrect header check")))
+def test_a_body_that_does_not_decode_is_malformed_and_retryable(sdk: ModuleType) -> None:
+    error = from_sdk(connection_error(sdk, httpx2.DecodingError("incorrect header check")))
     assert type(error) is MalformedResponseError
     assert error.retryable
     assert error.provider == "acme"
@@ -320,7 +352,8 @@ def test_a_body_that_does_not_decode_is_malformed_and_retryable() -> None:
 
 
 def test_any_other_sdk_error_keeps_its_scrubbed_message() -> None:
-    error = from_sdk(openai.OpenAIError(f"odd {SECRET}"))
+    assert from_sdk(openai.OpenAIError(f"odd {SECRET}")).message == "odd [REDACTED]"
+    error = from_sdk(anthropic.AnthropicError(f"odd {SECRET}"))
     assert type(error) is LlmError
     assert error.provider == "acme"
     assert error.message == "odd [REDACTED]"

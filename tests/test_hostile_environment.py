@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 from support import OPENAI_CHAT_VENDORS, FakeVendor, ask, run
+from wires import WIRES
 
 from contracts.cli import main
 from contracts.wire import chunk
 from providers import (
     InvalidRequestError,
-    OpenAiCompatibleProvider,
+    from_vendor,
     load_profile,
 )
 
@@ -86,31 +87,104 @@ async def test_sdk_environment_variables_reach_a_vendor_only_through_its_profile
         ("base_url", "ftp://example.com", "http"),
     ],
 )
+@pytest.mark.parametrize("vendor_name", ["mistral", "anthropic"])
 def test_empty_or_impossible_settings_are_refused_not_defaulted(
-    setting: str, value: str, says: str
+    vendor_name: str, setting: str, value: str, says: str
 ) -> None:
     with pytest.raises(InvalidRequestError, match=says):
-        OpenAiCompatibleProvider.from_vendor("mistral", api_key=VENDOR_KEY, **{setting: value})
+        from_vendor(vendor_name, api_key=VENDOR_KEY, **{setting: value})
 
 
 @pytest.mark.parametrize(
     "headers",
     [{"x-trace": "a\nb"}, {"x-trace": "caf\u00e9"}, {"x-tr\u00e4ce": "a"}, {"": "a"}],
 )
-def test_extra_headers_no_http_client_can_send_are_refused(headers: dict[str, str]) -> None:
+@pytest.mark.parametrize("vendor_name", ["openai", "anthropic"])
+def test_extra_headers_no_http_client_can_send_are_refused(
+    vendor_name: str, headers: dict[str, str]
+) -> None:
     with pytest.raises(InvalidRequestError, match="extra_headers"):
-        OpenAiCompatibleProvider.from_vendor("openai", api_key=VENDOR_KEY, extra_headers=headers)
+        from_vendor(vendor_name, api_key=VENDOR_KEY, extra_headers=headers)
 
 
+@pytest.mark.parametrize("vendor_name", ["glm", "anthropic"])
 @pytest.mark.parametrize("path", ["stream", "complete"])
 async def test_a_lone_surrogate_is_refused_before_anything_is_sent(
-    vendor: FakeVendor, path: str
+    vendor: FakeVendor, vendor_name: str, path: str
 ) -> None:
-    provider = vendor.provider("glm")
+    provider = vendor.any_provider(vendor_name)
     request = ask("half an emoji: \ud83d")
     with pytest.raises(InvalidRequestError, match=r"messages\[0\]\.content.*surrogate"):
         await run(provider, request, path)
     assert vendor.requests == []
+
+
+#: Every ANTHROPIC_* variable the `anthropic` SDK reads anywhere (its Bedrock, Vertex and
+#: Foundry clients included), but ANTHROPIC_LOG, which only sets the SDK's log level.
+ANTHROPIC_SDK_VARIABLES = sorted(
+    {
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_AWS_API_KEY",
+        "ANTHROPIC_AWS_BASE_URL",
+        "ANTHROPIC_AWS_WORKSPACE_ID",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_BEDROCK_BASE_URL",
+        "ANTHROPIC_BEDROCK_MANTLE_BASE_URL",
+        "ANTHROPIC_CONFIG_DIR",
+        "ANTHROPIC_CUSTOM_HEADERS",
+        "ANTHROPIC_ENVIRONMENT_ID",
+        "ANTHROPIC_ENVIRONMENT_KEY",
+        "ANTHROPIC_FEDERATION_RULE_ID",
+        "ANTHROPIC_FOUNDRY_API_KEY",
+        "ANTHROPIC_FOUNDRY_BASE_URL",
+        "ANTHROPIC_FOUNDRY_RESOURCE",
+        "ANTHROPIC_GOOGLE_CLOUD_BASE_URL",
+        "ANTHROPIC_GOOGLE_CLOUD_LOCATION",
+        "ANTHROPIC_GOOGLE_CLOUD_PROJECT",
+        "ANTHROPIC_GOOGLE_CLOUD_WORKSPACE_ID",
+        "ANTHROPIC_IDENTITY_TOKEN",
+        "ANTHROPIC_IDENTITY_TOKEN_FILE",
+        "ANTHROPIC_OPEN_TELEMETRY",
+        "ANTHROPIC_OPEN_TELEMETRY_PROPAGATION",
+        "ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE",
+        "ANTHROPIC_OPEN_TELEMETRY_TRACES_MAX_CONTENT_BYTES",
+        "ANTHROPIC_ORGANIZATION_ID",
+        "ANTHROPIC_PROFILE",
+        "ANTHROPIC_SCOPE",
+        "ANTHROPIC_SERVICE_ACCOUNT_ID",
+        "ANTHROPIC_SESSION_ID",
+        "ANTHROPIC_VERTEX_BASE_URL",
+        "ANTHROPIC_VERTEX_PROJECT_ID",
+        "ANTHROPIC_WEBHOOK_SIGNING_KEY",
+        "ANTHROPIC_WORKSPACE_ID",
+        "ANTHROPIC_WORK_ID",
+        "ANTHROPIC_WORK_SECRET",
+    }
+)
+
+
+@pytest.mark.parametrize("variable", ANTHROPIC_SDK_VARIABLES)
+async def test_anthropic_sdk_variables_reach_nothing_but_the_profiles_choices(
+    vendor: FakeVendor, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    leaked = "http://127.0.0.1:9/leaked" if variable.endswith("_URL") else f"env-leaked-{variable}"
+    monkeypatch.setenv(variable, leaked)
+    if variable == "ANTHROPIC_CUSTOM_HEADERS":
+        monkeypatch.setenv(variable, f"Authorization: Bearer {leaked}\nX-Env-Header: {leaked}")
+    if variable != "ANTHROPIC_API_KEY":
+        monkeypatch.setenv("ANTHROPIC_API_KEY", VENDOR_KEY)
+    vendor.sse_bytes(WIRES["anthropic"].stream("a"))
+    async for _ in vendor.any_provider("anthropic", api_key=None).stream(ask()):
+        pass
+    (sent,) = vendor.requests
+    # ANTHROPIC_API_KEY is the profile's own key variable: the one variable that may count.
+    own_key = leaked if variable == "ANTHROPIC_API_KEY" else VENDOR_KEY
+    assert sent.headers["authorization"] == f"Bearer {own_key}"
+    assert str(sent.url).startswith(load_profile("anthropic").base_url)
+    for name, header in sent.headers.items():
+        if name != "authorization":
+            assert "leaked" not in header, name
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,6 @@
-"""The key never shows, even when a vendor echoes it where we cut, escape or log text."""
+"""The key never shows, even when a vendor echoes it where we cut, escape or log text.
+
+Tests through a provider run once per wire protocol: both scrub with the same Scrubber."""
 
 from __future__ import annotations
 
@@ -7,10 +9,17 @@ import logging
 import httpx2
 import pytest
 from support import FAKE_KEY, FakeVendor, ask, collect_until_error, run
+from wires import Wire
 
 from contracts.report import shorten
-from contracts.wire import chunk
-from providers import InvalidRequestError, LlmError, OpenAiCompatConfig, OpenAiCompatibleProvider
+from providers import (
+    AnthropicConfig,
+    InvalidRequestError,
+    LlmError,
+    OpenAiCompatConfig,
+    from_vendor,
+    load_profile,
+)
 from providers.scrub import Scrubber
 
 #: Any 8 characters of the key would be a leak; the first 8 are what a bad cut leaves.
@@ -25,10 +34,10 @@ def assert_hidden(*texts: str) -> None:
 
 @pytest.mark.parametrize("offset", [100, 110, 115, 119])
 async def test_a_key_straddling_the_snippet_cut_is_scrubbed_first(
-    vendor: FakeVendor, offset: int
+    vendor: FakeVendor, wire: Wire, offset: int
 ) -> None:
-    vendor.sse([chunk({"content": "a"}), "x" * offset + FAKE_KEY + " is not json"])
-    _, error = await collect_until_error(vendor.provider().stream(ask()))
+    vendor.sse_bytes(wire.unfinished("a") + wire.event("x" * offset + FAKE_KEY + " is not json"))
+    _, error = await collect_until_error(vendor.any_provider(wire.vendor).stream(ask()))
     assert isinstance(error, LlmError)
     assert_hidden(str(error), repr(error))
 
@@ -58,32 +67,39 @@ def test_escaped_forms_of_a_key_with_a_control_character_are_scrubbed(echo: str)
 
 @pytest.mark.parametrize("padding", [" ", "\n", "\r\n", "\t "])
 async def test_a_key_with_surrounding_whitespace_is_sent_trimmed(
-    vendor: FakeVendor, padding: str
+    vendor: FakeVendor, wire: Wire, padding: str
 ) -> None:
-    vendor.sse([chunk({"content": "a"}), chunk(finish="stop")])
-    async for _ in vendor.provider(api_key=padding + FAKE_KEY + padding).stream(ask()):
+    vendor.sse_bytes(wire.stream("a"))
+    provider = vendor.any_provider(wire.vendor, api_key=padding + FAKE_KEY + padding)
+    async for _ in provider.stream(ask()):
         pass
+    # Both SDKs send the key as a bearer token.
     assert vendor.requests[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
 
 
 @pytest.mark.parametrize("bad", ["\x00", "\n", "é", "\u2028"])
-def test_a_key_no_header_can_carry_is_refused_without_showing_it(bad: str) -> None:
+def test_a_key_no_header_can_carry_is_refused_without_showing_it(wire: Wire, bad: str) -> None:
     key = FAKE_KEY[:10] + bad + FAKE_KEY[10:]
     with pytest.raises(InvalidRequestError, match="API key") as caught:
-        OpenAiCompatibleProvider.from_vendor("openai", api_key=key)
+        from_vendor(wire.vendor, api_key=key)
     assert_hidden(str(caught.value))
-    with pytest.raises(ValueError, match="API key") as direct:
-        OpenAiCompatConfig(provider_name="x", base_url="http://127.0.0.1:1", api_key=key, model="m")
-    assert_hidden(str(direct.value))
+    where = {"base_url": "http://127.0.0.1:1", "api_key": key, "model": "m"}
+    for build in (
+        lambda: OpenAiCompatConfig(provider_name="x", **where),
+        lambda: AnthropicConfig(profile=load_profile("anthropic"), **where),
+    ):
+        with pytest.raises(ValueError, match="API key") as direct:
+            build()
+        assert_hidden(str(direct.value))
 
 
 async def test_request_ids_and_vendor_codes_echoing_the_key_are_scrubbed(
-    vendor: FakeVendor,
+    vendor: FakeVendor, wire: Wire
 ) -> None:
-    echoed = {"x-request-id": f"req_{FAKE_KEY}"}
-    vendor.sse([chunk({"content": "a"}), chunk(finish="stop")], headers=echoed)
+    echoed = {wire.request_id_header: f"req_{FAKE_KEY}"}
+    vendor.sse_bytes(wire.stream("a"), headers=echoed)
     vendor.reply({"error": {"message": "no", "code": f"bad_{FAKE_KEY}"}}, 400, echoed)
-    provider = vendor.provider()
+    provider = vendor.any_provider(wire.vendor)
     events, _ = await collect_until_error(provider.stream(ask()))
     with pytest.raises(LlmError) as caught:
         await provider.complete(ask())
@@ -107,11 +123,11 @@ async def test_request_ids_and_vendor_codes_echoing_the_key_are_scrubbed(
     ids=["status", "connection"],
 )
 async def test_sdk_exceptions_holding_raw_bodies_are_not_chained(
-    vendor: FakeVendor, failure: httpx2.Response | Exception
+    vendor: FakeVendor, wire: Wire, failure: httpx2.Response | Exception
 ) -> None:
     for path in ("stream", "complete"):
         vendor.responses.append(failure)
-        provider = vendor.provider()
+        provider = vendor.any_provider(wire.vendor)
         with pytest.raises(LlmError) as caught:
             await run(provider, ask(), path)
         assert caught.value.__cause__ is None
@@ -120,15 +136,17 @@ async def test_sdk_exceptions_holding_raw_bodies_are_not_chained(
 
 
 async def test_debug_logs_of_the_sdk_and_http_client_never_show_the_key(
-    vendor: FakeVendor, caplog: pytest.LogCaptureFixture
+    vendor: FakeVendor, wire: Wire, caplog: pytest.LogCaptureFixture
 ) -> None:
-    echoed = {"x-request-id": f"req_{FAKE_KEY}"}
-    vendor.sse([chunk({"content": "a"}), chunk(finish="stop")], headers=echoed)
+    echoed = {wire.request_id_header: f"req_{FAKE_KEY}"}
+    vendor.sse_bytes(wire.stream("a"), headers=echoed)
     vendor.reply({"error": {"message": f"bad {FAKE_KEY}"}}, 500, echoed)
     vendor.responses.append(httpx2.ConnectError(f"refused for {FAKE_KEY}"))
     with caplog.at_level(logging.DEBUG):
-        provider = vendor.provider(
-            api_key=FAKE_KEY + "\n", extra_headers={"x-goog-api-key": "AIzaHeaderSecret0123456789"}
+        provider = vendor.any_provider(
+            wire.vendor,
+            api_key=FAKE_KEY + "\n",
+            extra_headers={"x-goog-api-key": "AIzaHeaderSecret0123456789"},
         )
         async for _ in provider.stream(ask()):
             pass
@@ -136,7 +154,7 @@ async def test_debug_logs_of_the_sdk_and_http_client_never_show_the_key(
             with pytest.raises(LlmError):
                 await provider.complete(ask())
     loggers = {record.name for record in caplog.records}
-    assert {"openai._base_client", "httpx2"} <= loggers
+    assert {wire.sdk_logger, "httpx2"} <= loggers
     assert_hidden(caplog.text)
     assert "AIzaHeaderSecret0123456789" not in caplog.text
 
@@ -151,11 +169,12 @@ def test_scrubbing_replaces_longer_forms_first_and_snippets_mark_the_cut() -> No
 
 
 async def test_credential_headers_are_scrubbed_and_plain_ones_stay_readable(
-    vendor: FakeVendor,
+    vendor: FakeVendor, wire: Wire
 ) -> None:
     vendor.reply({"error": {"message": "AIzaHeaderSecret0123456789 rejected for MyApp"}}, 403)
-    provider = vendor.provider(
-        extra_headers={"x-goog-api-key": "AIzaHeaderSecret0123456789", "x-title": "MyApp"}
+    provider = vendor.any_provider(
+        wire.vendor,
+        extra_headers={"x-goog-api-key": "AIzaHeaderSecret0123456789", "x-title": "MyApp"},
     )
     with pytest.raises(LlmError) as caught:
         await provider.complete(ask())

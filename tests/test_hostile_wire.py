@@ -1,5 +1,6 @@
 """A hostile or unlucky wire, through a real loopback HTTP server: every failure is typed,
-bounded in time and memory, and keeps the vendor's own message where there is one."""
+bounded in time and memory, and keeps the vendor's own message where there is one. Each test
+runs once per wire protocol: the body reader, deadline and error mapping are shared."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support import FAKE_KEY, ask, collect_until_error, run
+from wires import Wire
 
 from contracts.replica import ReplicaServer, Responder, Script, ScriptedResponse
 from contracts.transport import PieceStream
-from contracts.wire import chunk, sse_body
 from providers import (
+    AnthropicProvider,
     AuthenticationError,
     LlmError,
+    LlmProvider,
     MalformedResponseError,
     OpenAiCompatibleProvider,
     ProviderUnavailableError,
@@ -29,26 +32,11 @@ from providers import (
 )
 
 Replica = Callable[[Responder], ReplicaServer]
-BODY = sse_body([chunk({"content": "hello"}), chunk(finish="stop")])
 PATHS = ["stream", "complete"]
 
 
-def provider_at(server: ReplicaServer, **overrides: object) -> OpenAiCompatibleProvider:
-    overrides.setdefault("max_retries", 0)
-    return OpenAiCompatibleProvider.from_vendor(
-        "openai",
-        api_key=FAKE_KEY,
-        base_url=server.base_url,
-        **overrides,  # type: ignore[arg-type]
-    )
-
-
-def completion(text: str = "hello") -> dict[str, object]:
-    message = {"role": "assistant", "content": text}
-    return {
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
+def provider_at(wire: Wire, server: ReplicaServer, **overrides: object) -> LlmProvider:
+    return wire.provider(api_key=FAKE_KEY, base_url=server.base_url, **overrides)
 
 
 # -- 2. a 200 that is not an event stream -------------------------------------------------------
@@ -68,14 +56,30 @@ def completion(text: str = "hello") -> dict[str, object]:
         ({"error": {"message": "slow", "type": "rate_limit_exceeded"}}, RateLimitError, True),
         ({"error": {"message": "down", "type": "server_error"}}, ProviderUnavailableError, True),
         ({"error": {"message": "odd", "type": "whatever"}}, StreamError, False),
+        (
+            {"type": "error", "error": {"type": "authentication_error", "message": "bad key"}},
+            AuthenticationError,
+            False,
+        ),
+        (
+            {"type": "error", "error": {"type": "overloaded_error", "message": "down"}},
+            ProviderUnavailableError,
+            True,
+        ),
     ],
 )
 async def test_a_json_error_answered_200_is_mapped_like_the_status_it_names(
-    vendor_replica: Replica, path: str, body: object, expected: type[LlmError], retryable: bool
+    vendor_replica: Replica,
+    *,
+    wire: Wire,
+    path: str,
+    body: object,
+    expected: type[LlmError],
+    retryable: bool,
 ) -> None:
     server = vendor_replica(Script(ScriptedResponse.json(body)))
     with pytest.raises(expected) as caught:
-        await run(provider_at(server), ask(), path)
+        await run(provider_at(wire, server), ask(), path)
     assert type(caught.value) is expected
     assert caught.value.retryable is retryable
     # The wire said 200; a body naming no status is a mid-stream payload, with no status.
@@ -85,21 +89,21 @@ async def test_a_json_error_answered_200_is_mapped_like_the_status_it_names(
 
 
 async def test_a_json_error_labelled_as_an_event_stream_is_mapped_too(
-    vendor_replica: Replica,
+    vendor_replica: Replica, wire: Wire
 ) -> None:
     body = json.dumps({"error": {"message": "key revoked", "code": "invalid_api_key"}}).encode()
     server = vendor_replica(Script(ScriptedResponse.sse(body)))
-    events, error = await collect_until_error(provider_at(server).stream(ask()))
+    events, error = await collect_until_error(provider_at(wire, server).stream(ask()))
     assert isinstance(error, AuthenticationError)
     assert "key revoked" in str(error)
     assert all(event.type != "done" for event in events)
 
 
 async def test_json_that_is_no_error_where_a_stream_was_asked_for_is_malformed(
-    vendor_replica: Replica,
+    vendor_replica: Replica, wire: Wire
 ) -> None:
-    server = vendor_replica(Script(ScriptedResponse.json(completion())))
-    events, error = await collect_until_error(provider_at(server).stream(ask()))
+    server = vendor_replica(Script(ScriptedResponse.json(wire.answer("hello"))))
+    events, error = await collect_until_error(provider_at(wire, server).stream(ask()))
     assert isinstance(error, MalformedResponseError)
     assert "one JSON document, not an event stream" in str(error)
     assert events == []
@@ -110,14 +114,14 @@ async def test_json_that_is_no_error_where_a_stream_was_asked_for_is_malformed(
     "content_type", ["text/html; charset=utf-8", "text/plain", "text/event-stream"]
 )
 async def test_an_html_page_says_a_proxy_answered_with_a_scrubbed_snippet(
-    vendor_replica: Replica, path: str, content_type: str
+    vendor_replica: Replica, wire: Wire, path: str, content_type: str
 ) -> None:
     page = f"<html><body>Sign in to the corporate proxy. token={FAKE_KEY}</body></html>"
     server = vendor_replica(
         Script(ScriptedResponse(pieces=(page.encode(),), headers={"content-type": content_type}))
     )
     with pytest.raises(ProviderUnavailableError) as caught:
-        await run(provider_at(server), ask(), path)
+        await run(provider_at(wire, server), ask(), path)
     message = str(caught.value)
     assert "proxy or gateway" in message
     assert "Sign in to the corporate proxy" in message
@@ -129,16 +133,18 @@ async def test_an_html_page_says_a_proxy_answered_with_a_scrubbed_snippet(
 # -- 3. bytes ------------------------------------------------------------------------------------
 
 
-async def test_a_leading_bom_does_not_cost_the_first_event(vendor_replica: Replica) -> None:
-    server = vendor_replica(Script(ScriptedResponse.sse(b"\xef\xbb\xbf" + BODY)))
-    events, error = await collect_until_error(provider_at(server).stream(ask()))
+async def test_a_leading_bom_does_not_cost_the_first_event(
+    vendor_replica: Replica, wire: Wire
+) -> None:
+    server = vendor_replica(Script(ScriptedResponse.sse(b"\xef\xbb\xbf" + wire.stream("hello"))))
+    events, error = await collect_until_error(provider_at(wire, server).stream(ask()))
     assert error is None
     assert [e.text for e in events if e.type == "text_delta"] == ["hello"]  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("path", PATHS)
-async def test_valid_gzip_is_read(vendor_replica: Replica, path: str) -> None:
-    payload = BODY if path == "stream" else json.dumps(completion()).encode()
+async def test_valid_gzip_is_read(vendor_replica: Replica, wire: Wire, path: str) -> None:
+    payload = wire.stream("hello") if path == "stream" else wire.answer_bytes("hello")
     kind = "text/event-stream" if path == "stream" else "application/json"
     server = vendor_replica(
         Script(
@@ -148,7 +154,7 @@ async def test_valid_gzip_is_read(vendor_replica: Replica, path: str) -> None:
             )
         )
     )
-    provider = provider_at(server)
+    provider = provider_at(wire, server)
     if path == "stream":
         events, error = await collect_until_error(provider.stream(ask()))
         assert error is None
@@ -159,7 +165,7 @@ async def test_valid_gzip_is_read(vendor_replica: Replica, path: str) -> None:
 
 @pytest.mark.parametrize("path", PATHS)
 async def test_a_corrupt_content_encoding_is_a_typed_error(
-    vendor_replica: Replica, path: str
+    vendor_replica: Replica, wire: Wire, path: str
 ) -> None:
     kind = "text/event-stream" if path == "stream" else "application/json"
     server = vendor_replica(
@@ -171,7 +177,7 @@ async def test_a_corrupt_content_encoding_is_a_typed_error(
         )
     )
     with pytest.raises(LlmError) as caught:
-        await run(provider_at(server), ask(), path)
+        await run(provider_at(wire, server), ask(), path)
     assert "gzip" in str(caught.value) or "decod" in str(caught.value).lower()
     assert caught.value.retryable
 
@@ -179,11 +185,14 @@ async def test_a_corrupt_content_encoding_is_a_typed_error(
 # -- 4. time -------------------------------------------------------------------------------------
 
 
-async def test_a_trickling_stream_ends_at_the_deadline_not_never(vendor_replica: Replica) -> None:
-    trickle = ScriptedResponse.sse([BODY[i : i + 1] for i in range(len(BODY))], delay=0.02)
+async def test_a_trickling_stream_ends_at_the_deadline_not_never(
+    vendor_replica: Replica, wire: Wire
+) -> None:
+    body = wire.stream("hello")
+    trickle = ScriptedResponse.sse([body[i : i + 1] for i in range(len(body))], delay=0.02)
     server = vendor_replica(Script(trickle))
     events, error = await collect_until_error(
-        provider_at(server, timeout=5.0, deadline=0.3).stream(ask())
+        provider_at(wire, server, timeout=5.0, deadline=0.3).stream(ask())
     )
     assert isinstance(error, StreamTruncatedError)
     assert "deadline of 0.3s" in str(error)
@@ -192,8 +201,10 @@ async def test_a_trickling_stream_ends_at_the_deadline_not_never(vendor_replica:
     assert all(event.type != "done" for event in events)
 
 
-async def test_a_trickling_completion_ends_at_the_deadline(vendor_replica: Replica) -> None:
-    body = json.dumps(completion()).encode()
+async def test_a_trickling_completion_ends_at_the_deadline(
+    vendor_replica: Replica, wire: Wire
+) -> None:
+    body = wire.answer_bytes("hello")
     trickle = ScriptedResponse(
         pieces=tuple(body[i : i + 1] for i in range(len(body))),
         headers={"content-type": "application/json"},
@@ -201,36 +212,49 @@ async def test_a_trickling_completion_ends_at_the_deadline(vendor_replica: Repli
     )
     server = vendor_replica(Script(trickle))
     with pytest.raises(ProviderUnavailableError, match=r"deadline of 0\.3s") as caught:
-        await provider_at(server, timeout=5.0, deadline=0.3).complete(ask())
+        await provider_at(wire, server, timeout=5.0, deadline=0.3).complete(ask())
     assert caught.value.retryable
 
 
-async def test_a_stream_within_its_deadline_is_untouched(vendor_replica: Replica) -> None:
-    pieces = [BODY[i : i + 20] for i in range(0, len(BODY), 20)]
+async def test_a_stream_within_its_deadline_is_untouched(
+    vendor_replica: Replica, wire: Wire
+) -> None:
+    body = wire.stream("hello")
+    pieces = [body[i : i + 40] for i in range(0, len(body), 40)]
     server = vendor_replica(Script(ScriptedResponse.sse(pieces, delay=0.01)))
-    events, error = await collect_until_error(provider_at(server, deadline=30.0).stream(ask()))
+    events, error = await collect_until_error(
+        provider_at(wire, server, deadline=30.0).stream(ask())
+    )
     assert error is None
     assert events[-1].type == "done"
 
 
 @pytest.mark.parametrize("deadline", [0.0, -1.0, float("inf"), float("nan")])
-def test_a_deadline_must_be_a_positive_finite_number(deadline: float) -> None:
+@pytest.mark.parametrize(
+    ("build", "vendor"),
+    [
+        (OpenAiCompatibleProvider.from_vendor, "openai"),
+        (AnthropicProvider.from_vendor, "anthropic"),
+    ],
+)
+def test_a_deadline_must_be_a_positive_finite_number(
+    build: Callable[..., LlmProvider], vendor: str, deadline: float
+) -> None:
     with pytest.raises(LlmError, match="deadline"):
-        OpenAiCompatibleProvider.from_vendor("openai", api_key=FAKE_KEY, deadline=deadline)
+        build(vendor, api_key=FAKE_KEY, deadline=deadline)
 
 
 # -- 5. memory -----------------------------------------------------------------------------------
 
 
 async def test_an_event_over_the_cap_is_malformed_before_it_is_held(
-    vendor_replica: Replica,
+    vendor_replica: Replica, wire: Wire
 ) -> None:
     huge = b"data: " + b"x" * 200_000
-    start = sse_body([chunk({"content": "hello"})], done=False)
-    pieces = [start, *(huge[i : i + 8192] for i in range(0, len(huge), 8192))]
+    pieces = [wire.unfinished("hello"), *(huge[i : i + 8192] for i in range(0, len(huge), 8192))]
     server = vendor_replica(Script(ScriptedResponse.sse(pieces)))
     events, error = await collect_until_error(
-        provider_at(server, max_event_bytes=64_000).stream(ask())
+        provider_at(wire, server, max_event_bytes=64_000).stream(ask())
     )
     assert isinstance(error, MalformedResponseError), error
     assert "max_event_bytes=64000" in str(error)

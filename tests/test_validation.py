@@ -6,10 +6,14 @@ import pytest
 from support import FAKE_KEY, FakeVendor, ask
 
 from providers import (
+    AuthenticationError,
     CompletionRequest,
     InvalidRequestError,
+    OpenAiCompatConfig,
     OpenAiCompatibleProvider,
+    ProviderCapabilities,
     ToolDefinition,
+    load_profile,
 )
 
 BAD_INPUTS = [
@@ -76,3 +80,34 @@ def test_bad_settings_are_typed_errors() -> None:
         OpenAiCompatibleProvider.from_vendor("openai", api_key=FAKE_KEY, base_url="ftp://x")
     with pytest.raises(InvalidRequestError, match="timeout"):
         OpenAiCompatibleProvider.from_vendor("openai", api_key=FAKE_KEY, timeout=0)
+
+
+async def test_the_config_has_one_source_for_name_capabilities_and_key_variable(
+    vendor: FakeVendor,
+) -> None:
+    """Overrides given beside a profile reach every reader: the provider, the request check,
+    the error messages; nothing reads a second copy."""
+    no_streaming = ProviderCapabilities(streaming=False)
+    provider = OpenAiCompatibleProvider(
+        OpenAiCompatConfig(
+            profile=load_profile("mistral"),
+            capabilities=no_streaming,
+            api_key_env="MY_MISTRAL_KEY",
+            base_url="http://127.0.0.1:1/v1",
+            api_key=FAKE_KEY,
+            model="m",
+            max_retries=0,
+            http_client=vendor.client(),
+        )
+    )
+    assert (provider.name, provider.capabilities) == ("mistral", no_streaming)
+    with pytest.raises(InvalidRequestError, match="mistral does not support streaming"):
+        provider.stream(ask())
+    vendor.reply({"error": {"message": "bad key"}}, 401)
+    with pytest.raises(AuthenticationError, match="set MY_MISTRAL_KEY"):
+        await provider.complete(ask())
+
+
+def test_a_config_without_profile_or_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="provider_name"):
+        OpenAiCompatConfig(base_url="http://127.0.0.1:1/v1", api_key="sk-0123456789", model="m")

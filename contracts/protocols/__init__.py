@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from contracts.observed import Exchange
 from contracts.replica.server import RecordedRequest, ScriptedResponse
 from contracts.spec import Answer, Case, Fault, RequestSpec
 from contracts.vendors import SuiteProfile, find_suite_file, load_suite_profile
+from providers.frozen import Frozen, describe_errors
 from providers.vendors import ProfileError, VendorProfile
 
 #: Each protocol's implementation, as "module:Class", imported when a vendor speaks it.
@@ -30,10 +31,8 @@ PROTOCOLS = {
 }
 
 
-class WireFacts(BaseModel):
+class WireFacts(Frozen):
     """A vendor's facts for one protocol: the keys of `[wire]` in its suite file."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 @dataclass(frozen=True)
@@ -63,9 +62,7 @@ class WireProtocol(ABC):
             self.facts = self.facts_model.model_validate(suite.wire)
         except ValidationError as exc:
             where = find_suite_file(suite.name) or f"the suite file of {suite.name}"
-            problems = "; ".join(
-                f"wire.{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in exc.errors()
-            )
+            problems = describe_errors(exc, prefix="wire.")
             raise ProfileError(f"{where}: invalid for protocol {self.name}: {problems}") from None
 
     # -- serve --------------------------------------------------------------------------------

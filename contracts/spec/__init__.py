@@ -14,10 +14,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from contracts.vendors import load_suite_profile
 from providers.errors import LlmError, ProviderUnavailableError, StreamError
+from providers.frozen import Frozen as _Spec
+from providers.frozen import describe_errors
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
@@ -39,10 +41,6 @@ Capability = Literal["streaming", "tool_calling", "vision", "extended_thinking"]
 
 class SpecError(ValueError):
     """A clause or scenario file does not validate; the message names the file and field."""
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Clause(_Spec):
@@ -164,7 +162,7 @@ STOP_FAILURES: dict[str, type[LlmError]] = {
 
 
 def expected_stop(profile: VendorProfile, raw: str, *, tool_calls: bool) -> StopMapping:
-    """What the contract says a finish value means for this vendor (design section 4)."""
+    """What the contract says a finish value means for this vendor."""
     mapped = profile.stop_mapping().get(raw, StopReason.OTHER)
     if mapped is StopReason.END_TURN and tool_calls and profile.wire.tool_calls_imply_tool_use:
         return StopReason.TOOL_USE
@@ -178,10 +176,7 @@ def _load(path: Path, model: type[_Spec], **extra: Any) -> Any:
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML: {exc}") from None
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or '<top>'}: {err['msg']}" for err in exc.errors()
-        )
-        raise SpecError(f"{path}: {problems}") from None
+        raise SpecError(f"{path}: {describe_errors(exc)}") from None
 
 
 class _ClauseFile(_Spec):

@@ -14,17 +14,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from providers.frozen import Frozen as _Section
 from providers.vendors import NAME_PATTERN, ProfileError, load_toml_model, profile_dirs
 
 SUITE_DIR = Path(__file__).parent
 #: The sub-folder of a user's vendor directory that holds the suite's side of its vendors.
 SUITE_SUBDIR = "contracts"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Rejection(_Section):

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from providers.openai_compat.error_mapping import ErrorMapper
+from providers.error_mapping import ErrorMapper
 from providers.streaming import BlockAssembler, ChunkReader, WireJson
 from providers.types import StreamEvent, Usage
 from providers.vendors import VendorProfile

@@ -7,48 +7,53 @@ assembler. `complete()` reads the non-streamed Message through the same reader.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anthropic
-import httpx2
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from providers.anthropic.config import AnthropicConfig
-from providers.anthropic.errors import from_sdk
 from providers.anthropic.events import MessagesEventReader, message_events
 from providers.anthropic.request import MessagesRequestBuilder
-from providers.errors import InvalidRequestError, StreamTruncatedError
-from providers.openai_compat.error_mapping import ErrorMapper
-from providers.openai_compat.request import estimate_input_tokens
-from providers.settings import resolve_api_key, settings_error
-from providers.streaming import BlockAssembler, WireJson
-from providers.streaming.body import json_events, parse_json
+from providers.error_mapping import SdkErrors
+from providers.sdk_provider import SdkProvider
+from providers.settings import vendor_settings
+from providers.streaming import WireJson
 from providers.streaming.response import response_from_events
 from providers.types import (
     CompletionRequest,
     CompletionResponse,
-    Connected,
-    ProviderCapabilities,
     StreamEvent,
-    TokenCount,
 )
 from providers.vendors import VendorProfile, load_profile
 
+SDK_ERRORS = SdkErrors(
+    base=anthropic.AnthropicError,
+    status=anthropic.APIStatusError,
+    timeout=anthropic.APITimeoutError,
+    connection=anthropic.APIConnectionError,
+)
 
-class AnthropicProvider:
+
+class AnthropicProvider(SdkProvider[MessagesEventReader]):
     """An `LlmProvider` for the Anthropic Messages API (`/v1/messages`)."""
 
     #: Reads this protocol's events into the shared block assembler; a subclass may swap it.
     event_reader: type[MessagesEventReader] = MessagesEventReader
 
     def __init__(self, config: AnthropicConfig) -> None:
-        self._config = config
-        self._profile = config.profile
-        secret = config.api_key.get_secret_value()
+        super().__init__(
+            config,
+            config.profile,
+            sdk=SDK_ERRORS,
+            sdk_logger="anthropic._base_client",
+            answer_key="content",
+            endpoint="an Anthropic Messages",
+            end="message_stop",
+        )
         self._client = anthropic.AsyncAnthropic(
-            api_key=secret,
+            api_key=config.api_key.get_secret_value(),
             base_url=config.base_url,
             timeout=config.timeout,
             max_retries=config.max_retries,
@@ -57,15 +62,13 @@ class AnthropicProvider:
         # The SDK adds ANTHROPIC_CUSTOM_HEADERS from the environment to every request; only
         # the config decides what is sent.
         self._client._custom_headers = dict(config.extra_headers)
+        self._client.webhook_key = None
         self._builder = MessagesRequestBuilder(
             self.name,
             config.model,
             self._profile.request,
             self._profile.capabilities,
             thinking_budget_tokens=config.thinking_budget_tokens,
-        )
-        self._errors = ErrorMapper(
-            self.name, self._profile.errors, self._profile.api_key_env, secret
         )
 
     @classmethod
@@ -97,119 +100,55 @@ class AnthropicProvider:
         base_url: str | None = None,
         **overrides: Any,
     ) -> AnthropicProvider:
-        """As `from_vendor`, from a profile already loaded."""
-        name = profile.name
-        if profile.protocol != "anthropic_messages":
-            raise InvalidRequestError(
-                f"{name} speaks {profile.protocol}, not anthropic_messages: build it with "
-                "providers.from_vendor()",
-                provider=name,
+        """As `from_vendor`, from a profile already loaded (or made for one endpoint)."""
+        return cls(
+            vendor_settings(
+                AnthropicConfig,
+                profile,
+                "anthropic_messages",
+                api_key=api_key,
+                model=model,
+                base_url=base_url,
+                overrides=overrides,
             )
-        try:
-            config = AnthropicConfig(
-                profile=profile,
-                api_key=resolve_api_key(profile, api_key),
-                base_url=base_url or profile.base_url,
-                model=model or profile.default_model,
-                **overrides,
-            )
-        except ValidationError as exc:
-            raise settings_error(name, exc) from None
-        return cls(config)
+        )
 
     # -- LlmProvider --------------------------------------------------------------------------
 
-    @property
-    def name(self) -> str:
-        return self._profile.name
-
-    @property
-    def model(self) -> str:
-        return self._config.model
-
-    @property
-    def capabilities(self) -> ProviderCapabilities:
-        return self._profile.capabilities
-
-    def __repr__(self) -> str:
-        return (
-            f"AnthropicProvider(name={self.name!r}, model={self.model!r}, "
-            f"base_url={self._config.base_url!r})"
-        )
-
-    def count_tokens(self, request: CompletionRequest) -> TokenCount:
-        return estimate_input_tokens(request)
-
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self._builder.body(request, stream=False)
-        try:
+
+        async def call() -> tuple[Mapping[str, str], bytes]:
             raw = await self._client.messages.with_raw_response.create(**_sdk_arguments(body))
-        except anthropic.AnthropicError as exc:
-            raise from_sdk(self._errors, exc, timeout=self._config.timeout) from None
+            return raw.headers, await raw.read()
+
+        headers, answer = await self._exchange.answer(call)
         reader = self._reader(request)
-        parsed = parse_json(await raw.read(), provider=self.name, scrub=self._errors.scrub)
         events = [
             event
-            for message_event in message_events(parsed, WireJson(self.name))
+            for message_event in message_events(answer, WireJson(self.name))
             for event in reader.feed(message_event)
         ]
         events.extend(reader.finish())
         return response_from_events(
-            events, raw_model=body["model"], request_id=raw.headers.get("request-id")
+            events, raw_model=body["model"], request_id=self._errors.request_id(headers)
         )
-
-    def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
-        """Validate now (bad input raises before any network call); stream when iterated.
-
-        Breaking out closes the HTTP response once the iterator is closed: use
-        `contextlib.aclosing(provider.stream(...))` to close it at the `break` itself.
-        """
-        body = self._builder.body(request, stream=True)
-        return self._stream(body, self._reader(request))
 
     # -- internals ----------------------------------------------------------------------------
 
     def _reader(self, request: CompletionRequest) -> MessagesEventReader:
-        assembler = BlockAssembler(
-            self.name,
-            estimated_input_tokens=estimate_input_tokens(request).input_tokens,
-            tool_calls_imply_tool_use=self._profile.wire.tool_calls_imply_tool_use,
-        )
-        return self.event_reader(self._profile, self._errors, assembler)
+        return self.event_reader(self._profile, self._errors, self._assembler(request))
 
-    async def _stream(
+    def _stream(
         self, body: dict[str, Any], reader: MessagesEventReader
     ) -> AsyncIterator[StreamEvent]:
-        try:
-            context = self._client.messages.with_streaming_response.create(**_sdk_arguments(body))
-            response = await context.__aenter__()
-        except anthropic.AnthropicError as exc:
-            raise from_sdk(self._errors, exc, timeout=self._config.timeout) from None
-        try:
-            yield Connected(
-                provider=self.name,
-                model=body["model"],
-                request_id=response.headers.get("request-id"),
-            )
-            events = json_events(
-                response.iter_bytes(), provider=self.name, scrub=self._errors.scrub
-            )
-            try:
-                async with aclosing(events):
-                    async for _name, data in events:
-                        for output in reader.feed(data):
-                            yield output
-            except httpx2.TransportError as exc:
-                if not reader.finished:
-                    raise StreamTruncatedError(
-                        f"the connection failed mid-stream ({type(exc).__name__}) before "
-                        "message_stop: the answer is incomplete; retry the request",
-                        provider=self.name,
-                    ) from None
-            for output in reader.finish():
-                yield output
-        finally:
-            await context.__aexit__(None, None, None)
+        return self._exchange.stream(
+            lambda: self._client.messages.with_streaming_response.create(**_sdk_arguments(body)),
+            model=body["model"],
+            reader=reader,
+            # The event's name repeats its data's `type`, which the reader reads.
+            feed=lambda _name, data: reader.feed(data),
+        )
 
 
 #: Body fields every SDK release takes as arguments; the rest travel as `extra_body`, so a

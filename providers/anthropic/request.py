@@ -69,7 +69,7 @@ class MessagesRequestBuilder(RequestBuilder):
             body["thinking"] = {"type": "enabled", "budget_tokens": self._thinking_budget}
         if stream:
             body["stream"] = True
-        return body
+        return self._sendable(body)
 
 
 def _turns(request: CompletionRequest) -> list[dict[str, Any]]:

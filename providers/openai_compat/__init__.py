@@ -1,6 +1,23 @@
-"""The provider for every OpenAI-compatible Chat Completions endpoint."""
+"""The provider for every OpenAI-compatible Chat Completions endpoint.
+
+The provider class loads the `openai` SDK when first named, so another protocol's provider can
+reuse this package's request checks without loading it.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from providers.openai_compat.config import OpenAiCompatConfig
-from providers.openai_compat.provider import OpenAiCompatibleProvider
+
+if TYPE_CHECKING:
+    from providers.openai_compat.provider import OpenAiCompatibleProvider
+
+
+def __getattr__(name: str) -> Any:
+    if name != "OpenAiCompatibleProvider":
+        raise AttributeError(f"module 'providers.openai_compat' has no attribute {name!r}")
+    from providers.openai_compat.provider import OpenAiCompatibleProvider  # noqa: PLC0415
+
+    return OpenAiCompatibleProvider
+
 
 __all__ = ["OpenAiCompatConfig", "OpenAiCompatibleProvider"]

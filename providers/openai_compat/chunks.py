@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.error_mapping import ErrorMapper
 from providers.errors import StreamError
-from providers.openai_compat.error_mapping import ErrorMapper
 from providers.streaming import BlockAssembler, ChunkReader
 from providers.types import StreamEvent, Usage
 from providers.vendors import VendorProfile

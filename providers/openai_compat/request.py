@@ -107,6 +107,10 @@ class RequestBuilder:
             body["stream"] = True
             if self._quirks.stream_usage == "include_usage":
                 body["stream_options"] = {"include_usage": True}
+        return self._sendable(body)
+
+    def _sendable(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`body`, refused before anything is sent when UTF-8 cannot encode a string in it."""
         where = _unencodable(body, "request")
         if where is not None:
             raise self._invalid(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from providers.openai_compat.error_mapping import ErrorMapper
+from providers.error_mapping import ErrorMapper
 from providers.protocols import StopMapping
 from providers.streaming.assembler import BlockAssembler
 from providers.streaming.wire_json import WireJson

@@ -14,9 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from providers.errors import InvalidRequestError
+from providers.frozen import Frozen as _Section
+from providers.frozen import describe_errors
 from providers.protocols import (
     OPENAI_CHAT_STOP_REASONS,
     STANDARD_STOP_REASONS_BY_PROTOCOL,
@@ -47,10 +49,6 @@ __all__ = [
     "load_profile_file",
     "profile_dirs",
 ]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 Section = TypeVar("Section", bound=BaseModel)
@@ -200,11 +198,7 @@ def load_toml_model(path: Path, model: type[Section], kind: str) -> Section:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc']) or '<top>'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ProfileError(f"{path}: invalid {kind}: {problems}") from None
+        raise ProfileError(f"{path}: invalid {kind}: {describe_errors(exc)}") from None
 
 
 def load_profile_file(path: Path) -> VendorProfile:

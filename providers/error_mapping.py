@@ -1,19 +1,21 @@
 """Map SDK exceptions and every vendor error-body shape onto the LlmError hierarchy.
 
-Vendor bodies differ: OpenAI `{"error": {...}}`, Gemini a list of `{"error": {...}}`, Mistral
-`{"detail": ...}` / `{"message": ...}` / `{"object": "error", ...}`, proxies plain text. The
-mapping reads them all, keeps the vendor's own message, and removes the API key from anything
-it repeats: message, request id, vendor code.
+Protocol-neutral. Vendor bodies differ: OpenAI `{"error": {...}}`, Gemini a list of
+`{"error": {...}}`, Mistral `{"detail": ...}` / `{"message": ...}` / `{"object": "error", ...}`,
+Anthropic `{"type": "error", "error": {...}}`, proxies plain text. The mapping reads them all,
+keeps the vendor's own message, and removes the API key from anything it repeats: message,
+request id, vendor code. The `openai` and `anthropic` SDKs raise the same four kinds of
+exception (status, timeout, connection, any other); `SdkErrors` names one SDK's classes, so
+no SDK is imported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 import httpx2
-import openai
 
 from providers.errors import (
     AuthenticationError,
@@ -116,6 +118,31 @@ def status_named_by(body: object) -> int | None:
     return min(named) if named else None
 
 
+class _HasHeaders(Protocol):
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+class _StatusError(Protocol):
+    """What both SDKs' `APIStatusError` carry: the status, the parsed body, the response."""
+
+    status_code: int
+    body: object
+
+    @property
+    def response(self) -> _HasHeaders: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SdkErrors:
+    """One SDK's exception classes: its base, status, timeout and connection errors."""
+
+    base: type[Exception]
+    status: type[Exception]
+    timeout: type[Exception]
+    connection: type[Exception]
+
+
 def _innermost(exc: BaseException) -> BaseException:
     """The first leaf of an exception group: anyio wraps connect failures in one."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
@@ -127,6 +154,7 @@ class ErrorMapper:
     """Per provider: knows its name, key variable, quirks and the secrets to keep out.
 
     `secret` is the API key; `also` any other credential the provider sends (header values).
+    `sdk` names the exceptions `from_sdk` maps.
     """
 
     def __init__(
@@ -135,9 +163,12 @@ class ErrorMapper:
         quirks: ErrorQuirks,
         api_key_env: str | None,
         secret: str,
+        *,
+        sdk: SdkErrors,
         also: Iterable[str] = (),
     ) -> None:
         self.provider = provider
+        self.sdk = sdk
         self._quirks = quirks
         self._key_hint = f"set {api_key_env}" if api_key_env else "pass api_key="
         self.scrubber = Scrubber((secret, *also))
@@ -155,15 +186,17 @@ class ErrorMapper:
     def request_id(self, headers: Mapping[str, str]) -> str | None:
         return self.label(headers.get("x-request-id") or headers.get("request-id"))
 
-    def from_sdk(self, exc: openai.OpenAIError, *, timeout: float) -> LlmError:
-        if isinstance(exc, openai.APIStatusError):
-            return self.from_status(exc.status_code, exc.body, exc.response.headers)
-        if isinstance(exc, openai.APITimeoutError):
+    def from_sdk(self, exc: Exception, *, timeout: float) -> LlmError:
+        """The typed error for an exception of the SDK: never chain `exc` (it holds the body)."""
+        if isinstance(exc, self.sdk.status):
+            status = cast(_StatusError, exc)
+            return self.from_status(status.status_code, status.body, status.response.headers)
+        if isinstance(exc, self.sdk.timeout):
             return ProviderUnavailableError(
                 f"no response within {timeout:g}s (after retries): retry later or raise timeout=",
                 provider=self.provider,
             )
-        if isinstance(exc, openai.APIConnectionError):
+        if isinstance(exc, self.sdk.connection):
             cause = _innermost(exc.__cause__ or exc)
             if isinstance(cause, httpx2.DecodingError):
                 return self.undecodable(cause)

@@ -1,0 +1,187 @@
+"""One request and its response, for any protocol whose SDK sends and whose body we read.
+
+The SDK sends the request (auth, retries, status errors); the body is read by `SseBody` under
+one deadline for the whole response. What differs between protocols is passed in: the field
+every answer has and no error body has, the sentinel that ends a stream (if any), how each
+parsed event feeds the protocol's chunk reader. The rest is the same for every protocol, so a
+hardening made once holds for all of them: the deadline, the event size cap, the judgment of a
+200 that is not an event stream, no SDK exception chained (it holds the raw body).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, aclosing
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx2
+import jiter
+
+from providers.body import ByteResponse, Deadline, SseBody, proxy_page_error
+from providers.error_mapping import ErrorMapper
+from providers.errors import LlmError, MalformedResponseError, StreamTruncatedError
+from providers.settings import ProviderSettings
+from providers.streaming.reader import ChunkReader
+from providers.types import Connected, StreamEvent
+
+_Result = TypeVar("_Result")
+#: Feeds one event (its SSE name and parsed data) to the chunk reader: the events it completes.
+Feed = Callable[[str, Any], list[StreamEvent]]
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """Per provider instance. `answer_key` is a field every answer has and no error body
+    (`choices`, `content`); `endpoint` names the API in a hint ("an OpenAI-compatible");
+    `done` is the data that ends a stream early (`[DONE]`), if the protocol has one;
+    `end` names what finishes a stream normally, for the truncation message."""
+
+    settings: ProviderSettings
+    errors: ErrorMapper
+    answer_key: str
+    endpoint: str
+    end: str
+    done: bytes | None = None
+
+    @property
+    def provider(self) -> str:
+        return self.errors.provider
+
+    async def call(self, call: Awaitable[_Result], deadline: Deadline) -> _Result:
+        """Await the SDK within the deadline; its errors become ours, with nothing chained.
+
+        The SDK's exception holds the raw response body: raising outside the `except` keeps it
+        out of `__context__`, where a traceback would print it.
+        """
+        error: LlmError
+        try:
+            async with deadline.guard():
+                return await call
+        except self.errors.sdk.base as exc:
+            error = self.errors.from_sdk(exc, timeout=self.settings.timeout)
+        except TimeoutError:
+            error = deadline.before_connected(self.provider)
+        raise error
+
+    async def answer(
+        self, call: Callable[[], Awaitable[tuple[Mapping[str, str], bytes]]]
+    ) -> tuple[Mapping[str, str], Any]:
+        """A non-streamed answer's headers and parsed JSON; a proxy's page or an error body
+        is raised. `call` sends the request and reads the whole body."""
+        deadline = Deadline(self.settings.deadline)
+        try:
+            headers, data = await self.call(call(), deadline)
+        finally:
+            deadline.close()
+        page = proxy_page_error(
+            headers, data, provider=self.provider, scrubber=self.errors.scrubber
+        )
+        if page is not None:
+            raise page
+        answer = self.parse(data)
+        if self._is_error_body(answer):
+            raise self.errors.from_error_body_over_200(answer, headers)
+        return headers, answer
+
+    async def stream(
+        self,
+        open_response: Callable[[], AbstractAsyncContextManager[ByteResponse]],
+        *,
+        model: str,
+        reader: ChunkReader,
+        feed: Feed,
+    ) -> AsyncIterator[StreamEvent]:
+        """Connected, then the reader's events for each SSE event, then its closing events.
+
+        `open_response` is called on the first iteration: nothing is sent before.
+        """
+        deadline = Deadline(self.settings.deadline)
+        opened = open_response()
+        response = await self.call(opened.__aenter__(), deadline)
+        failure: str | None = None
+        try:
+            body = SseBody(
+                response,
+                provider=self.provider,
+                scrubber=self.errors.scrubber,
+                deadline=deadline,
+                max_event_bytes=self.settings.max_event_bytes,
+                json_answer=lambda answer: self._json_instead_of_events(answer, response.headers),
+                undecodable=self.errors.undecodable,
+            )
+            try:
+                await body.check()
+                yield Connected(
+                    provider=self.provider,
+                    model=model,
+                    request_id=self.errors.request_id(response.headers),
+                )
+                async with aclosing(self._events(body)) as events:
+                    async for name, data in events:
+                        for output in feed(name, data):
+                            yield output
+            except httpx2.TransportError as exc:
+                failure = type(exc).__name__
+            if failure is not None and not reader.finished:
+                raise StreamTruncatedError(
+                    f"the connection failed mid-stream ({failure}) before {self.end}: the "
+                    "answer is incomplete; retry the request",
+                    provider=self.provider,
+                )
+            for output in reader.finish():
+                yield output
+        finally:
+            deadline.close()
+            await opened.__aexit__(None, None, None)
+
+    def parse(self, data: bytes) -> Any:
+        try:
+            # Keys only: cached values would grow with every distinct string in a long stream.
+            return jiter.from_json(data, cache_mode="keys")
+        except ValueError:
+            pass
+        raise self.errors.not_json("a chunk", data)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    async def _events(self, body: SseBody) -> AsyncGenerator[tuple[str, Any], None]:
+        """Each event's name and parsed data, up to `done` or the end of the body.
+
+        A body that ends inside an event keeps it when its JSON is whole; a cut one means the
+        answer is incomplete.
+        """
+        async for event in body.events():
+            if event.data == self.done:
+                return
+            yield event.event, self.parse(event.data)
+        tail = body.tail()
+        if tail is None or tail.data == self.done:
+            return
+        try:
+            parsed = self.parse(tail.data)
+        except MalformedResponseError:
+            pass
+        else:
+            yield tail.event, parsed
+            return
+        raise StreamTruncatedError(
+            "the body ended in the middle of an event: the answer is incomplete; retry the request",
+            provider=self.provider,
+        )
+
+    def _is_error_body(self, answer: Any) -> bool:
+        """An error body in any vendor's shape: a list of errors, or an object with `error`."""
+        return isinstance(answer, list) or (
+            isinstance(answer, dict) and "error" in answer and self.answer_key not in answer
+        )
+
+    def _json_instead_of_events(self, answer: Any, headers: Mapping[str, str]) -> LlmError:
+        """A JSON body where an event stream was asked for: an error body, or a protocol slip."""
+        if self._is_error_body(answer):
+            return self.errors.from_error_body_over_200(answer, headers)
+        return MalformedResponseError(
+            "the vendor answered a streaming request with one JSON document, not an event "
+            f"stream: check that base_url points at {self.endpoint} endpoint",
+            provider=self.provider,
+        )
