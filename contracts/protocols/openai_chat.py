@@ -38,6 +38,9 @@ class ChatFacts(WireFacts):
     usage_placement: Literal["separate_chunk", "finish_chunk", "every_chunk", "none"] = (
         "separate_chunk"
     )
+    #: Besides `usage_placement`, the finish chunk carries the report at this dotted path,
+    #: asked for or not (Groq: `x_groq.usage`).
+    finish_usage_path: str | None = None
     tool_call_style: Literal["fragmented", "whole", "whole_without_index"] = "fragmented"
     done_sentinel: bool = True
     leading_comment: str | None = None
@@ -135,6 +138,13 @@ class OpenAiChat(WireProtocol):
         if placement in ("finish_chunk", "every_chunk"):
             return [chunk(finish=answer.finish, usage=report)]
         finish = chunk(finish=answer.finish)
+        path = self.facts.finish_usage_path
+        if path and report:
+            *parents, leaf = path.split(".")
+            holder = finish
+            for key in parents:
+                holder = holder.setdefault(key, {})
+            holder[leaf] = report
         if placement == "separate_chunk" and report and usage_asked:
             return [finish, chunk(usage=report, choices=False)]
         return [finish]
@@ -226,7 +236,8 @@ class OpenAiChat(WireProtocol):
     def read(self, exchange: Exchange) -> Answer | None:
         if exchange.status >= 400:
             return None
-        reading = _Reading(self.profile.wire.reasoning_fields)
+        usage_paths = ("usage", *filter(None, [self.facts.finish_usage_path]))
+        reading = _Reading(self.profile.wire.reasoning_fields, usage_paths)
         for payload in body_payloads(exchange):
             reading.chunk(payload)
         return reading.answer()
@@ -310,9 +321,10 @@ class OpenAiChat(WireProtocol):
 class _Reading(Reading):
     """A plain reading of chunks into an answer, independent of any provider's adapter."""
 
-    def __init__(self, reasoning_fields: tuple[str, ...]) -> None:
+    def __init__(self, reasoning_fields: tuple[str, ...], usage_paths: tuple[str, ...]) -> None:
         super().__init__()
         self.reasoning_fields = reasoning_fields
+        self.usage_paths = usage_paths
         self.usage: dict[str, Any] | None = None
 
     def message(self, message: dict[str, Any]) -> None:
@@ -355,8 +367,13 @@ class _Reading(Reading):
     def chunk(self, payload: Any) -> None:
         if not isinstance(payload, dict) or payload.get("error"):
             return
-        if payload.get("usage"):
-            self.usage = payload["usage"]
+        for path in self.usage_paths:
+            report: Any = payload
+            for key in path.split("."):
+                report = report.get(key) if isinstance(report, dict) else None
+            if report:
+                self.usage = report
+                break
         for choice in payload.get("choices") or []:
             self.message(choice.get("delta") or choice.get("message") or {})
             self.finish = choice.get("finish_reason") or self.finish

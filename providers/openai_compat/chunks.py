@@ -25,6 +25,7 @@ class ChatChunkReader(ChunkReader):
     ) -> None:
         super().__init__(profile, errors, assembler)
         self._reasoning_fields = profile.wire.reasoning_fields
+        self._usage_paths = profile.wire.usage_paths
         # Tool-call key -> the first id the vendor gave it (empty until one arrives).
         self._tool_ids: dict[int, str] = {}
         self._last_tool_key: int | None = None
@@ -35,7 +36,7 @@ class ChatChunkReader(ChunkReader):
         chunk = read.object(chunk, "the chunk")
         if chunk.get("error"):
             raise self._errors.from_stream_payload(chunk)
-        report = read.optional_object(chunk, "usage", "usage")
+        report = self._usage_report(chunk)
         if report:
             self.assembler.usage(self._usage(report))
         for choice in read.optional_objects(chunk, "choices", "choices"):
@@ -130,6 +131,17 @@ class ChatChunkReader(ChunkReader):
         return key
 
     # -- usage --------------------------------------------------------------------------------
+
+    def _usage_report(self, chunk: dict[str, Any]) -> dict[str, Any] | None:
+        """The first usage object at one of the profile's paths (`x_groq.usage`, ...)."""
+        for path in self._usage_paths:
+            report = chunk
+            keys = path.split(".")
+            for depth, key in enumerate(keys, start=1):
+                report = self._json.optional_object(report, key, ".".join(keys[:depth]))
+            if report:
+                return report
+        return None
 
     def _usage(self, report: dict[str, Any]) -> Usage:
         """A vendor usage object -> Usage. Missing or null counts read as 0."""

@@ -101,6 +101,9 @@ class WireFacts(_Section):
     reasoning_fields: tuple[str, ...] = ("reasoning_content", "reasoning")
     #: When tool calls were emitted, the stop reason is tool_use whatever the finish value said.
     tool_calls_imply_tool_use: bool = True
+    #: Where a chunk may carry usage, as dotted paths, first present wins (Groq: also
+    #: `x_groq.usage`). Reports replace each other, never add up.
+    usage_paths: tuple[str, ...] = ("usage",)
 
 
 #: Keys that profiles once held and the contract suite's own file holds now: a profile still

@@ -1,0 +1,37 @@
+"""Vendor wire facts read as profile data, through a real httpx2 transport: each vendor's
+documented oddity in, the one event grammar out."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from support import FakeVendor, ask, assert_grammar, collect
+
+from contracts.wire import chunk, usage_report
+from providers import TextDelta, Usage
+
+T = TypeVar("T")
+ROLE = chunk({"role": "assistant", "content": ""})
+
+
+def of_type(events: list[Any], kind: type[T]) -> list[T]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+async def test_groq_usage_in_x_groq_then_repeated_top_level_is_counted_once(
+    vendor: FakeVendor,
+) -> None:
+    finish = {**chunk(finish="stop"), "x_groq": {"id": "req_1", "usage": usage_report(9, 4)}}
+    repeat = chunk(usage=usage_report(9, 4), choices=False)
+    vendor.sse([ROLE, chunk({"content": "hi"}), finish, repeat])
+    events = await collect(vendor.provider("groq").stream(ask()))
+    assert_grammar(events)
+    assert of_type(events, Usage) == [Usage(input_tokens=9, output_tokens=4)]
+
+
+async def test_groq_usage_only_in_x_groq_is_read_not_estimated(vendor: FakeVendor) -> None:
+    finish = {**chunk(finish="stop"), "x_groq": {"usage": usage_report(9, 4)}}
+    vendor.sse([ROLE, chunk({"content": "hi"}), finish])
+    events = await collect(vendor.provider("groq").stream(ask()))
+    assert "".join(e.text for e in of_type(events, TextDelta)) == "hi"
+    assert of_type(events, Usage) == [Usage(input_tokens=9, output_tokens=4)]
