@@ -35,3 +35,24 @@ async def test_groq_usage_only_in_x_groq_is_read_not_estimated(vendor: FakeVendo
     events = await collect(vendor.provider("groq").stream(ask()))
     assert "".join(e.text for e in of_type(events, TextDelta)) == "hi"
     assert of_type(events, Usage) == [Usage(input_tokens=9, output_tokens=4)]
+
+
+async def test_xai_reasoning_tokens_outside_completion_are_added_to_output(
+    vendor: FakeVendor,
+) -> None:
+    report = {
+        "prompt_tokens": 10,
+        "completion_tokens": 3,
+        "total_tokens": 20,
+        "completion_tokens_details": {"reasoning_tokens": 7},
+    }
+    vendor.sse([ROLE, chunk({"content": "hi"}), chunk(finish="stop", usage=report)])
+    events = await collect(vendor.provider("xai").stream(ask()))
+    assert of_type(events, Usage) == [Usage(input_tokens=10, output_tokens=10, reasoning_tokens=7)]
+
+
+async def test_reasoning_tokens_inside_completion_are_not_added_twice(vendor: FakeVendor) -> None:
+    report = usage_report(10, 9, reasoning=7)
+    vendor.sse([ROLE, chunk({"content": "hi"}), chunk(finish="stop", usage=report)])
+    events = await collect(vendor.provider("openai").stream(ask()))
+    assert of_type(events, Usage) == [Usage(input_tokens=10, output_tokens=9, reasoning_tokens=7)]

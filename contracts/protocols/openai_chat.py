@@ -41,6 +41,9 @@ class ChatFacts(WireFacts):
     #: Besides `usage_placement`, the finish chunk carries the report at this dotted path,
     #: asked for or not (Groq: `x_groq.usage`).
     finish_usage_path: str | None = None
+    #: False: completion_tokens leaves the reasoning tokens out and
+    #: completion_tokens_details.reasoning_tokens carries them (xAI); one per thinking piece.
+    reasoning_in_completion: bool = True
     tool_call_style: Literal["fragmented", "whole", "whole_without_index"] = "fragmented"
     done_sentinel: bool = True
     leading_comment: str | None = None
@@ -59,15 +62,22 @@ def chat_facts(profile: VendorProfile) -> ChatFacts:
     return facts
 
 
-def _usage(answer: Answer, completion: int | None = None) -> dict[str, int] | None:
+def _usage(
+    answer: Answer, completion: int | None = None, *, reasoning_in_completion: bool = True
+) -> dict[str, Any] | None:
     if answer.usage == "none":
         return None
     done = answer.usage.completion if completion is None else completion
-    return {
+    report: dict[str, Any] = {
         "prompt_tokens": answer.usage.prompt,
         "completion_tokens": done,
         "total_tokens": answer.usage.prompt + done,
     }
+    reasoning = min(len([piece for piece in answer.thinking if piece]), done)
+    if not reasoning_in_completion and reasoning:
+        report["completion_tokens"] = done - reasoning
+        report["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    return report
 
 
 class OpenAiChat(WireProtocol):
@@ -109,7 +119,7 @@ class OpenAiChat(WireProtocol):
         chunks = [chunk(delta) for delta in deltas]
         if facts.usage_placement == "every_chunk":
             for number, item in enumerate(chunks, start=1):
-                report = _usage(answer, completion=min(number, self._completion(answer)))
+                report = self._report(answer, completion=min(number, self._completion(answer)))
                 if report:
                     item["usage"] = report
         if answer.error is not None:
@@ -128,12 +138,16 @@ class OpenAiChat(WireProtocol):
             pieces.append(sse_event(DONE))
         return pieces
 
+    def _report(self, answer: Answer, completion: int | None = None) -> dict[str, Any] | None:
+        inside = self.facts.reasoning_in_completion
+        return _usage(answer, completion, reasoning_in_completion=inside)
+
     @staticmethod
     def _completion(answer: Answer) -> int:
         return answer.usage.completion if answer.usage != "none" else 0
 
     def _finish_chunks(self, answer: Answer, *, usage_asked: bool) -> list[dict[str, Any]]:
-        report = _usage(answer)
+        report = self._report(answer)
         placement = self.facts.usage_placement
         if placement in ("finish_chunk", "every_chunk"):
             return [chunk(finish=answer.finish, usage=report)]
@@ -196,7 +210,7 @@ class OpenAiChat(WireProtocol):
             "object": "chat.completion",
             "choices": [{"index": 0, "message": message, "finish_reason": answer.finish}],
         }
-        report = _usage(answer)
+        report = self._report(answer)
         if report:
             body["usage"] = report
         return self._dressed(body, model)
@@ -236,8 +250,7 @@ class OpenAiChat(WireProtocol):
     def read(self, exchange: Exchange) -> Answer | None:
         if exchange.status >= 400:
             return None
-        usage_paths = ("usage", *filter(None, [self.facts.finish_usage_path]))
-        reading = _Reading(self.profile.wire.reasoning_fields, usage_paths)
+        reading = _Reading(self.profile.wire.reasoning_fields, self.facts)
         for payload in body_payloads(exchange):
             reading.chunk(payload)
         return reading.answer()
@@ -321,10 +334,11 @@ class OpenAiChat(WireProtocol):
 class _Reading(Reading):
     """A plain reading of chunks into an answer, independent of any provider's adapter."""
 
-    def __init__(self, reasoning_fields: tuple[str, ...], usage_paths: tuple[str, ...]) -> None:
+    def __init__(self, reasoning_fields: tuple[str, ...], facts: ChatFacts) -> None:
         super().__init__()
         self.reasoning_fields = reasoning_fields
-        self.usage_paths = usage_paths
+        self.usage_paths = ("usage", *filter(None, [facts.finish_usage_path]))
+        self.reasoning_in_completion = facts.reasoning_in_completion
         self.usage: dict[str, Any] | None = None
 
     def message(self, message: dict[str, Any]) -> None:
@@ -380,9 +394,11 @@ class _Reading(Reading):
 
     def answer(self) -> Answer:
         if self.usage:
+            details = self.usage.get("completion_tokens_details") or {}
+            reasoning = 0 if self.reasoning_in_completion else details.get("reasoning_tokens") or 0
             self.counts = (
                 self.usage.get("prompt_tokens") or 0,
-                self.usage.get("completion_tokens") or 0,
+                (self.usage.get("completion_tokens") or 0) + reasoning,
             )
         return super().answer()
 

@@ -26,6 +26,7 @@ class ChatChunkReader(ChunkReader):
         super().__init__(profile, errors, assembler)
         self._reasoning_fields = profile.wire.reasoning_fields
         self._usage_paths = profile.wire.usage_paths
+        self._reasoning_in_completion = profile.wire.reasoning_in_completion
         # Tool-call key -> the first id the vendor gave it (empty until one arrives).
         self._tool_ids: dict[int, str] = {}
         self._last_tool_key: int | None = None
@@ -152,13 +153,15 @@ class ChatChunkReader(ChunkReader):
         completion = read.optional_object(
             report, "completion_tokens_details", "usage.completion_tokens_details"
         )
+        reasoning = read.count(
+            completion, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens"
+        )
+        output = read.count(report, "completion_tokens", "usage.completion_tokens")
         return Usage(
             input_tokens=read.count(report, "prompt_tokens", "usage.prompt_tokens"),
-            output_tokens=read.count(report, "completion_tokens", "usage.completion_tokens"),
+            output_tokens=output if self._reasoning_in_completion else output + reasoning,
             cache_read_tokens=read.count(
                 prompt, "cached_tokens", "usage.prompt_tokens_details.cached_tokens"
             ),
-            reasoning_tokens=read.count(
-                completion, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens"
-            ),
+            reasoning_tokens=reasoning,
         )

@@ -104,6 +104,9 @@ class WireFacts(_Section):
     #: Where a chunk may carry usage, as dotted paths, first present wins (Groq: also
     #: `x_groq.usage`). Reports replace each other, never add up.
     usage_paths: tuple[str, ...] = ("usage",)
+    #: Whether completion_tokens already counts the reasoning tokens. xAI counts them only in
+    #: completion_tokens_details.reasoning_tokens, so output tokens (and cost) must add them.
+    reasoning_in_completion: bool = True
 
 
 #: Keys that profiles once held and the contract suite's own file holds now: a profile still
