@@ -3,12 +3,15 @@ documented oddity in, the one event grammar out."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, TypeVar
 
-from support import FakeVendor, ask, assert_grammar, collect
+import pytest
+from support import FAKE_KEY, FakeVendor, ask, assert_grammar, collect
 
 from contracts.wire import chunk, usage_report
 from providers import TextDelta, Usage
+from providers.vendors import PROFILE_DIR, VENDOR_DIRS_ENV
 
 T = TypeVar("T")
 ROLE = chunk({"role": "assistant", "content": ""})
@@ -56,3 +59,32 @@ async def test_reasoning_tokens_inside_completion_are_not_added_twice(vendor: Fa
     vendor.sse([ROLE, chunk({"content": "hi"}), chunk(finish="stop", usage=report)])
     events = await collect(vendor.provider("openai").stream(ask()))
     assert of_type(events, Usage) == [Usage(input_tokens=10, output_tokens=9, reasoning_tokens=7)]
+
+
+async def test_azure_key_goes_in_its_api_key_header_never_as_a_bearer_token(
+    vendor: FakeVendor,
+) -> None:
+    vendor.sse([ROLE, chunk({"content": "hi"}), chunk(finish="stop")])
+    await collect(vendor.provider("azure_openai").stream(ask()))
+    sent = vendor.requests[0].headers
+    assert sent["api-key"] == FAKE_KEY
+    assert "authorization" not in sent
+
+
+async def test_profile_query_params_ride_on_every_request(
+    vendor: FakeVendor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Azure's classic deployment path: api-version, as profile data, on each request."""
+    text = (PROFILE_DIR / "azure_openai.toml").read_text()
+    text = text.replace('name = "azure_openai"', 'name = "azure_classic"')
+    (tmp_path / "azure_classic.toml").write_text(text.replace("# query_params", "query_params"))
+    monkeypatch.setenv(VENDOR_DIRS_ENV, str(tmp_path))
+    for _ in range(2):
+        vendor.sse([ROLE, chunk({"content": "hi"}), chunk(finish="stop")])
+    base = "https://res.openai.azure.com/openai/deployments/gpt-4o"
+    provider = vendor.provider("azure_classic", base_url=base)
+    for _ in range(2):
+        await collect(provider.stream(ask()))
+    for request in vendor.requests:
+        assert request.url.params["api-version"] == "2024-10-21"
+        assert request.url.path == "/openai/deployments/gpt-4o/chat/completions"

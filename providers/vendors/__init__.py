@@ -69,6 +69,11 @@ class RequestQuirks(_Section):
     #: Whether the SDK may send OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment:
     #: only to OpenAI itself, never to another vendor.
     openai_account_headers: bool = False
+    #: The header carrying the key: `Authorization` sends it as a bearer token; any other
+    #: name (Azure's `api-key`) sends the bare key there and no Authorization header.
+    auth_header: str = Field(default="Authorization", pattern=r"^[A-Za-z0-9-]+$")
+    #: Query parameters sent on every request (Azure's classic path: `api-version`).
+    query_params: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _range_ordered(self) -> RequestQuirks:
