@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 import pytest
 from support import FAKE_KEY, FakeVendor, ask, assert_grammar, collect
 
+from contracts.protocols.openai_chat import chat_facts
 from contracts.wire import chunk, usage_report
-from providers import TextDelta, Usage
+from providers import InvalidRequestError, TextDelta, Usage, load_profile
 from providers.vendors import PROFILE_DIR, VENDOR_DIRS_ENV
 
 T = TypeVar("T")
@@ -88,3 +89,41 @@ async def test_profile_query_params_ride_on_every_request(
     for request in vendor.requests:
         assert request.url.params["api-version"] == "2024-10-21"
         assert request.url.path == "/openai/deployments/gpt-4o/chat/completions"
+
+
+async def test_azure_filter_results_chunk_before_the_answer_is_neither_content_nor_usage(
+    vendor: FakeVendor,
+) -> None:
+    (lead,) = chat_facts(load_profile("azure_openai")).lead_chunks
+    offsets = {"choices": [{"index": 0, "finish_reason": None, "content_filter_offsets": {}}]}
+    vendor.sse([lead, ROLE, chunk({"content": "hi"}), offsets, chunk(finish="stop")])
+    events = await collect(vendor.provider("azure_openai").stream(ask("1234")))
+    assert_grammar(events)
+    assert "".join(e.text for e in of_type(events, TextDelta)) == "hi"
+    (usage,) = of_type(events, Usage)
+    assert usage.estimated
+
+
+async def test_azure_content_filter_refusal_is_an_invalid_request_naming_the_filter(
+    vendor: FakeVendor,
+) -> None:
+    message = "The response was filtered due to the prompt triggering Azure's content policy."
+    body = {
+        "error": {
+            "message": message,
+            "type": None,
+            "param": "prompt",
+            "code": "content_filter",
+            "status": 400,
+            "innererror": {
+                "code": "ResponsibleAIPolicyViolation",
+                "content_filter_result": {"hate": {"filtered": True, "severity": "high"}},
+            },
+        }
+    }
+    vendor.reply(body, status=400)
+    with pytest.raises(InvalidRequestError) as raised:
+        await collect(vendor.provider("azure_openai").stream(ask()))
+    assert type(raised.value) is InvalidRequestError
+    assert not raised.value.retryable
+    assert "content policy" in str(raised.value)

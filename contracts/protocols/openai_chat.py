@@ -53,6 +53,9 @@ class ChatFacts(WireFacts):
     chunk_fields: dict[str, Any] = Field(default_factory=dict)
     #: Fields every choice carries as null besides its finish_reason (`logprobs`).
     choice_nulls: tuple[str, ...] = ()
+    #: Chunks sent verbatim before the first one that belongs to the answer (Azure: one with
+    #: empty `choices` and `prompt_filter_results`): neither content nor usage.
+    lead_chunks: tuple[dict[str, Any], ...] = ()
 
 
 def chat_facts(profile: VendorProfile) -> ChatFacts:
@@ -130,6 +133,7 @@ class OpenAiChat(WireProtocol):
         pieces = []
         if facts.leading_comment is not None:
             pieces.append(f":{facts.leading_comment}\n\n".encode())
+        pieces.extend(sse_event(json.dumps(lead)) for lead in facts.lead_chunks)
         pieces.extend(
             sse_event(json.dumps(item if "error" in item else self._dressed(item, model)))
             for item in chunks
