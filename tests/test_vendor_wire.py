@@ -7,11 +7,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from support import FAKE_KEY, FakeVendor, ask, assert_grammar, collect
+from support import FAKE_KEY, FakeVendor, ask, assert_grammar, collect, collect_until_error
 
 from contracts.protocols.openai_chat import chat_facts
 from contracts.wire import chunk, usage_report
-from providers import InvalidRequestError, TextDelta, Usage, load_profile
+from providers import (
+    InvalidRequestError,
+    ModelNotFoundError,
+    StreamError,
+    TextDelta,
+    Usage,
+    load_profile,
+)
 from providers.vendors import PROFILE_DIR, VENDOR_DIRS_ENV
 
 T = TypeVar("T")
@@ -127,3 +134,35 @@ async def test_azure_content_filter_refusal_is_an_invalid_request_naming_the_fil
     assert type(raised.value) is InvalidRequestError
     assert not raised.value.retryable
     assert "content policy" in str(raised.value)
+
+
+async def test_llamacpp_timings_beside_usage_are_not_read_as_usage(vendor: FakeVendor) -> None:
+    timings = {"timings": {"prompt_n": 99, "predicted_n": 77, "predicted_ms": 52.1}}
+    vendor.sse(
+        [
+            {**ROLE, **timings},
+            {**chunk({"content": "hi"}), **timings},
+            {**chunk(finish="stop"), **timings},
+            {**chunk(usage=usage_report(5, 2), choices=False), **timings},
+        ]
+    )
+    events = await collect(vendor.provider("llamacpp").stream(ask()))
+    assert of_type(events, Usage) == [Usage(input_tokens=5, output_tokens=2)]
+
+
+async def test_vllm_object_error_mid_stream_is_a_stream_error_with_its_message(
+    vendor: FakeVendor,
+) -> None:
+    failure = {"object": "error", "message": "engine died", "type": "InternalServerError"}
+    vendor.sse([ROLE, chunk({"content": "hi"}), {**failure, "param": None, "code": 500}])
+    events, error = await collect_until_error(vendor.provider("vllm").stream(ask()))
+    assert isinstance(error, StreamError)
+    assert "engine died" in str(error)
+    assert not any(isinstance(e, Usage) for e in events)
+
+
+async def test_vllm_object_error_status_maps_like_the_status(vendor: FakeVendor) -> None:
+    body = {"object": "error", "message": "no such model", "type": "NotFoundError", "code": 404}
+    vendor.reply({**body, "param": None}, status=404)
+    with pytest.raises(ModelNotFoundError, match="no such model"):
+        await collect(vendor.provider("vllm").stream(ask()))

@@ -47,7 +47,9 @@ class ChatFacts(WireFacts):
     tool_call_style: Literal["fragmented", "whole", "whole_without_index"] = "fragmented"
     done_sentinel: bool = True
     leading_comment: str | None = None
-    error_shape: Literal["openai", "google_list", "mistral", "plain_text"] = "openai"
+    error_shape: Literal["openai", "google_list", "mistral", "object_error", "plain_text"] = (
+        "openai"
+    )
     #: Top-level fields every chunk and every whole body carries (`id`, `created`, ...);
     #: `model` is always there, echoing the model asked for.
     chunk_fields: dict[str, Any] = Field(default_factory=dict)
@@ -125,22 +127,27 @@ class OpenAiChat(WireProtocol):
                 report = self._report(answer, completion=min(number, self._completion(answer)))
                 if report:
                     item["usage"] = report
-        if answer.error is not None:
-            chunks.append({"error": {"message": answer.error, "type": "server_error"}})
-        elif answer.finish is not None and not answer.truncate:
+        failure = None if answer.error is None else self._midstream_failure(answer.error)
+        if failure is None and answer.finish is not None and not answer.truncate:
             chunks.extend(self._finish_chunks(answer, usage_asked=usage_asked))
 
         pieces = []
         if facts.leading_comment is not None:
             pieces.append(f":{facts.leading_comment}\n\n".encode())
         pieces.extend(sse_event(json.dumps(lead)) for lead in facts.lead_chunks)
-        pieces.extend(
-            sse_event(json.dumps(item if "error" in item else self._dressed(item, model)))
-            for item in chunks
-        )
+        pieces.extend(sse_event(json.dumps(self._dressed(item, model))) for item in chunks)
+        if failure is not None:
+            pieces.append(sse_event(json.dumps(failure)))
         if facts.done_sentinel and not answer.truncate:
             pieces.append(sse_event(DONE))
         return pieces
+
+    def _midstream_failure(self, message: str) -> dict[str, Any]:
+        """The chunk that ends a stream with an error, in the vendor's error shape."""
+        failure = {"message": message, "type": "server_error"}
+        if self.facts.error_shape == "object_error":
+            return {"object": "error", **failure, "param": None, "code": 500}
+        return {"error": failure}
 
     def _report(self, answer: Answer, completion: int | None = None) -> dict[str, Any] | None:
         inside = self.facts.reasoning_in_completion
@@ -239,6 +246,14 @@ class OpenAiChat(WireProtocol):
                 "type": fault.code,
                 "param": None,
                 "code": None,
+            }
+        if shape == "object_error":
+            return {
+                "object": "error",
+                "message": fault.message,
+                "type": fault.code,
+                "param": None,
+                "code": fault.status,
             }
         return {
             "error": {
@@ -383,7 +398,11 @@ class _Reading(Reading):
         call["arguments"] += function.get("arguments") or ""
 
     def chunk(self, payload: Any) -> None:
-        if not isinstance(payload, dict) or payload.get("error"):
+        if (
+            not isinstance(payload, dict)
+            or payload.get("error")
+            or payload.get("object") == "error"
+        ):
             return
         for path in self.usage_paths:
             report: Any = payload
@@ -416,7 +435,9 @@ def _error_shape(body: str) -> str:
         return "google_list"
     if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
         return "openai"
-    return "mistral" if isinstance(parsed, dict) else "plain_text"
+    if not isinstance(parsed, dict):
+        return "plain_text"
+    return "object_error" if type(parsed.get("code")) is int else "mistral"
 
 
 def _usage_placement(chunks: list[dict[str, Any]]) -> str:

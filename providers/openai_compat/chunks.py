@@ -35,7 +35,8 @@ class ChatChunkReader(ChunkReader):
         """The events this chunk completes; raises the mapped error for an error payload."""
         read = self._json
         chunk = read.object(chunk, "the chunk")
-        if chunk.get("error"):
+        if chunk.get("error") or chunk.get("object") == "error":
+            # {"error": {...}}, or vLLM's and Mistral's top-level {"object": "error", ...}
             raise self._errors.from_stream_payload(chunk)
         report = self._usage_report(chunk)
         if report:
