@@ -10,10 +10,12 @@ import pytest
 from support import FAKE_KEY, FakeVendor, ask, assert_grammar, collect, collect_until_error
 
 from contracts.protocols.openai_chat import chat_facts
-from contracts.wire import chunk, usage_report
+from contracts.wire import chunk, tool_delta, usage_report
 from providers import (
     InvalidRequestError,
+    MessageDelta,
     ModelNotFoundError,
+    StopReason,
     StreamError,
     TextDelta,
     Usage,
@@ -166,3 +168,20 @@ async def test_vllm_object_error_status_maps_like_the_status(vendor: FakeVendor)
     vendor.reply({**body, "param": None}, status=404)
     with pytest.raises(ModelNotFoundError, match="no such model"):
         await collect(vendor.provider("vllm").stream(ask()))
+
+
+async def test_ollama_tool_calls_finishing_stop_still_stop_for_tool_use(vendor: FakeVendor) -> None:
+    call = tool_delta(0, call_id="call_1", name="get_weather", arguments='{"city": "Oslo"}')
+    vendor.sse([ROLE, chunk({"tool_calls": [call]}), chunk(finish="stop")])
+    events = await collect(vendor.provider("ollama").stream(ask()))
+    assert_grammar(events)
+    (delta,) = of_type(events, MessageDelta)
+    assert (delta.stop_reason, delta.raw_stop_reason) == (StopReason.TOOL_USE, "stop")
+
+
+async def test_cerebras_stream_without_done_ends_on_its_finish_chunk(vendor: FakeVendor) -> None:
+    finish = chunk(finish="stop", usage=usage_report(6, 1))
+    vendor.sse([ROLE, chunk({"content": "hi"}), finish], done=False)
+    events = await collect(vendor.provider("cerebras").stream(ask()))
+    assert_grammar(events)
+    assert of_type(events, Usage) == [Usage(input_tokens=6, output_tokens=1)]

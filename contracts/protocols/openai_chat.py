@@ -45,6 +45,8 @@ class ChatFacts(WireFacts):
     #: completion_tokens_details.reasoning_tokens carries them (xAI); one per thinking piece.
     reasoning_in_completion: bool = True
     tool_call_style: Literal["fragmented", "whole", "whole_without_index"] = "fragmented"
+    #: The finish value sent after tool calls instead of `tool_calls` (older Ollama: `stop`).
+    tool_calls_finish: str | None = None
     done_sentinel: bool = True
     leading_comment: str | None = None
     error_shape: Literal["openai", "google_list", "mistral", "object_error", "plain_text"] = (
@@ -95,6 +97,9 @@ class OpenAiChat(WireProtocol):
 
     def answer_response(self, answer: Answer, request: dict[str, Any]) -> ScriptedResponse:
         model = str(request.get("model", ""))
+        finish = self.facts.tool_calls_finish
+        if finish and answer.tool_calls and answer.finish == "tool_calls":
+            answer = answer.model_copy(update={"finish": finish})
         if not request.get("stream"):
             return ScriptedResponse.json(self.completion(answer, model))
         asked = bool((request.get("stream_options") or {}).get("include_usage"))
