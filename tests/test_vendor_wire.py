@@ -10,11 +10,12 @@ import pytest
 from support import FAKE_KEY, FakeVendor, ask, assert_grammar, collect, collect_until_error
 
 from contracts.protocols.openai_chat import chat_facts
-from contracts.wire import chunk, tool_delta, usage_report
+from contracts.wire import chunk, sse_body, tool_delta, usage_report
 from providers import (
     InvalidRequestError,
     MessageDelta,
     ModelNotFoundError,
+    RateLimitError,
     StopReason,
     StreamError,
     TextDelta,
@@ -185,3 +186,38 @@ async def test_cerebras_stream_without_done_ends_on_its_finish_chunk(vendor: Fak
     events = await collect(vendor.provider("cerebras").stream(ask()))
     assert_grammar(events)
     assert of_type(events, Usage) == [Usage(input_tokens=6, output_tokens=1)]
+
+
+async def test_openrouter_error_chunk_finishing_error_raises_once_with_its_message(
+    vendor: FakeVendor,
+) -> None:
+    failing = {
+        **chunk(finish="error"),
+        "error": {"code": 502, "message": "Provider returned error"},
+    }
+    keepalive = b": OPENROUTER PROCESSING\n\n"
+    first = sse_body([ROLE, chunk({"content": "hi"})], done=False)
+    vendor.sse([], pieces=[keepalive, first, keepalive, sse_body([failing])])
+    events, error = await collect_until_error(vendor.provider("openrouter").stream(ask()))
+    assert isinstance(error, StreamError)
+    assert "Provider returned error" in str(error)
+    assert "".join(e.text for e in of_type(events, TextDelta)) == "hi"
+    assert not of_type(events, MessageDelta)
+
+
+async def test_openrouter_429_with_integer_code_and_metadata_raw_is_a_retryable_rate_limit(
+    vendor: FakeVendor,
+) -> None:
+    raw = '{"error": {"message": "upstream busy"}}'
+    body = {
+        "error": {
+            "code": 429,
+            "message": "Provider returned error",
+            "metadata": {"raw": raw, "provider_name": "DeepInfra"},
+        }
+    }
+    vendor.reply(body, status=429, headers={"retry-after": "3"})
+    with pytest.raises(RateLimitError) as raised:
+        await collect(vendor.provider("openrouter").stream(ask()))
+    assert raised.value.retryable
+    assert raised.value.retry_after == 3

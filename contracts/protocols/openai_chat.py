@@ -45,6 +45,12 @@ class ChatFacts(WireFacts):
     #: completion_tokens_details.reasoning_tokens carries them (xAI); one per thinking piece.
     reasoning_in_completion: bool = True
     tool_call_style: Literal["fragmented", "whole", "whole_without_index"] = "fragmented"
+    #: vendor: `error.code` is the vendor's own code word; status: the HTTP status as an
+    #: integer, with no `type` (OpenRouter).
+    error_code: Literal["vendor", "status"] = "vendor"
+    #: error_only: a failure after the 200 is a lone error object; with_finish: a chunk whose
+    #: top-level `error` sits beside a choice finishing `error` (OpenRouter).
+    midstream_error: Literal["error_only", "with_finish"] = "error_only"
     #: The finish value sent after tool calls instead of `tool_calls` (older Ollama: `stop`).
     tool_calls_finish: str | None = None
     done_sentinel: bool = True
@@ -132,7 +138,7 @@ class OpenAiChat(WireProtocol):
                 report = self._report(answer, completion=min(number, self._completion(answer)))
                 if report:
                     item["usage"] = report
-        failure = None if answer.error is None else self._midstream_failure(answer.error)
+        failure = None if answer.error is None else self._midstream_failure(answer.error, model)
         if failure is None and answer.finish is not None and not answer.truncate:
             chunks.extend(self._finish_chunks(answer, usage_asked=usage_asked))
 
@@ -147,11 +153,15 @@ class OpenAiChat(WireProtocol):
             pieces.append(sse_event(DONE))
         return pieces
 
-    def _midstream_failure(self, message: str) -> dict[str, Any]:
+    def _midstream_failure(self, message: str, model: str) -> dict[str, Any]:
         """The chunk that ends a stream with an error, in the vendor's error shape."""
-        failure = {"message": message, "type": "server_error"}
+        failure: dict[str, Any] = {"message": message, "type": "server_error"}
         if self.facts.error_shape == "object_error":
             return {"object": "error", **failure, "param": None, "code": 500}
+        if self.facts.error_code == "status":
+            failure = {"code": 502, "message": message}
+        if self.facts.midstream_error == "with_finish":
+            return {**self._dressed(chunk(finish="error"), model), "error": failure}
         return {"error": failure}
 
     def _report(self, answer: Answer, completion: int | None = None) -> dict[str, Any] | None:
@@ -260,6 +270,8 @@ class OpenAiChat(WireProtocol):
                 "param": None,
                 "code": fault.status,
             }
+        if self.facts.error_code == "status":
+            return {"error": {"code": fault.status, "message": fault.message, "metadata": {}}}
         return {
             "error": {
                 "message": fault.message,
