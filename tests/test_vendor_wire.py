@@ -19,6 +19,8 @@ from providers import (
     StopReason,
     StreamError,
     TextDelta,
+    ThinkingDelta,
+    ToolUseEnd,
     Usage,
     load_profile,
 )
@@ -221,3 +223,40 @@ async def test_openrouter_429_with_integer_code_and_metadata_raw_is_a_retryable_
         await collect(vendor.provider("openrouter").stream(ask()))
     assert raised.value.retryable
     assert raised.value.retry_after == 3
+
+
+async def test_mistral_two_calls_in_one_delta_without_index_are_told_apart_by_id(
+    vendor: FakeVendor,
+) -> None:
+    calls = [
+        tool_delta(None, call_id="aaaaaaaa1", name="get_weather", arguments='{"city": "Oslo"}'),
+        tool_delta(None, call_id="bbbbbbbb2", name="get_time", arguments='{"tz": "UTC"}'),
+    ]
+    vendor.sse([ROLE, chunk({"tool_calls": calls}), chunk(finish="tool_calls")])
+    events = await collect(vendor.provider("mistral").stream(ask()))
+    assert_grammar(events)
+    got = [(end.id, end.name, end.input) for end in of_type(events, ToolUseEnd)]
+    assert got == [
+        ("aaaaaaaa1", "get_weather", {"city": "Oslo"}),
+        ("bbbbbbbb2", "get_time", {"tz": "UTC"}),
+    ]
+
+
+async def test_mistral_content_switching_between_string_and_parts_keeps_every_piece(
+    vendor: FakeVendor,
+) -> None:
+    thinking = {"type": "thinking", "thinking": [{"type": "text", "text": "hmm"}]}
+    vendor.sse(
+        [
+            ROLE,
+            chunk({"content": [thinking]}),
+            chunk({"content": "Hel"}),
+            chunk({"content": [{"type": "text", "text": "lo"}]}),
+            chunk({"content": "!"}),
+            chunk(finish="stop"),
+        ]
+    )
+    events = await collect(vendor.provider("mistral").stream(ask()))
+    assert_grammar(events)
+    assert "".join(e.text for e in of_type(events, TextDelta)) == "Hello!"
+    assert "".join(e.text for e in of_type(events, ThinkingDelta)) == "hmm"

@@ -51,6 +51,9 @@ class ChatFacts(WireFacts):
     #: error_only: a failure after the 200 is a lone error object; with_finish: a chunk whose
     #: top-level `error` sits beside a choice finishing `error` (OpenRouter).
     midstream_error: Literal["error_only", "with_finish"] = "error_only"
+    #: Whether `delta.content` switches between a string and a list of typed parts within one
+    #: stream (Mistral's reasoning models): every other text piece, and all thinking, as parts.
+    content_parts: bool = False
     #: The finish value sent after tool calls instead of `tool_calls` (older Ollama: `stop`).
     tool_calls_finish: str | None = None
     done_sentinel: bool = True
@@ -126,10 +129,7 @@ class OpenAiChat(WireProtocol):
         deltas: list[dict[str, Any]] = []
         if facts.role_chunk:
             deltas.append({"role": "assistant", "content": ""})
-        reasoning = self.profile.wire.reasoning_fields
-        if reasoning:
-            deltas.extend({reasoning[0]: piece} for piece in answer.thinking)
-        deltas.extend({"content": piece} for piece in answer.text)
+        deltas.extend(self._content_deltas(answer))
         deltas.extend(self._tool_deltas(answer))
 
         chunks = [chunk(delta) for delta in deltas]
@@ -152,6 +152,22 @@ class OpenAiChat(WireProtocol):
         if facts.done_sentinel and not answer.truncate:
             pieces.append(sse_event(DONE))
         return pieces
+
+    def _content_deltas(self, answer: Answer) -> list[dict[str, Any]]:
+        """Thinking then text, each piece in its own delta, shaped as the vendor sends them."""
+        if self.facts.content_parts:
+            thinking: list[dict[str, Any]] = [
+                {"content": [{"type": "thinking", "thinking": [{"type": "text", "text": piece}]}]}
+                for piece in answer.thinking
+            ]
+            text: list[dict[str, Any]] = [
+                {"content": [{"type": "text", "text": piece}] if number % 2 else piece}
+                for number, piece in enumerate(answer.text)
+            ]
+            return thinking + text
+        reasoning = self.profile.wire.reasoning_fields
+        deltas = [{reasoning[0]: piece} for piece in answer.thinking] if reasoning else []
+        return deltas + [{"content": piece} for piece in answer.text]
 
     def _midstream_failure(self, message: str, model: str) -> dict[str, Any]:
         """The chunk that ends a stream with an error, in the vendor's error shape."""
