@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 import pytest
 from support import FAKE_KEY, FakeVendor, ask, assert_grammar, collect, collect_until_error
 
+from contracts.protocols import protocol_for
 from contracts.protocols.openai_chat import chat_facts
+from contracts.spec import Answer, UsageSpec
 from contracts.wire import chunk, sse_body, tool_delta, usage_report
 from providers import (
     InvalidRequestError,
@@ -256,6 +258,28 @@ async def test_mistral_content_switching_between_string_and_parts_keeps_every_pi
             chunk(finish="stop"),
         ]
     )
+    events = await collect(vendor.provider("mistral").stream(ask()))
+    assert_grammar(events)
+    assert "".join(e.text for e in of_type(events, TextDelta)) == "Hello!"
+    assert "".join(e.text for e in of_type(events, ThinkingDelta)) == "hmm"
+
+
+async def test_mistral_reasoning_answer_from_the_replica_reads_back_whole(
+    vendor: FakeVendor,
+) -> None:
+    """The replica's Magistral shape (strings and typed parts mixed) through the provider."""
+    answer = Answer(
+        text=("Hel", "lo", "!"),
+        thinking=("hm", "m"),
+        finish="stop",
+        usage=UsageSpec(prompt=3, completion=5),
+    )
+    served = protocol_for(load_profile("mistral")).answer_response(
+        answer, {"model": "magistral-small-latest", "stream": True}
+    )
+    assert b'"type": "text"' in served.body
+    assert b'"type": "thinking"' in served.body
+    vendor.sse([], pieces=list(served.pieces))
     events = await collect(vendor.provider("mistral").stream(ask()))
     assert_grammar(events)
     assert "".join(e.text for e in of_type(events, TextDelta)) == "Hello!"

@@ -51,8 +51,8 @@ class ChatFacts(WireFacts):
     #: error_only: a failure after the 200 is a lone error object; with_finish: a chunk whose
     #: top-level `error` sits beside a choice finishing `error` (OpenRouter).
     midstream_error: Literal["error_only", "with_finish"] = "error_only"
-    #: Whether `delta.content` switches between a string and a list of typed parts within one
-    #: stream (Mistral's reasoning models): every other text piece, and all thinking, as parts.
+    #: Whether a reasoning answer's `delta.content` switches between a string and a list of
+    #: typed parts (Mistral's Magistral): all thinking and every other text piece as parts.
     content_parts: bool = False
     #: The finish value sent after tool calls instead of `tool_calls` (older Ollama: `stop`).
     tool_calls_finish: str | None = None
@@ -155,7 +155,7 @@ class OpenAiChat(WireProtocol):
 
     def _content_deltas(self, answer: Answer) -> list[dict[str, Any]]:
         """Thinking then text, each piece in its own delta, shaped as the vendor sends them."""
-        if self.facts.content_parts:
+        if self.facts.content_parts and answer.thinking:
             thinking: list[dict[str, Any]] = [
                 {"content": [{"type": "thinking", "thinking": [{"type": "text", "text": piece}]}]}
                 for piece in answer.thinking
