@@ -14,6 +14,8 @@ from contracts.protocols.openai_chat import chat_facts
 from contracts.spec import Answer, UsageSpec
 from contracts.wire import chunk, sse_body, tool_delta, usage_report
 from providers import (
+    AssistantMessage,
+    CompletionRequest,
     InvalidRequestError,
     MessageDelta,
     ModelNotFoundError,
@@ -22,10 +24,13 @@ from providers import (
     StreamError,
     TextDelta,
     ThinkingDelta,
+    ToolResultMessage,
     ToolUseEnd,
     Usage,
+    UserMessage,
     load_profile,
 )
+from providers.streaming.response import response_from_events
 from providers.vendors import PROFILE_DIR, VENDOR_DIRS_ENV
 
 T = TypeVar("T")
@@ -284,3 +289,47 @@ async def test_mistral_reasoning_answer_from_the_replica_reads_back_whole(
     assert_grammar(events)
     assert "".join(e.text for e in of_type(events, TextDelta)) == "Hello!"
     assert "".join(e.text for e in of_type(events, ThinkingDelta)) == "hmm"
+
+
+async def test_gemini_thought_signature_is_kept_on_the_call_and_echoed_next_turn(
+    vendor: FakeVendor,
+) -> None:
+    signature = {"google": {"thought_signature": "c2lnbmF0dXJl"}}
+    call = tool_delta(None, call_id="fc-1", name="lookup", arguments='{"q": "a"}')
+    standalone = {"extra_content": {"google": {"thought_signature": "bGF0ZXI="}}}
+    vendor.sse(
+        [
+            chunk({"role": "assistant", "tool_calls": [{**call, "extra_content": signature}]}),
+            chunk({"tool_calls": [tool_delta(None, call_id="fc-2", name="lookup")]}),
+            chunk({"tool_calls": [tool_delta(None, arguments='{"q": "b"}')]}),
+            chunk({"tool_calls": [standalone]}),
+            chunk(finish="stop"),
+        ],
+        done=False,
+    )
+    provider = vendor.provider("gemini")
+    events = await collect(provider.stream(ask("look both up")))
+    first = response_from_events(events, raw_model="gemini-3-pro-preview", request_id=None)
+    assert [c.provider_data for c in first.tool_calls] == [
+        {"extra_content": signature},
+        standalone,
+    ]
+    vendor.sse([chunk({"content": "done"}), chunk(finish="stop")], done=False)
+    follow_up = (
+        UserMessage(content="look both up"),
+        AssistantMessage(tool_calls=first.tool_calls),
+        ToolResultMessage(tool_call_id="fc-1", content="A"),
+        ToolResultMessage(tool_call_id="fc-2", content="B"),
+    )
+    await collect(provider.stream(CompletionRequest(messages=follow_up)))
+    sent = vendor.sent_json()["messages"][1]["tool_calls"]
+    assert [c["extra_content"] for c in sent] == [signature, standalone["extra_content"]]
+    assert [c["id"] for c in sent] == ["fc-1", "fc-2"]
+
+
+async def test_tool_call_fields_outside_the_profile_are_not_echoed(vendor: FakeVendor) -> None:
+    call = tool_delta(0, call_id="call_1", name="lookup", arguments="{}")
+    vendor.sse([chunk({"tool_calls": [{**call, "extra_content": {"x": 1}}]}), chunk(finish="stop")])
+    events = await collect(vendor.provider("openai").stream(ask()))
+    (end,) = of_type(events, ToolUseEnd)
+    assert end.provider_data is None

@@ -26,6 +26,7 @@ class ChatChunkReader(ChunkReader):
         super().__init__(profile, errors, assembler)
         self._reasoning_fields = profile.wire.reasoning_fields
         self._usage_paths = profile.wire.usage_paths
+        self._tool_data_fields = profile.wire.tool_call_data_fields
         self._reasoning_in_completion = profile.wire.reasoning_in_completion
         # Tool-call key -> the first id the vendor gave it (empty until one arrives).
         self._tool_ids: dict[int, str] = {}
@@ -106,13 +107,19 @@ class ChatChunkReader(ChunkReader):
         arguments = read.optional_string(
             function, "arguments", "delta.tool_calls[].function.arguments"
         )
+        data = {field: fragment[field] for field in self._tool_data_fields if field in fragment}
         if not (call_id or name or arguments):
-            return  # metadata only (Gemini's standalone thought_signature deltas)
+            # Metadata only (Gemini's standalone thought_signature): it belongs to the last call.
+            if data and self._last_tool_key is not None:
+                self.assembler.tool_data(self._last_tool_key, data)
+            return
         index = read.optional_index(fragment, "index", "delta.tool_calls[].index")
         key = self._tool_key(index, call_id, starts_call=bool(call_id or name))
         if call_id and not self._tool_ids.get(key):
             self._tool_ids[key] = call_id
         self.assembler.tool_fragment(key, call_id, name, arguments)
+        if data:
+            self.assembler.tool_data(key, data)
 
     def _tool_key(self, index: int | None, call_id: str, *, starts_call: bool) -> int:
         """The vendor's tool index; index-less fragments (Gemini) start a call when named.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from providers.errors import (
     MalformedResponseError,
@@ -47,6 +47,7 @@ class _ToolCall:
     name: str = ""
     parts: list[str] = field(default_factory=list)
     block_index: int = -1
+    provider_data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def started(self) -> bool:
@@ -139,6 +140,11 @@ class BlockAssembler:
                     )
             elif call.name:
                 self._start_tool(call)
+
+    def tool_data(self, key: int, data: dict[str, Any]) -> None:
+        """Vendor fields that travel with tool call `key` and go back with it (a signature)."""
+        if key in self._tools:
+            self._tools[key].provider_data.update(data)
 
     def close_tool(self, key: int) -> None:
         """The protocol says tool call `key` is complete: close it now if it is the open block.
@@ -238,6 +244,7 @@ class BlockAssembler:
                 name=call.name,
                 arguments=arguments,
                 input=parsed,
+                provider_data=call.provider_data or None,
             )
         )
 

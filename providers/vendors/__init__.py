@@ -109,6 +109,9 @@ class WireFacts(_Section):
     #: Where a chunk may carry usage, as dotted paths, first present wins (Groq: also
     #: `x_groq.usage`). Reports replace each other, never add up.
     usage_paths: tuple[str, ...] = ("usage",)
+    #: Tool-call fields kept on the ToolCall as `provider_data` and sent back with it in the
+    #: next request (Gemini 3: `extra_content`, holding the thought signature it requires).
+    tool_call_data_fields: tuple[str, ...] = ()
     #: Whether completion_tokens already counts the reasoning tokens. xAI counts them only in
     #: completion_tokens_details.reasoning_tokens, so output tokens (and cost) must add them.
     reasoning_in_completion: bool = True
