@@ -333,3 +333,29 @@ async def test_tool_call_fields_outside_the_profile_are_not_echoed(vendor: FakeV
     events = await collect(vendor.provider("openai").stream(ask()))
     (end,) = of_type(events, ToolUseEnd)
     assert end.provider_data is None
+
+
+async def test_glm_leading_newline_before_reasoning_opens_no_block_of_its_own(
+    vendor: FakeVendor,
+) -> None:
+    vendor.sse(
+        [
+            ROLE,
+            chunk({"content": "\n"}),
+            chunk({"reasoning_content": "think"}),
+            chunk({"content": "\n\nHi"}),
+            chunk(finish="stop", usage=usage_report(4, 3)),
+        ]
+    )
+    events = await collect(vendor.provider("glm").stream(ask()))
+    assert_grammar(events)
+    kinds = [type(e).__name__ for e in events if isinstance(e, TextDelta | ThinkingDelta)]
+    assert kinds == ["ThinkingDelta", "TextDelta"]
+    assert "".join(e.text for e in of_type(events, TextDelta)) == "\n\n\nHi"
+
+
+async def test_whitespace_only_answer_still_comes_out_whole(vendor: FakeVendor) -> None:
+    vendor.sse([ROLE, chunk({"content": " "}), chunk({"content": "\n"}), chunk(finish="stop")])
+    events = await collect(vendor.provider("glm").stream(ask()))
+    assert_grammar(events)
+    assert [e.text for e in of_type(events, TextDelta)] == [" \n"]

@@ -54,6 +54,8 @@ class ChatFacts(WireFacts):
     #: Whether a reasoning answer's `delta.content` switches between a string and a list of
     #: typed parts (Mistral's Magistral): all thinking and every other text piece as parts.
     content_parts: bool = False
+    #: Answer text sent ahead of the reasoning, when there is reasoning (GLM: "\n").
+    leading_content: str | None = None
     #: The finish value sent after tool calls instead of `tool_calls` (older Ollama: `stop`).
     tool_calls_finish: str | None = None
     done_sentinel: bool = True
@@ -167,6 +169,9 @@ class OpenAiChat(WireProtocol):
             return thinking + text
         reasoning = self.profile.wire.reasoning_fields
         deltas = [{reasoning[0]: piece} for piece in answer.thinking] if reasoning else []
+        lead = self.facts.leading_content
+        if lead and deltas:
+            deltas.insert(0, {"content": lead})
         return deltas + [{"content": piece} for piece in answer.text]
 
     def _midstream_failure(self, message: str, model: str) -> dict[str, Any]:

@@ -84,6 +84,9 @@ class BlockAssembler:
         self._open_tool: int | None = None
         # While a tool block is open, later content waits here so that blocks never interleave.
         self._held: list[_HeldText | int] = []
+        # Whitespace-only answer text before any block (GLM's "\n" ahead of its reasoning):
+        # it joins the first real text instead of opening a block of its own.
+        self._leading_space = ""
         self._block_index = -1
         self._block_kind: BlockKind | None = None
         self._output_chars = 0
@@ -106,6 +109,11 @@ class BlockAssembler:
         """Text or reasoning; consecutive pieces of one kind share a block."""
         if not text:
             return
+        if kind == "text":
+            if self._block_index < 0 and text.isspace():
+                self._leading_space += text
+                return
+            text, self._leading_space = self._leading_space + text, ""
         if self._open_tool is None:
             self._emit_text(kind, text)
         else:
@@ -188,6 +196,8 @@ class BlockAssembler:
         if self._open_tool is not None:
             self._close(self._open_tool)
             self._open_tool = None
+        if self._leading_space:
+            self._held.append(_HeldText("text", self._leading_space))
         for item in self._held:
             if isinstance(item, _HeldText):
                 self._emit_text(item.kind, item.text)
