@@ -359,3 +359,24 @@ async def test_whitespace_only_answer_still_comes_out_whole(vendor: FakeVendor) 
     events = await collect(vendor.provider("glm").stream(ask()))
     assert_grammar(events)
     assert [e.text for e in of_type(events, TextDelta)] == [" \n"]
+
+
+async def test_deepseek_402_insufficient_balance_is_not_retryable(vendor: FakeVendor) -> None:
+    body = {"error": {"message": "Insufficient Balance", "type": "unknown_error", "code": None}}
+    vendor.reply(body, status=402)
+    with pytest.raises(InvalidRequestError, match="Insufficient Balance") as raised:
+        await collect(vendor.provider("deepseek").stream(ask()))
+    assert not raised.value.retryable
+
+
+async def test_groq_error_event_from_the_replica_raises_a_stream_error(vendor: FakeVendor) -> None:
+    answer = Answer(text=("Hel",), error="upstream model crashed")
+    served = protocol_for(load_profile("groq")).answer_response(
+        answer, {"model": "llama-3.3-70b-versatile", "stream": True}
+    )
+    assert served.body.endswith(b'"server_error"}}\n\n')
+    vendor.sse([], pieces=list(served.pieces))
+    events, error = await collect_until_error(vendor.provider("groq").stream(ask()))
+    assert isinstance(error, StreamError)
+    assert "upstream model crashed" in str(error)
+    assert "".join(e.text for e in of_type(events, TextDelta)) == "Hel"

@@ -56,6 +56,9 @@ class ChatFacts(WireFacts):
     content_parts: bool = False
     #: Answer text sent ahead of the reasoning, when there is reasoning (GLM: "\n").
     leading_content: str | None = None
+    #: The SSE event name a failure after the 200 comes under, with no [DONE] after it
+    #: (Groq: `error`); None: a plain data event.
+    midstream_error_event: str | None = None
     #: The finish value sent after tool calls instead of `tool_calls` (older Ollama: `stop`).
     tool_calls_finish: str | None = None
     done_sentinel: bool = True
@@ -150,7 +153,9 @@ class OpenAiChat(WireProtocol):
         pieces.extend(sse_event(json.dumps(lead)) for lead in facts.lead_chunks)
         pieces.extend(sse_event(json.dumps(self._dressed(item, model))) for item in chunks)
         if failure is not None:
-            pieces.append(sse_event(json.dumps(failure)))
+            pieces.append(sse_event(json.dumps(failure), event=facts.midstream_error_event))
+        if facts.midstream_error_event and failure is not None:
+            return pieces  # the error event is the last thing on the wire
         if facts.done_sentinel and not answer.truncate:
             pieces.append(sse_event(DONE))
         return pieces
