@@ -3,6 +3,7 @@ documented oddity in, the one event grammar out."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -380,3 +381,13 @@ async def test_groq_error_event_from_the_replica_raises_a_stream_error(vendor: F
     assert isinstance(error, StreamError)
     assert "upstream model crashed" in str(error)
     assert "".join(e.text for e in of_type(events, TextDelta)) == "Hel"
+
+
+async def test_xai_alias_answer_reports_the_model_that_answered(vendor: FakeVendor) -> None:
+    answer = Answer(text=("hi",), finish="stop", usage=UsageSpec(prompt=2, completion=1))
+    served = protocol_for(load_profile("xai")).answer_response(answer, {"model": "grok-4-fast"})
+    vendor.reply(json.loads(served.body))
+    response = await vendor.provider("xai").complete(ask())
+    assert vendor.sent_json()["model"] == "grok-4-fast"
+    assert response.model == "grok-4-fast-reasoning"
+    assert response.text == "hi"

@@ -69,6 +69,9 @@ class ChatFacts(WireFacts):
     #: Top-level fields every chunk and every whole body carries (`id`, `created`, ...);
     #: `model` is always there, echoing the model asked for.
     chunk_fields: dict[str, Any] = Field(default_factory=dict)
+    #: Model names the vendor answers under another name (xAI: grok-4-fast answers as
+    #: grok-4-fast-reasoning); any other model is echoed as asked.
+    model_aliases: dict[str, str] = Field(default_factory=dict)
     #: Fields every choice carries as null besides its finish_reason (`logprobs`).
     choice_nulls: tuple[str, ...] = ()
     #: Chunks sent verbatim before the first one that belongs to the answer (Azure: one with
@@ -126,6 +129,7 @@ class OpenAiChat(WireProtocol):
         """A chunk or body with the fields the vendor puts around the content."""
         for choice in body.get("choices") or []:
             choice.update({**dict.fromkeys(self.facts.choice_nulls), **choice})
+        model = self.facts.model_aliases.get(model, model)
         return {**self.facts.chunk_fields, "model": model, **body}
 
     def stream_events(self, answer: Answer, model: str, *, usage_asked: bool) -> list[bytes]:

@@ -258,8 +258,11 @@ class OpenAiCompatibleProvider:
             raise self._errors.from_error_body_over_200(answer, raw.headers)
         adapter = self._adapter(request)
         events = [*adapter.feed(answer), *adapter.finish()]
+        # The model that answered: an alias may resolve to another name (xAI's grok-4-fast).
+        answered = answer.get("model") if isinstance(answer, dict) else None
+        model = answered if isinstance(answered, str) and answered else body["model"]
         return response_from_events(
-            events, raw_model=body["model"], request_id=self._errors.request_id(raw.headers)
+            events, raw_model=model, request_id=self._errors.request_id(raw.headers)
         )
 
     def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
