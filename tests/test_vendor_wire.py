@@ -12,6 +12,7 @@ from support import FAKE_KEY, FakeVendor, ask, assert_grammar, collect, collect_
 
 from contracts.protocols import protocol_for
 from contracts.protocols.openai_chat import chat_facts
+from contracts.replica.server import ScriptedResponse
 from contracts.spec import Answer, UsageSpec
 from contracts.wire import chunk, sse_body, tool_delta, usage_report
 from providers import (
@@ -42,6 +43,16 @@ def of_type(events: list[Any], kind: type[T]) -> list[T]:
     return [e for e in events if isinstance(e, kind)]
 
 
+def joined(events: list[Any], kind: type[TextDelta | ThinkingDelta]) -> str:
+    return "".join(e.text for e in of_type(events, kind))
+
+
+def replica_serves(vendor: str, answer: Answer, model: str, *, stream: bool) -> ScriptedResponse:
+    """What the replica answers for `vendor`, as its wire facts lay it out."""
+    request = {"model": model, "stream": stream}
+    return protocol_for(load_profile(vendor)).answer_response(answer, request)
+
+
 async def test_groq_usage_in_x_groq_then_repeated_top_level_is_counted_once(
     vendor: FakeVendor,
 ) -> None:
@@ -57,7 +68,7 @@ async def test_groq_usage_only_in_x_groq_is_read_not_estimated(vendor: FakeVendo
     finish = {**chunk(finish="stop"), "x_groq": {"usage": usage_report(9, 4)}}
     vendor.sse([ROLE, chunk({"content": "hi"}), finish])
     events = await collect(vendor.provider("groq").stream(ask()))
-    assert "".join(e.text for e in of_type(events, TextDelta)) == "hi"
+    assert joined(events, TextDelta) == "hi"
     assert of_type(events, Usage) == [Usage(input_tokens=9, output_tokens=4)]
 
 
@@ -119,7 +130,7 @@ async def test_azure_filter_results_chunk_before_the_answer_is_neither_content_n
     vendor.sse([lead, ROLE, chunk({"content": "hi"}), offsets, chunk(finish="stop")])
     events = await collect(vendor.provider("azure_openai").stream(ask("1234")))
     assert_grammar(events)
-    assert "".join(e.text for e in of_type(events, TextDelta)) == "hi"
+    assert joined(events, TextDelta) == "hi"
     (usage,) = of_type(events, Usage)
     assert usage.estimated
 
@@ -211,7 +222,7 @@ async def test_openrouter_error_chunk_finishing_error_raises_once_with_its_messa
     events, error = await collect_until_error(vendor.provider("openrouter").stream(ask()))
     assert isinstance(error, StreamError)
     assert "Provider returned error" in str(error)
-    assert "".join(e.text for e in of_type(events, TextDelta)) == "hi"
+    assert joined(events, TextDelta) == "hi"
     assert not of_type(events, MessageDelta)
 
 
@@ -266,8 +277,8 @@ async def test_mistral_content_switching_between_string_and_parts_keeps_every_pi
     )
     events = await collect(vendor.provider("mistral").stream(ask()))
     assert_grammar(events)
-    assert "".join(e.text for e in of_type(events, TextDelta)) == "Hello!"
-    assert "".join(e.text for e in of_type(events, ThinkingDelta)) == "hmm"
+    assert joined(events, TextDelta) == "Hello!"
+    assert joined(events, ThinkingDelta) == "hmm"
 
 
 async def test_mistral_reasoning_answer_from_the_replica_reads_back_whole(
@@ -280,16 +291,14 @@ async def test_mistral_reasoning_answer_from_the_replica_reads_back_whole(
         finish="stop",
         usage=UsageSpec(prompt=3, completion=5),
     )
-    served = protocol_for(load_profile("mistral")).answer_response(
-        answer, {"model": "magistral-small-latest", "stream": True}
-    )
+    served = replica_serves("mistral", answer, "magistral-small-latest", stream=True)
     assert b'"type": "text"' in served.body
     assert b'"type": "thinking"' in served.body
     vendor.sse([], pieces=list(served.pieces))
     events = await collect(vendor.provider("mistral").stream(ask()))
     assert_grammar(events)
-    assert "".join(e.text for e in of_type(events, TextDelta)) == "Hello!"
-    assert "".join(e.text for e in of_type(events, ThinkingDelta)) == "hmm"
+    assert joined(events, TextDelta) == "Hello!"
+    assert joined(events, ThinkingDelta) == "hmm"
 
 
 async def test_gemini_thought_signature_is_kept_on_the_call_and_echoed_next_turn(
@@ -352,7 +361,7 @@ async def test_glm_leading_newline_before_reasoning_opens_no_block_of_its_own(
     assert_grammar(events)
     kinds = [type(e).__name__ for e in events if isinstance(e, TextDelta | ThinkingDelta)]
     assert kinds == ["ThinkingDelta", "TextDelta"]
-    assert "".join(e.text for e in of_type(events, TextDelta)) == "\n\n\nHi"
+    assert joined(events, TextDelta) == "\n\n\nHi"
 
 
 async def test_whitespace_only_answer_still_comes_out_whole(vendor: FakeVendor) -> None:
@@ -372,20 +381,18 @@ async def test_deepseek_402_insufficient_balance_is_not_retryable(vendor: FakeVe
 
 async def test_groq_error_event_from_the_replica_raises_a_stream_error(vendor: FakeVendor) -> None:
     answer = Answer(text=("Hel",), error="upstream model crashed")
-    served = protocol_for(load_profile("groq")).answer_response(
-        answer, {"model": "llama-3.3-70b-versatile", "stream": True}
-    )
+    served = replica_serves("groq", answer, "llama-3.3-70b-versatile", stream=True)
     assert served.body.endswith(b'"server_error"}}\n\n')
     vendor.sse([], pieces=list(served.pieces))
     events, error = await collect_until_error(vendor.provider("groq").stream(ask()))
     assert isinstance(error, StreamError)
     assert "upstream model crashed" in str(error)
-    assert "".join(e.text for e in of_type(events, TextDelta)) == "Hel"
+    assert joined(events, TextDelta) == "Hel"
 
 
 async def test_xai_alias_answer_reports_the_model_that_answered(vendor: FakeVendor) -> None:
     answer = Answer(text=("hi",), finish="stop", usage=UsageSpec(prompt=2, completion=1))
-    served = protocol_for(load_profile("xai")).answer_response(answer, {"model": "grok-4-fast"})
+    served = replica_serves("xai", answer, "grok-4-fast", stream=False)
     vendor.reply(json.loads(served.body))
     response = await vendor.provider("xai").complete(ask())
     assert vendor.sent_json()["model"] == "grok-4-fast"
