@@ -114,9 +114,8 @@ class OpenAiChat(WireProtocol):
 
     def answer_response(self, answer: Answer, request: dict[str, Any]) -> ScriptedResponse:
         model = str(request.get("model", ""))
-        finish = self.facts.tool_calls_finish
-        if finish and answer.tool_calls and answer.finish == "tool_calls":
-            answer = answer.model_copy(update={"finish": finish})
+        if answer.finish == "tool_calls":
+            answer = answer.model_copy(update={"finish": self._tool_finish(answer)})
         if not request.get("stream"):
             return ScriptedResponse.json(self.completion(answer, model))
         asked = bool((request.get("stream_options") or {}).get("include_usage"))
@@ -164,6 +163,20 @@ class OpenAiChat(WireProtocol):
             pieces.append(sse_event(DONE))
         return pieces
 
+    def as_sent(self, answer: Answer, *, streamed: bool) -> Answer:
+        if answer.finish == "tool_calls":
+            answer = answer.model_copy(update={"finish": self._tool_finish(answer)})
+        lead = self._leading_content(answer) if streamed else None
+        return answer.model_copy(update={"text": (lead, *answer.text)}) if lead else answer
+
+    def _tool_finish(self, answer: Answer) -> str:
+        """`tool_calls`, or the vendor's own word for it after tool calls (older Ollama)."""
+        return (answer.tool_calls and self.facts.tool_calls_finish) or "tool_calls"
+
+    def _leading_content(self, answer: Answer) -> str | None:
+        """The text the vendor streams ahead of the reasoning, when there is reasoning (GLM)."""
+        return self.facts.leading_content if "".join(answer.thinking) else None
+
     def _content_deltas(self, answer: Answer) -> list[dict[str, Any]]:
         """Thinking then text, each piece in its own delta, shaped as the vendor sends them."""
         if self.facts.content_parts and answer.thinking:
@@ -178,8 +191,8 @@ class OpenAiChat(WireProtocol):
             return thinking + text
         reasoning = self.profile.wire.reasoning_fields
         deltas = [{reasoning[0]: piece} for piece in answer.thinking] if reasoning else []
-        lead = self.facts.leading_content
-        if lead and deltas:
+        lead = self._leading_content(answer)
+        if lead and reasoning:
             deltas.insert(0, {"content": lead})
         return deltas + [{"content": piece} for piece in answer.text]
 
