@@ -38,6 +38,9 @@ class ToolCall(_Frozen):
     name: str
     arguments: str
     input: dict[str, Any]
+    #: Vendor fields the call came with that must go back with it in the next request
+    #: (Gemini 3's `extra_content.google.thought_signature`); None when there were none.
+    provider_data: dict[str, Any] | None = None
 
 
 class ToolDefinition(_Frozen):
@@ -123,6 +126,8 @@ class ToolUseEnd(_Frozen):
     name: str
     arguments: str
     input: dict[str, Any]
+    #: As on `ToolCall`: vendor fields to echo with this call in the next request.
+    provider_data: dict[str, Any] | None = None
 
 
 class MessageDelta(_Frozen):

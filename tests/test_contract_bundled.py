@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from contracts.suite import ProviderContract
-from providers import OpenAiCompatibleProvider
+from providers import from_vendor
 from providers.types import LlmProvider
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
@@ -17,9 +17,7 @@ class BundledVendorContract(ProviderContract):
     cassette_root = CASSETTES
 
     def make_provider(self, base_url: str, api_key: SecretStr) -> LlmProvider:
-        return OpenAiCompatibleProvider.from_vendor(
-            self.vendor, api_key=api_key, base_url=base_url, max_retries=0
-        )
+        return from_vendor(self.vendor, api_key=api_key, base_url=base_url, max_retries=0)
 
 
 class TestOpenAiContract(BundledVendorContract):
@@ -40,3 +38,7 @@ class TestGlmContract(BundledVendorContract):
 
 class TestClaudeSubscriptionContract(BundledVendorContract):
     vendor = "claude_subscription"
+
+
+class TestAnthropicContract(BundledVendorContract):
+    vendor = "anthropic"

@@ -60,11 +60,13 @@ async def test_sdk_environment_variables_reach_a_vendor_only_through_its_profile
         if profile.api_key_env
         else profile.default_api_key
     )
-    assert sent.headers["authorization"] == f"Bearer {expected_key}"
+    key_header = profile.request.auth_header.lower()
+    bearer = key_header == "authorization"
+    assert sent.headers[key_header] == (f"Bearer {expected_key}" if bearer else expected_key)
     assert str(sent.url).startswith(profile.base_url)
     allowed = ACCOUNT_HEADERS.get(variable) if profile.request.openai_account_headers else None
     for name, header in sent.headers.items():
-        if (name, header) == allowed or name == "authorization":
+        if (name, header) == allowed or name == key_header:
             continue
         assert value not in header, name
         assert "leaked" not in header, name

@@ -44,11 +44,12 @@ def test_oracle_reads_back_every_scenario_answer_in_every_protocol(vendor: str) 
                 continue  # nowhere on this vendor's wire to put it
             # A vendor whose protocol always reports usage reports some where none was scripted.
             usage = answer.usage != "none"
-            expected = normalised(answer, protocol, usage=usage)
             for request in (stream, {"model": "m"}):
+                sent = protocol.as_sent(answer, streamed=bool(request.get("stream")))
+                wanted = normalised(sent, protocol, usage=usage)
                 read = served(protocol, answer, request)
                 assert read is not None
-                assert normalised(read, protocol, usage=usage) == expected, (case.id, request)
+                assert normalised(read, protocol, usage=usage) == wanted, (case.id, request)
 
 
 def test_an_http_error_has_no_answer() -> None:

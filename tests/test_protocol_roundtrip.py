@@ -75,5 +75,7 @@ def test_the_reader_reads_back_what_the_replica_served(
     assert answer.finish is not None
     # A protocol that always reports usage reports some where none was scripted.
     scripted = answer.usage != "none"
-    expected = essence(answer, protocol.finish_on_wire(answer.finish), usage=scripted)
+    sent = protocol.as_sent(answer, streamed=streamed)
+    assert sent.finish is not None
+    expected = essence(sent, protocol.finish_on_wire(sent.finish), usage=scripted)
     assert essence(read, read.finish, usage=scripted) == expected

@@ -101,6 +101,11 @@ class WireProtocol(ABC):
         """A scenario's finish value (OpenAI's words) as this protocol says it."""
         return finish
 
+    def as_sent(self, answer: Answer, *, streamed: bool) -> Answer:
+        """A scenario's answer as the vendor puts it on the wire, with what the vendor adds or
+        renames (text ahead of its reasoning, its own finish word after tool calls)."""
+        return answer
+
     # -- read ---------------------------------------------------------------------------------
 
     @abstractmethod

@@ -38,15 +38,45 @@ class ChatFacts(WireFacts):
     usage_placement: Literal["separate_chunk", "finish_chunk", "every_chunk", "none"] = (
         "separate_chunk"
     )
+    #: Besides `usage_placement`, the finish chunk carries the report at this dotted path,
+    #: asked for or not (Groq: `x_groq.usage`).
+    finish_usage_path: str | None = None
+    #: False: completion_tokens leaves the reasoning tokens out and
+    #: completion_tokens_details.reasoning_tokens carries them (xAI); one per thinking piece.
+    reasoning_in_completion: bool = True
     tool_call_style: Literal["fragmented", "whole", "whole_without_index"] = "fragmented"
+    #: vendor: `error.code` is the vendor's own code word; status: the HTTP status as an
+    #: integer, with no `type` (OpenRouter).
+    error_code: Literal["vendor", "status"] = "vendor"
+    #: error_only: a failure after the 200 is a lone error object; with_finish: a chunk whose
+    #: top-level `error` sits beside a choice finishing `error` (OpenRouter).
+    midstream_error: Literal["error_only", "with_finish"] = "error_only"
+    #: Whether a reasoning answer's `delta.content` switches between a string and a list of
+    #: typed parts (Mistral's Magistral): all thinking and every other text piece as parts.
+    content_parts: bool = False
+    #: Answer text sent ahead of the reasoning, when there is reasoning (GLM: "\n").
+    leading_content: str | None = None
+    #: The SSE event name a failure after the 200 comes under, with no [DONE] after it
+    #: (Groq: `error`); None: a plain data event.
+    midstream_error_event: str | None = None
+    #: The finish value sent after tool calls instead of `tool_calls` (older Ollama: `stop`).
+    tool_calls_finish: str | None = None
     done_sentinel: bool = True
     leading_comment: str | None = None
-    error_shape: Literal["openai", "google_list", "mistral", "plain_text"] = "openai"
+    error_shape: Literal["openai", "google_list", "mistral", "object_error", "plain_text"] = (
+        "openai"
+    )
     #: Top-level fields every chunk and every whole body carries (`id`, `created`, ...);
     #: `model` is always there, echoing the model asked for.
     chunk_fields: dict[str, Any] = Field(default_factory=dict)
+    #: Model names the vendor answers under another name (xAI: grok-4-fast answers as
+    #: grok-4-fast-reasoning); any other model is echoed as asked.
+    model_aliases: dict[str, str] = Field(default_factory=dict)
     #: Fields every choice carries as null besides its finish_reason (`logprobs`).
     choice_nulls: tuple[str, ...] = ()
+    #: Chunks sent verbatim before the first one that belongs to the answer (Azure: one with
+    #: empty `choices` and `prompt_filter_results`): neither content nor usage.
+    lead_chunks: tuple[dict[str, Any], ...] = ()
 
 
 def chat_facts(profile: VendorProfile) -> ChatFacts:
@@ -56,15 +86,22 @@ def chat_facts(profile: VendorProfile) -> ChatFacts:
     return facts
 
 
-def _usage(answer: Answer, completion: int | None = None) -> dict[str, int] | None:
+def _usage(
+    answer: Answer, completion: int | None = None, *, reasoning_in_completion: bool = True
+) -> dict[str, Any] | None:
     if answer.usage == "none":
         return None
     done = answer.usage.completion if completion is None else completion
-    return {
+    report: dict[str, Any] = {
         "prompt_tokens": answer.usage.prompt,
         "completion_tokens": done,
         "total_tokens": answer.usage.prompt + done,
     }
+    reasoning = min(len([piece for piece in answer.thinking if piece]), done)
+    if not reasoning_in_completion and reasoning:
+        report["completion_tokens"] = done - reasoning
+        report["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    return report
 
 
 class OpenAiChat(WireProtocol):
@@ -77,6 +114,8 @@ class OpenAiChat(WireProtocol):
 
     def answer_response(self, answer: Answer, request: dict[str, Any]) -> ScriptedResponse:
         model = str(request.get("model", ""))
+        if answer.finish == "tool_calls":
+            answer = answer.model_copy(update={"finish": self._tool_finish(answer)})
         if not request.get("stream"):
             return ScriptedResponse.json(self.completion(answer, model))
         asked = bool((request.get("stream_options") or {}).get("include_usage"))
@@ -89,6 +128,7 @@ class OpenAiChat(WireProtocol):
         """A chunk or body with the fields the vendor puts around the content."""
         for choice in body.get("choices") or []:
             choice.update({**dict.fromkeys(self.facts.choice_nulls), **choice})
+        model = self.facts.model_aliases.get(model, model)
         return {**self.facts.chunk_fields, "model": model, **body}
 
     def stream_events(self, answer: Answer, model: str, *, usage_asked: bool) -> list[bytes]:
@@ -97,44 +137,97 @@ class OpenAiChat(WireProtocol):
         deltas: list[dict[str, Any]] = []
         if facts.role_chunk:
             deltas.append({"role": "assistant", "content": ""})
-        reasoning = self.profile.wire.reasoning_fields
-        if reasoning:
-            deltas.extend({reasoning[0]: piece} for piece in answer.thinking)
-        deltas.extend({"content": piece} for piece in answer.text)
+        deltas.extend(self._content_deltas(answer))
         deltas.extend(self._tool_deltas(answer))
 
         chunks = [chunk(delta) for delta in deltas]
         if facts.usage_placement == "every_chunk":
             for number, item in enumerate(chunks, start=1):
-                report = _usage(answer, completion=min(number, self._completion(answer)))
+                report = self._report(answer, completion=min(number, self._completion(answer)))
                 if report:
                     item["usage"] = report
-        if answer.error is not None:
-            chunks.append({"error": {"message": answer.error, "type": "server_error"}})
-        elif answer.finish is not None and not answer.truncate:
+        failure = None if answer.error is None else self._midstream_failure(answer.error, model)
+        if failure is None and answer.finish is not None and not answer.truncate:
             chunks.extend(self._finish_chunks(answer, usage_asked=usage_asked))
 
         pieces = []
         if facts.leading_comment is not None:
             pieces.append(f":{facts.leading_comment}\n\n".encode())
-        pieces.extend(
-            sse_event(json.dumps(item if "error" in item else self._dressed(item, model)))
-            for item in chunks
-        )
+        pieces.extend(sse_event(json.dumps(lead)) for lead in facts.lead_chunks)
+        pieces.extend(sse_event(json.dumps(self._dressed(item, model))) for item in chunks)
+        if failure is not None:
+            pieces.append(sse_event(json.dumps(failure), event=facts.midstream_error_event))
+        if facts.midstream_error_event and failure is not None:
+            return pieces  # the error event is the last thing on the wire
         if facts.done_sentinel and not answer.truncate:
             pieces.append(sse_event(DONE))
         return pieces
+
+    def as_sent(self, answer: Answer, *, streamed: bool) -> Answer:
+        if answer.finish == "tool_calls":
+            answer = answer.model_copy(update={"finish": self._tool_finish(answer)})
+        lead = self._leading_content(answer) if streamed else None
+        return answer.model_copy(update={"text": (lead, *answer.text)}) if lead else answer
+
+    def _tool_finish(self, answer: Answer) -> str:
+        """`tool_calls`, or the vendor's own word for it after tool calls (older Ollama)."""
+        return (answer.tool_calls and self.facts.tool_calls_finish) or "tool_calls"
+
+    def _leading_content(self, answer: Answer) -> str | None:
+        """The text the vendor streams ahead of the reasoning, when there is reasoning (GLM)."""
+        return self.facts.leading_content if "".join(answer.thinking) else None
+
+    def _content_deltas(self, answer: Answer) -> list[dict[str, Any]]:
+        """Thinking then text, each piece in its own delta, shaped as the vendor sends them."""
+        if self.facts.content_parts and answer.thinking:
+            thinking: list[dict[str, Any]] = [
+                {"content": [{"type": "thinking", "thinking": [{"type": "text", "text": piece}]}]}
+                for piece in answer.thinking
+            ]
+            text: list[dict[str, Any]] = [
+                {"content": [{"type": "text", "text": piece}] if number % 2 else piece}
+                for number, piece in enumerate(answer.text)
+            ]
+            return thinking + text
+        reasoning = self.profile.wire.reasoning_fields
+        deltas = [{reasoning[0]: piece} for piece in answer.thinking] if reasoning else []
+        lead = self._leading_content(answer)
+        if lead and reasoning:
+            deltas.insert(0, {"content": lead})
+        return deltas + [{"content": piece} for piece in answer.text]
+
+    def _midstream_failure(self, message: str, model: str) -> dict[str, Any]:
+        """The chunk that ends a stream with an error, in the vendor's error shape."""
+        failure: dict[str, Any] = {"message": message, "type": "server_error"}
+        if self.facts.error_shape == "object_error":
+            return {"object": "error", **failure, "param": None, "code": 500}
+        if self.facts.error_code == "status":
+            failure = {"code": 502, "message": message}
+        if self.facts.midstream_error == "with_finish":
+            return {**self._dressed(chunk(finish="error"), model), "error": failure}
+        return {"error": failure}
+
+    def _report(self, answer: Answer, completion: int | None = None) -> dict[str, Any] | None:
+        inside = self.facts.reasoning_in_completion
+        return _usage(answer, completion, reasoning_in_completion=inside)
 
     @staticmethod
     def _completion(answer: Answer) -> int:
         return answer.usage.completion if answer.usage != "none" else 0
 
     def _finish_chunks(self, answer: Answer, *, usage_asked: bool) -> list[dict[str, Any]]:
-        report = _usage(answer)
+        report = self._report(answer)
         placement = self.facts.usage_placement
         if placement in ("finish_chunk", "every_chunk"):
             return [chunk(finish=answer.finish, usage=report)]
         finish = chunk(finish=answer.finish)
+        path = self.facts.finish_usage_path
+        if path and report:
+            *parents, leaf = path.split(".")
+            holder = finish
+            for key in parents:
+                holder = holder.setdefault(key, {})
+            holder[leaf] = report
         if placement == "separate_chunk" and report and usage_asked:
             return [finish, chunk(usage=report, choices=False)]
         return [finish]
@@ -186,7 +279,7 @@ class OpenAiChat(WireProtocol):
             "object": "chat.completion",
             "choices": [{"index": 0, "message": message, "finish_reason": answer.finish}],
         }
-        report = _usage(answer)
+        report = self._report(answer)
         if report:
             body["usage"] = report
         return self._dressed(body, model)
@@ -212,6 +305,16 @@ class OpenAiChat(WireProtocol):
                 "param": None,
                 "code": None,
             }
+        if shape == "object_error":
+            return {
+                "object": "error",
+                "message": fault.message,
+                "type": fault.code,
+                "param": None,
+                "code": fault.status,
+            }
+        if self.facts.error_code == "status":
+            return {"error": {"code": fault.status, "message": fault.message, "metadata": {}}}
         return {
             "error": {
                 "message": fault.message,
@@ -226,7 +329,7 @@ class OpenAiChat(WireProtocol):
     def read(self, exchange: Exchange) -> Answer | None:
         if exchange.status >= 400:
             return None
-        reading = _Reading(self.profile.wire.reasoning_fields)
+        reading = _Reading(self.profile.wire.reasoning_fields, self.facts)
         for payload in body_payloads(exchange):
             reading.chunk(payload)
         return reading.answer()
@@ -310,9 +413,11 @@ class OpenAiChat(WireProtocol):
 class _Reading(Reading):
     """A plain reading of chunks into an answer, independent of any provider's adapter."""
 
-    def __init__(self, reasoning_fields: tuple[str, ...]) -> None:
+    def __init__(self, reasoning_fields: tuple[str, ...], facts: ChatFacts) -> None:
         super().__init__()
         self.reasoning_fields = reasoning_fields
+        self.usage_paths = ("usage", *filter(None, [facts.finish_usage_path]))
+        self.reasoning_in_completion = facts.reasoning_in_completion
         self.usage: dict[str, Any] | None = None
 
     def message(self, message: dict[str, Any]) -> None:
@@ -353,19 +458,30 @@ class _Reading(Reading):
         call["arguments"] += function.get("arguments") or ""
 
     def chunk(self, payload: Any) -> None:
-        if not isinstance(payload, dict) or payload.get("error"):
+        if (
+            not isinstance(payload, dict)
+            or payload.get("error")
+            or payload.get("object") == "error"
+        ):
             return
-        if payload.get("usage"):
-            self.usage = payload["usage"]
+        for path in self.usage_paths:
+            report: Any = payload
+            for key in path.split("."):
+                report = report.get(key) if isinstance(report, dict) else None
+            if report:
+                self.usage = report
+                break
         for choice in payload.get("choices") or []:
             self.message(choice.get("delta") or choice.get("message") or {})
             self.finish = choice.get("finish_reason") or self.finish
 
     def answer(self) -> Answer:
         if self.usage:
+            details = self.usage.get("completion_tokens_details") or {}
+            reasoning = 0 if self.reasoning_in_completion else details.get("reasoning_tokens") or 0
             self.counts = (
                 self.usage.get("prompt_tokens") or 0,
-                self.usage.get("completion_tokens") or 0,
+                (self.usage.get("completion_tokens") or 0) + reasoning,
             )
         return super().answer()
 
@@ -379,7 +495,9 @@ def _error_shape(body: str) -> str:
         return "google_list"
     if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
         return "openai"
-    return "mistral" if isinstance(parsed, dict) else "plain_text"
+    if not isinstance(parsed, dict):
+        return "plain_text"
+    return "object_error" if type(parsed.get("code")) is int else "mistral"
 
 
 def _usage_placement(chunks: list[dict[str, Any]]) -> str:

@@ -25,6 +25,9 @@ class ChatChunkReader(ChunkReader):
     ) -> None:
         super().__init__(profile, errors, assembler)
         self._reasoning_fields = profile.wire.reasoning_fields
+        self._usage_paths = profile.wire.usage_paths
+        self._tool_data_fields = profile.wire.tool_call_data_fields
+        self._reasoning_in_completion = profile.wire.reasoning_in_completion
         # Tool-call key -> the first id the vendor gave it (empty until one arrives).
         self._tool_ids: dict[int, str] = {}
         self._last_tool_key: int | None = None
@@ -33,9 +36,10 @@ class ChatChunkReader(ChunkReader):
         """The events this chunk completes; raises the mapped error for an error payload."""
         read = self._json
         chunk = read.object(chunk, "the chunk")
-        if chunk.get("error"):
+        if chunk.get("error") or chunk.get("object") == "error":
+            # {"error": {...}}, or vLLM's and Mistral's top-level {"object": "error", ...}
             raise self._errors.from_stream_payload(chunk)
-        report = read.optional_object(chunk, "usage", "usage")
+        report = self._usage_report(chunk)
         if report:
             self.assembler.usage(self._usage(report))
         for choice in read.optional_objects(chunk, "choices", "choices"):
@@ -103,13 +107,19 @@ class ChatChunkReader(ChunkReader):
         arguments = read.optional_string(
             function, "arguments", "delta.tool_calls[].function.arguments"
         )
+        data = {field: fragment[field] for field in self._tool_data_fields if field in fragment}
         if not (call_id or name or arguments):
-            return  # metadata only (Gemini's standalone thought_signature deltas)
+            # Metadata only (Gemini's standalone thought_signature): it belongs to the last call.
+            if data and self._last_tool_key is not None:
+                self.assembler.tool_data(self._last_tool_key, data)
+            return
         index = read.optional_index(fragment, "index", "delta.tool_calls[].index")
         key = self._tool_key(index, call_id, starts_call=bool(call_id or name))
         if call_id and not self._tool_ids.get(key):
             self._tool_ids[key] = call_id
         self.assembler.tool_fragment(key, call_id, name, arguments)
+        if data:
+            self.assembler.tool_data(key, data)
 
     def _tool_key(self, index: int | None, call_id: str, *, starts_call: bool) -> int:
         """The vendor's tool index; index-less fragments (Gemini) start a call when named.
@@ -131,6 +141,17 @@ class ChatChunkReader(ChunkReader):
 
     # -- usage --------------------------------------------------------------------------------
 
+    def _usage_report(self, chunk: dict[str, Any]) -> dict[str, Any] | None:
+        """The first usage object at one of the profile's paths (`x_groq.usage`, ...)."""
+        for path in self._usage_paths:
+            report = chunk
+            keys = path.split(".")
+            for depth, key in enumerate(keys, start=1):
+                report = self._json.optional_object(report, key, ".".join(keys[:depth]))
+            if report:
+                return report
+        return None
+
     def _usage(self, report: dict[str, Any]) -> Usage:
         """A vendor usage object -> Usage. Missing or null counts read as 0."""
         read = self._json
@@ -140,13 +161,15 @@ class ChatChunkReader(ChunkReader):
         completion = read.optional_object(
             report, "completion_tokens_details", "usage.completion_tokens_details"
         )
+        reasoning = read.count(
+            completion, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens"
+        )
+        output = read.count(report, "completion_tokens", "usage.completion_tokens")
         return Usage(
             input_tokens=read.count(report, "prompt_tokens", "usage.prompt_tokens"),
-            output_tokens=read.count(report, "completion_tokens", "usage.completion_tokens"),
+            output_tokens=output if self._reasoning_in_completion else output + reasoning,
             cache_read_tokens=read.count(
                 prompt, "cached_tokens", "usage.prompt_tokens_details.cached_tokens"
             ),
-            reasoning_tokens=read.count(
-                completion, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens"
-            ),
+            reasoning_tokens=reasoning,
         )

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import openai
+from openai._models import SecurityOptions
+from openai._types import Headers
 from pydantic import SecretStr
 
 from providers.error_mapping import SdkErrors
@@ -36,6 +38,21 @@ SDK_ERRORS = SdkErrors(
 )
 
 
+def _key_header_client(header: str) -> type[openai.AsyncOpenAI]:
+    """An SDK client sending the bare key in `header` (Azure: `api-key`) instead of a bearer
+    token, as the SDK's own Azure client does, for any profile that names such a header."""
+
+    class KeyHeaderClient(openai.AsyncOpenAI):
+        def _auth_headers(self, security: SecurityOptions) -> dict[str, str]:
+            return {header: self.api_key} if self.api_key else {}
+
+        def _validate_headers(self, headers: Headers, custom_headers: Headers) -> None:
+            if header not in headers:
+                raise TypeError(f"no {header} header: the provider was built without a key")
+
+    return KeyHeaderClient
+
+
 def _sdk_client(config: OpenAiCompatConfig, profile: VendorProfile) -> openai.AsyncOpenAI:
     """The SDK client, holding only what the config and this vendor's profile say.
 
@@ -44,12 +61,15 @@ def _sdk_client(config: OpenAiCompatConfig, profile: VendorProfile) -> openai.As
     Headers come from `extra_headers` alone; account ids only where the profile allows them.
     (OPENAI_API_KEY and OPENAI_BASE_URL are never read: both are always passed.)
     """
-    client = openai.AsyncOpenAI(
+    header = profile.request.auth_header
+    sdk = openai.AsyncOpenAI if header.lower() == "authorization" else _key_header_client(header)
+    client = sdk(
         api_key=config.api_key.get_secret_value(),
         base_url=config.base_url,
         timeout=config.timeout,
         max_retries=config.max_retries,
         default_headers=config.extra_headers or None,
+        default_query=dict(profile.request.query_params) or None,
         http_client=config.http_client,
     )
     client._custom_headers = dict(config.extra_headers)
@@ -177,8 +197,11 @@ class OpenAiCompatibleProvider(SdkProvider[ChatChunkReader]):
         headers, answer = await self._exchange.answer(call)
         adapter = self._reader(request)
         events = [*adapter.feed(answer), *adapter.finish()]
+        # The model that answered: an alias may resolve to another name (xAI's grok-4-fast).
+        answered = answer.get("model") if isinstance(answer, dict) else None
+        model = answered if isinstance(answered, str) and answered else body["model"]
         return response_from_events(
-            events, raw_model=body["model"], request_id=self._errors.request_id(headers)
+            events, raw_model=model, request_id=self._errors.request_id(headers)
         )
 
     # -- internals ----------------------------------------------------------------------------

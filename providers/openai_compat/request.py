@@ -178,6 +178,7 @@ class RequestBuilder:
         if message.tool_calls:
             encoded["tool_calls"] = [
                 {
+                    **(call.provider_data or {}),
                     "id": self._tool_call_id(call.id),
                     "type": "function",
                     "function": {"name": call.name, "arguments": call.arguments},

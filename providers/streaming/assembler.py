@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from providers.errors import (
     MalformedResponseError,
@@ -47,6 +47,7 @@ class _ToolCall:
     name: str = ""
     parts: list[str] = field(default_factory=list)
     block_index: int = -1
+    provider_data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def started(self) -> bool:
@@ -83,6 +84,9 @@ class BlockAssembler:
         self._open_tool: int | None = None
         # While a tool block is open, later content waits here so that blocks never interleave.
         self._held: list[_HeldText | int] = []
+        # Whitespace-only answer text before any block (GLM's "\n" ahead of its reasoning):
+        # it joins the first real text instead of opening a block of its own.
+        self._leading_space = ""
         self._block_index = -1
         self._block_kind: BlockKind | None = None
         self._output_chars = 0
@@ -105,6 +109,11 @@ class BlockAssembler:
         """Text or reasoning; consecutive pieces of one kind share a block."""
         if not text:
             return
+        if kind == "text":
+            if self._block_index < 0 and text.isspace():
+                self._leading_space += text
+                return
+            text, self._leading_space = self._leading_space + text, ""
         if self._open_tool is None:
             self._emit_text(kind, text)
         else:
@@ -139,6 +148,11 @@ class BlockAssembler:
                     )
             elif call.name:
                 self._start_tool(call)
+
+    def tool_data(self, key: int, data: dict[str, Any]) -> None:
+        """Vendor fields that travel with tool call `key` and go back with it (a signature)."""
+        if key in self._tools:
+            self._tools[key].provider_data.update(data)
 
     def close_tool(self, key: int) -> None:
         """The protocol says tool call `key` is complete: close it now if it is the open block.
@@ -182,6 +196,8 @@ class BlockAssembler:
         if self._open_tool is not None:
             self._close(self._open_tool)
             self._open_tool = None
+        if self._leading_space:
+            self._held.append(_HeldText("text", self._leading_space))
         for item in self._held:
             if isinstance(item, _HeldText):
                 self._emit_text(item.kind, item.text)
@@ -238,6 +254,7 @@ class BlockAssembler:
                 name=call.name,
                 arguments=arguments,
                 input=parsed,
+                provider_data=call.provider_data or None,
             )
         )
 

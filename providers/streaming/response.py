@@ -33,7 +33,13 @@ def response_from_events(
             thinking.append(event.text)
         elif isinstance(event, ToolUseEnd):
             tool_calls.append(
-                ToolCall(id=event.id, name=event.name, arguments=event.arguments, input=event.input)
+                ToolCall(
+                    id=event.id,
+                    name=event.name,
+                    arguments=event.arguments,
+                    input=event.input,
+                    provider_data=event.provider_data,
+                )
             )
         elif isinstance(event, MessageDelta):
             finish = event

@@ -67,6 +67,11 @@ class RequestQuirks(_Section):
     #: Whether the SDK may send OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment:
     #: only to OpenAI itself, never to another vendor.
     openai_account_headers: bool = False
+    #: The header carrying the key: `Authorization` sends it as a bearer token; any other
+    #: name (Azure's `api-key`) sends the bare key there and no Authorization header.
+    auth_header: str = Field(default="Authorization", pattern=r"^[A-Za-z0-9-]+$")
+    #: Query parameters sent on every request (Azure's classic path: `api-version`).
+    query_params: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _range_ordered(self) -> RequestQuirks:
@@ -99,6 +104,15 @@ class WireFacts(_Section):
     reasoning_fields: tuple[str, ...] = ("reasoning_content", "reasoning")
     #: When tool calls were emitted, the stop reason is tool_use whatever the finish value said.
     tool_calls_imply_tool_use: bool = True
+    #: Where a chunk may carry usage, as dotted paths, first present wins (Groq: also
+    #: `x_groq.usage`). Reports replace each other, never add up.
+    usage_paths: tuple[str, ...] = ("usage",)
+    #: Tool-call fields kept on the ToolCall as `provider_data` and sent back with it in the
+    #: next request (Gemini 3: `extra_content`, holding the thought signature it requires).
+    tool_call_data_fields: tuple[str, ...] = ()
+    #: Whether completion_tokens already counts the reasoning tokens. xAI counts them only in
+    #: completion_tokens_details.reasoning_tokens, so output tokens (and cost) must add them.
+    reasoning_in_completion: bool = True
 
 
 #: Keys that profiles once held and the contract suite's own file holds now: a profile still
