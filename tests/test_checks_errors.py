@@ -173,7 +173,8 @@ def test_each_error_shape_s_message_must_be_kept(shape: Any, message: str) -> No
 
 def test_a_plain_text_body_is_the_message() -> None:
     assert invalid("  bad request  \n", "Error code: 400") == (
-        "stream() dropped the vendor's message 'bad request': it says '[p HTTP 400] Error code: 400'"
+        "stream() dropped the vendor's message 'bad request': "
+        "it says '[p HTTP 400] Error code: 400'"
     )
     assert invalid("  bad request  \n", "bad request") is None
 
