@@ -1,0 +1,210 @@
+"""The answer-based checks, judged on hand-made outcomes against a frozen expectation (what a
+real recording must yield), so no server runs: each way a provider can misreport an answer,
+and the exact reason a user then reads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from contracts.checks import CHECKS, NOT_EXERCISED, Context
+from contracts.expected import Expected, ExpectedCall, ExpectedUsage
+from contracts.observed import Exchange
+from contracts.runner import Outcome
+from contracts.spec import Case, Scenario, load_scenarios
+from providers.types import (
+    CompletionResponse,
+    Connected,
+    Done,
+    MessageDelta,
+    StopReason,
+    TextDelta,
+    ToolUseEnd,
+    ToolUseStart,
+    Usage,
+)
+from providers.vendors import load_profile
+
+PROFILE = load_profile("openai")
+SCENARIOS = {scenario.id: scenario for scenario in load_scenarios()}
+START = Connected(provider="p", model="m")
+
+
+def judge(
+    clause: str,
+    scenario: str | Scenario,
+    expected: Expected,
+    events: list[Any],
+    response: CompletionResponse | None = None,
+) -> str | None:
+    """`clause`'s verdict on `events` (and `response`) for a recording that sent `expected`."""
+    ran = ("stream", "complete") if response is not None else ("stream",)
+    exchange = Exchange(request={}, status=200, content_type="text/event-stream", body="")
+    outcome = Outcome(events=events, response=response, ran=ran, exchanges=[exchange])
+    if isinstance(scenario, str):
+        scenario = SCENARIOS[scenario]
+    case = Case(scenario.id, scenario, expected.finish, expected)
+    return CHECKS[clause](Context(case, PROFILE, outcome))
+
+
+def sent(**fields: Any) -> Expected:
+    return Expected(path="stream", **fields)
+
+
+def ended(stop: StopReason, raw: str, *, tokens: tuple[int, int] = (3, 2)) -> list[Any]:
+    return [
+        MessageDelta(stop_reason=stop, raw_stop_reason=raw),
+        Usage(input_tokens=tokens[0], output_tokens=tokens[1]),
+        Done(),
+    ]
+
+
+# -- stop.max-tokens: the cap is judged only when the request set one and usage was sent -----
+
+
+def test_no_cap_in_the_request_means_nothing_to_judge() -> None:
+    capped = SCENARIOS["max_tokens"]
+    uncapped = capped.model_copy(
+        update={"request": capped.request.model_copy(update={"max_tokens": None})}
+    )
+    expected = sent(
+        finish="stop", stop_reason="end_turn", usage=ExpectedUsage(input_tokens=3, output_tokens=99)
+    )
+    events = [START, TextDelta(index=0, text="hi"), *ended(StopReason.END_TURN, "stop")]
+    assert judge("stop.max-tokens", uncapped, expected, events) == NOT_EXERCISED
+
+
+def test_a_cap_with_no_usage_sent_cannot_be_judged() -> None:
+    assert SCENARIOS["max_tokens"].request.max_tokens is not None
+    expected = sent(finish="stop", stop_reason="end_turn")
+    events = [START, TextDelta(index=0, text="hi"), *ended(StopReason.END_TURN, "stop")]
+    assert judge("stop.max-tokens", "max_tokens", expected, events) == NOT_EXERCISED
+
+
+# -- what there is to judge against -----------------------------------------------------------
+
+
+def test_a_provider_that_raised_is_judged_by_its_error() -> None:
+    expected = sent(text="hi", finish="stop", stop_reason="end_turn")
+    exchange = Exchange(request={}, status=200, content_type="text/event-stream", body="")
+    outcome = Outcome(
+        events=[START, TextDelta(index=0, text="hi")],
+        stream_error=ValueError("boom"),
+        ran=("stream",),
+        exchanges=[exchange],
+    )
+    case = Case("text_basic", SCENARIOS["text_basic"], "stop", expected)
+    assert CHECKS["text.fidelity"](Context(case, PROFILE, outcome)) == (
+        "stream() raised ValueError: boom"
+    )
+
+
+def test_a_complete_path_that_returned_nothing_has_nothing_to_judge() -> None:
+    expected = sent(
+        text="hi",
+        finish="stop",
+        stop_reason="end_turn",
+        usage=ExpectedUsage(input_tokens=3, output_tokens=2),
+    )
+    exchange = Exchange(request={}, status=200, content_type="application/json", body="")
+    outcome = Outcome(ran=("stream", "complete"), exchanges=[exchange])
+    case = Case("text_basic", SCENARIOS["text_basic"], "stop", expected)
+    verdict = CHECKS["usage.consistent"](Context(case, PROFILE, outcome))
+    assert verdict == "no complete() response was recorded"
+
+
+def test_the_last_exchange_is_the_complete_path_s() -> None:
+    exchanges = [
+        Exchange(request={}, status=status, content_type="application/json", body="")
+        for status in (401, 500, 200)
+    ]
+    outcome = Outcome(ran=("stream", "complete"), exchanges=exchanges)
+    context = Context(Case("error_auth", SCENARIOS["error_auth"], None), PROFILE, outcome)
+    assert (context.served_status("stream"), context.served_status("complete")) == (401, 200)
+    assert Context(context.case, PROFILE, Outcome(ran=("stream",))).served_status() is None
+    assert Context(context.case, PROFILE, Outcome(exchanges=exchanges)).served_status() is None
+
+
+@pytest.mark.parametrize(
+    ("scenario", "status", "expected"),
+    [
+        ("error_auth", 401, True),  # the fault happened
+        ("error_auth", 200, False),  # the server accepted the bad key: no failure to judge
+        ("midstream_error", 200, True),  # an error inside a 200 stream
+        ("text_basic", 200, False),
+    ],
+)
+def test_a_failure_is_expected_when_the_scenario_s_error_happened(
+    scenario: str, status: int, expected: bool
+) -> None:
+    exchange = Exchange(request={}, status=status, content_type="text/event-stream", body="")
+    outcome = Outcome(ran=("stream",), exchanges=[exchange])
+    frozen = sent(text="hi", finish="stop", stop_reason="end_turn")
+    case = Case(scenario, SCENARIOS[scenario], "stop", frozen)
+    assert Context(case, PROFILE, outcome).failure_expected() is expected
+
+
+def test_a_finish_value_that_maps_to_an_error_expects_a_failure() -> None:
+    exchange = Exchange(request={}, status=200, content_type="text/event-stream", body="")
+    outcome = Outcome(ran=("stream",), exchanges=[exchange])
+    failing = sent(text="hi", finish="network_error", stop_reason="error")
+    case = Case("finish_values", SCENARIOS["finish_values"], "network_error", failing)
+    assert Context(case, PROFILE, outcome).failure_expected() is True
+    unfinished = sent(text="hi", error="StreamError")
+    case = Case("finish_values", SCENARIOS["finish_values"], None, unfinished)
+    assert Context(case, PROFILE, outcome).failure_expected() is False
+
+
+# -- tool calls: the provider must hand over the calls the vendor sent -----------------------
+
+
+def call(id: str, name: str = "get_weather", arguments: str = '{"city":"Paris"}') -> ExpectedCall:
+    return ExpectedCall(id=id, name=name, arguments=arguments, input=None)
+
+
+def tool_events(*calls: tuple[str, str, str]) -> list[Any]:
+    events: list[Any] = [START]
+    for index, (id, name, arguments) in enumerate(calls):
+        parsed = json.loads(arguments or "{}")
+        events += [
+            ToolUseStart(index=index, id=id, name=name),
+            ToolUseEnd(index=index, id=id, name=name, arguments=arguments, input=parsed),
+        ]
+    return [*events, *ended(StopReason.TOOL_USE, "tool_calls")]
+
+
+def tools_verdict(calls: tuple[ExpectedCall, ...], *got: tuple[str, str, str]) -> str | None:
+    expected = sent(finish="tool_calls", stop_reason="tool_use", tool_calls=calls)
+    return judge("tools.single", "tool_single", expected, tool_events(*got))
+
+
+def test_the_vendor_s_calls_hold() -> None:
+    assert tools_verdict((call("c1"),), ("c1", "get_weather", '{"city":"Paris"}')) is None
+
+
+def test_a_call_the_vendor_sent_without_id_may_take_any_id() -> None:
+    assert tools_verdict((call(""),), ("mine", "get_weather", '{"city":"Paris"}')) is None
+
+
+def test_a_call_whose_vendor_id_was_replaced_fails() -> None:
+    verdict = tools_verdict((call("c1"),), ("mine", "get_weather", '{"city":"Paris"}'))
+    assert verdict == (
+        "tool calls [('mine', 'get_weather', {'city': 'Paris'})] != "
+        "sent [('c1', 'get_weather', {'city': 'Paris'})]"
+    )
+
+
+def test_empty_arguments_are_an_empty_input() -> None:
+    assert tools_verdict((call("c1", arguments=""),), ("c1", "get_weather", "")) is None
+
+
+def test_a_call_the_vendor_never_sent_fails() -> None:
+    verdict = tools_verdict(
+        (call("c1"),), ("c1", "get_weather", '{"city":"Paris"}'), ("c2", "extra", "{}")
+    )
+    assert verdict == (
+        "tool calls [('c1', 'get_weather', {'city': 'Paris'}), ('c2', 'extra', {})] != "
+        "sent [('c1', 'get_weather', {'city': 'Paris'})]"
+    )
