@@ -208,3 +208,89 @@ def test_a_call_the_vendor_never_sent_fails() -> None:
         "tool calls [('c1', 'get_weather', {'city': 'Paris'}), ('c2', 'extra', {})] != "
         "sent [('c1', 'get_weather', {'city': 'Paris'})]"
     )
+
+
+def test_a_request_that_offered_tools_must_get_a_call() -> None:
+    verdict = judge("tools.single", "tool_single", sent(finish="stop", stop_reason="end_turn"), [])
+    offered = [tool.name for tool in SCENARIOS["tool_single"].request.tools]
+    assert verdict == (
+        f"the request offered tools {offered}, but the server answered without a tool call"
+    )
+
+
+def test_a_recording_that_offered_no_tools_does_not_exercise_them() -> None:
+    offered = SCENARIOS["tool_single"]
+    bare = offered.model_copy(update={"request": offered.request.model_copy(update={"tools": ()})})
+    verdict = judge("tools.single", bare, sent(finish="stop", stop_reason="end_turn"), [])
+    assert verdict == NOT_EXERCISED
+
+
+def test_fewer_parallel_calls_than_invited_do_not_exercise_parallel_calls() -> None:
+    expected = sent(finish="tool_calls", stop_reason="tool_use", tool_calls=(call("c1"),))
+    events = tool_events(("c1", "get_weather", '{"city":"Paris"}'))
+    assert judge("tools.parallel", "tool_parallel", expected, events) == NOT_EXERCISED
+
+
+# -- usage: reported as sent, estimated only when nothing was sent ---------------------------
+
+
+def usage_verdict(sent_usage: ExpectedUsage | None, usage: Usage) -> str | None:
+    expected = sent(text="hi", finish="stop", stop_reason="end_turn", usage=sent_usage)
+    events = [
+        START,
+        TextDelta(index=0, text="hi"),
+        MessageDelta(stop_reason=StopReason.END_TURN, raw_stop_reason="stop"),
+        usage,
+        Done(),
+    ]
+    return judge("usage.reported", "text_basic", expected, events)
+
+
+def test_usage_as_sent_holds() -> None:
+    assert (
+        usage_verdict(
+            ExpectedUsage(input_tokens=3, output_tokens=2), Usage(input_tokens=3, output_tokens=2)
+        )
+        is None
+    )
+    assert usage_verdict(None, Usage(input_tokens=0, output_tokens=0, estimated=True)) is None
+
+
+def test_usage_unlike_what_was_sent_fails() -> None:
+    verdict = usage_verdict(
+        ExpectedUsage(input_tokens=3, output_tokens=2), Usage(input_tokens=3, output_tokens=3)
+    )
+    assert verdict == "Usage (in, out, estimated) (3, 3, False) != reported (3, 2, False)"
+
+
+def test_sent_usage_marked_estimated_fails() -> None:
+    verdict = usage_verdict(
+        ExpectedUsage(input_tokens=3, output_tokens=2),
+        Usage(input_tokens=3, output_tokens=2, estimated=True),
+    )
+    assert verdict == "Usage (in, out, estimated) (3, 2, True) != reported (3, 2, False)"
+
+
+def test_usage_invented_when_none_was_sent_must_say_estimated() -> None:
+    verdict = usage_verdict(None, Usage(input_tokens=3, output_tokens=2))
+    assert verdict == "no usage was sent, yet Usage is not estimated"
+
+
+def test_the_complete_path_s_usage_is_named() -> None:
+    expected = sent(
+        text="hi",
+        finish="stop",
+        stop_reason="end_turn",
+        usage=ExpectedUsage(input_tokens=3, output_tokens=2),
+    )
+    response = CompletionResponse(
+        model="m",
+        text="hi",
+        stop_reason=StopReason.END_TURN,
+        raw_stop_reason="stop",
+        usage=Usage(input_tokens=3, output_tokens=9),
+    )
+    verdict = judge("usage.consistent", "text_basic", expected, [], response)
+    assert (
+        verdict == "complete(): Usage (in, out, estimated) (3, 9, False) != reported (3, 2, False)"
+    )
