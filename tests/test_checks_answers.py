@@ -13,7 +13,8 @@ from contracts.checks import CHECKS, NOT_EXERCISED, Context
 from contracts.expected import Expected, ExpectedCall, ExpectedUsage
 from contracts.observed import Exchange
 from contracts.runner import Outcome
-from contracts.spec import Case, Scenario, load_scenarios
+from contracts.spec import Answer, Case, Scenario, ToolCallSpec, load_scenarios
+from contracts.wire import chunk, sse_body
 from providers.types import (
     CompletionResponse,
     Connected,
@@ -294,3 +295,38 @@ def test_the_complete_path_s_usage_is_named() -> None:
     assert (
         verdict == "complete(): Usage (in, out, estimated) (3, 9, False) != reported (3, 2, False)"
     )
+
+
+# -- read from the bytes: the stream's exchange is the first, complete()'s the last ------------
+
+
+def test_each_path_is_judged_against_its_own_exchange() -> None:
+    streamed = sse_body([chunk({"content": "streamed"}), chunk(finish="stop")]).decode()
+    completed = {
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"content": "completed"}, "finish_reason": "length"}],
+    }
+    exchanges = [
+        Exchange(request={}, status=200, content_type="text/event-stream", body=streamed),
+        Exchange(request={}, status=200, content_type="application/json", body="{}"),
+        Exchange(
+            request={}, status=200, content_type="application/json", body=json.dumps(completed)
+        ),
+    ]
+    case = Case("text_basic", SCENARIOS["text_basic"], "stop")
+    context = Context(case, PROFILE, Outcome(ran=("stream", "complete"), exchanges=exchanges))
+    stream, complete = context.observed("stream"), context.observed("complete")
+    assert stream is not None
+    assert complete is not None
+    assert (stream.text, stream.finish) == (("streamed",), "stop")
+    assert (complete.text, complete.finish) == (("completed",), "length")
+    not_run = Context(case, PROFILE, Outcome(ran=("stream",), exchanges=exchanges))
+    assert not_run.observed("complete") is None
+
+
+def test_a_plain_finish_with_tool_calls_means_tool_use_where_the_vendor_says_so() -> None:
+    assert PROFILE.wire.tool_calls_imply_tool_use
+    context = Context(Case("tool_single", SCENARIOS["tool_single"], "stop"), PROFILE, Outcome())
+    called = Answer(finish="stop", tool_calls=(ToolCallSpec(id="c", name="f", arguments=()),))
+    assert context.expected_stop(called) == StopReason.TOOL_USE
+    assert context.expected_stop(Answer(finish="stop")) == StopReason.END_TURN

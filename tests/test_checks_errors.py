@@ -218,3 +218,21 @@ def test_the_wrong_error_type_wins_over_the_message() -> None:
         "stream() gave AuthenticationError: [p HTTP 401] Invalid value, "
         "expected InvalidRequestError"
     )
+
+
+def test_a_retry_after_expected_of_an_error_that_cannot_carry_one_is_reported() -> None:
+    """Only RateLimitError carries Retry-After: a 503 that sent one loses it."""
+    base = SCENARIOS["error_unavailable"]
+    scenario = base.model_copy(
+        update={"expect": base.expect.model_copy(update={"retry_after": 3.0})}
+    )
+    error = errors.ProviderUnavailableError("overloaded", provider="p", status_code=503)
+    outcome = Outcome(
+        stream_error=error,
+        ran=("stream",),
+        exchanges=[Exchange(request={}, status=503, content_type="application/json", body="{}")],
+    )
+    verdict = CHECKS["errors.unavailable"](
+        Context(Case(scenario.id, scenario, None), PROFILE, outcome)
+    )
+    assert verdict == "stream(): retry_after=None, expected 3.0"
