@@ -54,6 +54,15 @@ def sent(**fields: Any) -> Expected:
     return Expected(path="stream", **fields)
 
 
+#: A plain "hi", finished normally, with usage.
+HELLO = sent(
+    text="hi",
+    finish="stop",
+    stop_reason="end_turn",
+    usage=ExpectedUsage(input_tokens=3, output_tokens=2),
+)
+
+
 def ended(stop: StopReason, raw: str, *, tokens: tuple[int, int] = (3, 2)) -> list[Any]:
     return [
         MessageDelta(stop_reason=stop, raw_stop_reason=raw),
@@ -103,12 +112,7 @@ def test_a_provider_that_raised_is_judged_by_its_error() -> None:
 
 
 def test_a_complete_path_that_returned_nothing_has_nothing_to_judge() -> None:
-    expected = sent(
-        text="hi",
-        finish="stop",
-        stop_reason="end_turn",
-        usage=ExpectedUsage(input_tokens=3, output_tokens=2),
-    )
+    expected = HELLO
     exchange = Exchange(request={}, status=200, content_type="application/json", body="")
     outcome = Outcome(ran=("stream", "complete"), exchanges=[exchange])
     case = Case("text_basic", SCENARIOS["text_basic"], "stop", expected)
@@ -278,12 +282,7 @@ def test_usage_invented_when_none_was_sent_must_say_estimated() -> None:
 
 
 def test_the_complete_path_s_usage_is_named() -> None:
-    expected = sent(
-        text="hi",
-        finish="stop",
-        stop_reason="end_turn",
-        usage=ExpectedUsage(input_tokens=3, output_tokens=2),
-    )
+    expected = HELLO
     response = CompletionResponse(
         model="m",
         text="hi",
