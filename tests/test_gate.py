@@ -33,12 +33,19 @@ def test_pass_to_anything_but_pass_or_not_exercised_is_a_regression(after: str) 
     assert failed
     assert text.startswith("gate FAILED: 1 regression(s)")
     assert f"regressions:\n- v a.b: pass -> {after}" in text
+    assert "other changes" not in text
 
 
 def test_a_clause_gone_is_a_regression() -> None:
     failed, text = _gate(_certificate(a_b="pass", c_d="pass"), _certificate(a_b="pass"))
     assert failed
     assert "- v c.d: pass -> missing" in text
+
+
+def test_a_new_clause_that_passes_is_an_improvement() -> None:
+    failed, text = _gate(_certificate(a_b="pass"), _certificate(a_b="pass", c_d="pass"))
+    assert not failed
+    assert text == "gate passed: no regression\nimprovements:\n- v c.d: missing -> pass\n"
 
 
 def test_pass_to_not_exercised_is_a_change_not_a_regression() -> None:
@@ -71,8 +78,9 @@ def test_nothing_changed() -> None:
 
 def test_markdown_names_clauses_as_code() -> None:
     changes = compare(_certificate(a_b="pass"), _certificate(a_b="fail"))
-    assert render(changes, markdown=True).startswith("## gate FAILED: 1 regression(s)\n")
-    assert "- v `a.b`: pass -> fail" in render(changes, markdown=True)
+    assert render(changes, markdown=True) == (
+        "## gate FAILED: 1 regression(s)\n\n### regressions\n- v `a.b`: pass -> fail\n"
+    )
 
 
 def test_vendors_narrow_the_comparison() -> None:
