@@ -105,14 +105,16 @@ def _assert_inert_markdown(text: str) -> None:
     assert not ACTING.search(text)
     lines = text.splitlines()
     rendered = _active("\n".join(_outside_fences(lines)))
-    assert "<script>" not in rendered and "](" not in rendered
+    assert "<script>" not in rendered
+    assert "](" not in rendered
     assert not [line for line in lines if line.startswith("#") and "heading" in line]
     # Every table row has exactly as many unescaped pipes as the header.
     rows = [line for line in lines if line.startswith("| ")]
     assert {len(re.findall(r"(?<!\\)\|", row)) for row in rows} == {3}
     # Fences come in pairs of the same length: the vendor's ``` never closes ours.
     fences = [line for line in lines if line.startswith("```")]
-    assert len(fences) % 2 == 0 and all(a == b for a, b in zip(fences[::2], fences[1::2]))
+    assert len(fences) % 2 == 0
+    assert all(a == b for a, b in zip(fences[::2], fences[1::2], strict=True))
 
 
 def test_the_markdown_certificate_shows_vendor_text_and_never_acts(
@@ -151,7 +153,8 @@ def test_the_gate_shows_names_from_certificate_files_and_never_acts(
     code = main(["gate", "--baseline", str(baseline), "--current", str(current), "--format", fmt])
     out = capsys.readouterr().out
     assert code == 1
-    assert "pwned" in out and not ACTING.search(out)
+    assert "pwned" in out
+    assert not ACTING.search(out)
     assert fmt == "text" or "<script>" not in _active("\n".join(out.splitlines()))
     assert len(out.splitlines()) == 3 + (fmt == "markdown")
 
@@ -164,15 +167,20 @@ def test_an_error_line_naming_a_hostile_path_is_one_inert_line(
         main(["gate", "--baseline", str(missing), "--current", str(missing)])
     err = capsys.readouterr().err
     assert exit_.value.code == 2
-    assert len(err.splitlines()) == 1 and not ACTING.search(err)
+    assert len(err.splitlines()) == 1
+    assert not ACTING.search(err)
 
 
 @pytest.mark.parametrize("text", [EVIL, "plain", "`", "``a``", "a|b", "", " "])
 def test_each_escape_keeps_its_medium_inert(text: str) -> None:
-    assert not ACTING.search(terminal(text)) and "\n" not in terminal(text)
-    assert "\n" not in markdown(text) and "<" not in markdown(text)
+    assert not ACTING.search(terminal(text))
+    assert "\n" not in terminal(text)
+    assert "\n" not in markdown(text)
+    assert "<" not in markdown(text)
     span = markdown_code(text)
     run = len(span) - len(span.lstrip("`"))
-    assert "`" * run not in span[run:-run] and not re.search(r"(?<!\\)\|", span)
+    assert "`" * run not in span[run:-run]
+    assert not re.search(r"(?<!\\)\|", span)
     block = markdown_block(text.split("\n"))
-    assert block[0] == block[-1] and all(block[0] not in line for line in block[1:-1])
+    assert block[0] == block[-1]
+    assert all(block[0] not in line for line in block[1:-1])
