@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import string
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import vcr
 import yaml
 
+from contracts import yaml_io
 from contracts.observed import Exchange
 from providers.vendors import available_vendors, load_profile
 
@@ -42,21 +44,71 @@ _REQUEST_HEADERS = frozenset({"content-type", "accept"})
 _RESPONSE_HEADERS = frozenset(
     {"content-type", "x-request-id", "request-id", "retry-after", "retry-after-ms"}
 )
-SECRET_PATTERNS = (
-    re.compile(r"sk-[A-Za-z0-9_-]{16,}"),
-    re.compile(r"AIza[0-9A-Za-z_-]{30,}"),
-    re.compile(r"Bearer [A-Za-z0-9._-]{16,}"),
-    re.compile(
-        r"(?i)\"?(api[-_]?key|x-goog-api-key|authorization)\"?\s*[:=]\s*\"?[A-Za-z0-9_.-]{16,}"
+#: Credentials by their shape: vendor key prefixes (OpenAI and Anthropic `sk-`, Groq `gsk_`,
+#: xAI `xai-`, Cerebras `csk-`, Fireworks `fw_`, Together `tgp_v1_`, Hugging Face `hf_`,
+#: Replicate `r8_`, Perplexity `pplx-`, Google `AIza` and `ya29.`, GitHub, AWS), bearer
+#: tokens, and the value of a credential-named header or field (`name: value`, `"name": "v"`).
+#: Each vendor prefix with the characters its keys are made of: most are letters and digits
+#: only, so a file name such as `vercel-ai_xai-tool-call.yaml` is not taken for a key.
+_KEY_SHAPES = {
+    "sk-": "[A-Za-z0-9_-]{16,}",
+    "ya29.": "[A-Za-z0-9_-]{20,}",
+    "tgp_v1_": "[A-Za-z0-9_-]{20,}",
+    "github_pat_": "[A-Za-z0-9_]{20,}",
+    **dict.fromkeys(
+        ("gsk_", "xai-", "csk-", "fw_", "hf_", "r8_", "pplx-", "ghp_"), "[A-Za-z0-9]{20,}"
     ),
+}
+#: One pattern per literal prefix: the regex engine finds a literal prefix fast, an
+#: alternation of them slowly (a cassette can hold megabytes).
+_SHAPED = (
+    *(re.compile(re.escape(prefix) + body) for prefix, body in _KEY_SHAPES.items()),
+    re.compile(r"AIza[0-9A-Za-z_-]{30,}"),
+    re.compile(r"AKIA[0-9A-Z]{16}"),
+    re.compile(r"Bearer [A-Za-z0-9._~+/=-]{16,}"),
 )
+_CREDENTIAL_WORDS = (
+    "api_key", "api-key", "apikey", "secret", "password", "passwd", "credential",
+    "authorization", "access_token", "access-token", "accesstoken", "refresh_token",
+    "refresh-token", "id_token", "id-token", "auth_token", "auth-token", "authtoken",
+    "session_token", "session-token", "private_key", "private-key", "privatekey",
+)  # fmt: skip
+_CREDENTIAL_NAME = "|".join(re.escape(word) for word in _CREDENTIAL_WORDS)
+#: What follows a credential word in a name (`x-api-key: value`, `"client_secret": "..."`):
+#: the rest of the name, the separator, then a quoted value (any length) or a bare one that
+#: looks like a key.
+_AFTER_NAME = re.compile(
+    r'[\w-]{0,40}"?\s*[:=]\s*(?:"((?:[^"\\\n]|\\.)*)"|([A-Za-z0-9_.~+/=-]{16,}))'
+)
+_NAMED = re.compile(
+    rf"(?i)(?:{_CREDENTIAL_NAME})[\w-]{{0,40}}\"?\s*[:=]\s*\"?[A-Za-z0-9_.~+/=-]{{16,}}"
+)
+#: What the secret scan looks for, line by line.
+SECRET_PATTERNS = (*_SHAPED, _NAMED)
+#: Where a credential hides in a URL: its user information, and query parameters named for
+#: one (`?key=`, `&access_token=`, `?sig=`); every value is a secret, whatever its length.
+_URL_USERINFO = re.compile(r"(://)[^/?#\s@\"'<>]*@")
+_QUERY_CREDENTIAL = re.compile(
+    r"([?&;](?i:key|token|sig|signature|auth|code|"
+    rf"[\w-]{{0,40}}(?:{_CREDENTIAL_NAME})[\w-]{{0,40}})=)"
+    r"[^&#\s\"'<>]+"
+)
+#: A field called just `token` or `key` is a credential only when its value looks like one:
+#: a log-probability entry's `token` is a word of the answer.
+_JSON_BARE_CREDENTIAL = re.compile(r'("(?i:token|key)"\s*:\s*)"[A-Za-z0-9_.~+/=-]{16,}"')
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 _meta: ContextVar[dict[str, Any] | None] = ContextVar("cassette_meta", default=None)
 _secrets: ContextVar[tuple[str, ...]] = ContextVar("cassette_secrets", default=())
 
 
 def cassette_path(root: Path, vendor: str, scenario: str) -> Path:
-    return root / vendor / f"{scenario}.yaml"
+    """root/vendor/scenario.yaml; a name that would lead out of `root` is refused."""
+    path = root / vendor / f"{scenario}.yaml"
+    inside = path.is_relative_to(root) and ".." not in path.relative_to(root).parts
+    if not inside or not path.resolve().is_relative_to(root.resolve()):
+        raise CassetteError(f"cassette name {vendor}/{scenario} leads outside {root}")
+    return path
 
 
 def record_command(vendor: str, scenario: str, source: Source = "replica") -> str:
@@ -79,36 +131,51 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
-_KEY_TAIL = re.compile(r"[A-Za-z0-9_.-]{16,}$")
+_KEY_TAIL = re.compile(r"[A-Za-z0-9_.~+/=-]{16,}$")
+
+
+def _redact_named(text: str) -> str:
+    """The value after every credential word used as a name, found by plain substring
+    search (case-insensitive patterns are slow on megabytes)."""
+    # The same length as `text`, so positions carry over (str.lower can lengthen non-ASCII).
+    lowered = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+    name_ends = set()
+    for word in _CREDENTIAL_WORDS:
+        at = lowered.find(word)
+        while at != -1:
+            name_ends.add(at + len(word))
+            at = lowered.find(word, at + 1)
+    pieces, done = [], 0
+    for end in sorted(name_ends):
+        found = _AFTER_NAME.match(text, end) if end >= done else None
+        if found is None:
+            continue
+        quoted = found.group(1) is not None
+        value_at = found.start(1) - 1 if quoted else found.start(2)
+        pieces += [text[done:value_at], f'"{REDACTED}"' if quoted else REDACTED]
+        done = found.end()
+    return "".join([*pieces, text[done:]])
 
 
 def redact_key_shaped(text: str) -> str:
     """Replace the value of anything that looks like a credential, keeping what names it
-    (`Bearer`, `"api_key": "`), so JSON around it stays valid."""
+    (`Bearer`, `"api_key": "`, `?key=`, `https://`), so JSON and URLs around it stay valid."""
 
     def redact(match: re.Match[str]) -> str:
         found = match.group(0)
         tail = _KEY_TAIL.search(found)
         return found[: tail.start()] + REDACTED if tail else REDACTED
 
-    for pattern in SECRET_PATTERNS:
+    text = _URL_USERINFO.sub(rf"\1{REDACTED}@", text)
+    text = _QUERY_CREDENTIAL.sub(rf"\1{REDACTED}", text)
+    text = _JSON_BARE_CREDENTIAL.sub(rf'\1"{REDACTED}"', text)
+    text = _redact_named(text)
+    for pattern in _SHAPED:
         text = pattern.sub(redact, text)
     return text
 
 
 # -- the readable serializer -------------------------------------------------------------------
-
-
-class _LiteralDumper(yaml.SafeDumper):
-    pass
-
-
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_LiteralDumper.add_representer(str, _str_representer)
 
 
 def _text(body: Any) -> str:
@@ -162,20 +229,24 @@ def readable(interaction: dict[str, Any]) -> dict[str, Any]:
     request, response = interaction["request"], interaction["response"]
     request_headers = _headers(request.get("headers", {}), _REQUEST_HEADERS)
     response_headers = _headers(response.get("headers", {}), _RESPONSE_HEADERS)
+    # A key can travel outside the auth header (`?key=`, `user:pass@`, a body field): the
+    # URI and both bodies lose anything credential-shaped before they are written.
     return {
         "request": {
             "method": request["method"],
-            "uri": _stable_uri(request["uri"]),
+            "uri": redact_key_shaped(_stable_uri(request["uri"])),
             "headers": request_headers,
             "body": _body_out(
-                _text(request.get("body")), request_headers.get("content-type", [""])[0]
+                redact_key_shaped(_text(request.get("body"))),
+                request_headers.get("content-type", [""])[0],
             ),
         },
         "response": {
             "status": response["status"],
             "headers": response_headers,
             "body": _body_out(
-                _text(response.get("body")), response_headers.get("content-type", [""])[0]
+                redact_key_shaped(_text(response.get("body"))),
+                response_headers.get("content-type", [""])[0],
             ),
         },
     }
@@ -183,9 +254,7 @@ def readable(interaction: dict[str, Any]) -> dict[str, Any]:
 
 def dump(document: dict[str, Any], secrets: Iterable[str] = ()) -> str:
     """The cassette document as reviewable YAML, with every known secret scrubbed."""
-    return scrub(
-        yaml.dump(document, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True), secrets
-    )
+    return scrub(yaml_io.dump(document), secrets)
 
 
 def serialize(cassette: dict[str, Any]) -> str:
@@ -195,7 +264,7 @@ def serialize(cassette: dict[str, Any]) -> str:
 
 
 def deserialize(text: str) -> dict[str, Any]:
-    document = yaml.safe_load(text) or {}
+    document = yaml_io.load(text) or {}
     interactions = []
     for interaction in document.get("interactions", []):
         request, response = interaction["request"], interaction["response"]
@@ -214,7 +283,53 @@ class _SerializerModule:
 
 
 def read_document(path: Path) -> dict[str, Any]:
-    return dict(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return dict(yaml_io.load(path.read_text(encoding="utf-8")) or {})
+
+
+class CassetteError(ValueError):
+    """A cassette file that replay cannot use; the message says why, not where."""
+
+
+def _check_interactions(interactions: Any) -> None:
+    """What replay relies on, refused here with where it is wrong rather than deep in vcrpy."""
+    if not isinstance(interactions, list) or not interactions:
+        raise CassetteError("it has no interactions")
+    for number, interaction in enumerate(interactions, start=1):
+        where = f"interaction {number}"
+        if not isinstance(interaction, dict):
+            raise CassetteError(f"{where} is not a mapping")
+        request, response = interaction.get("request"), interaction.get("response")
+        if not isinstance(request, dict) or not isinstance(response, dict):
+            raise CassetteError(f"{where} lacks a request or a response mapping")
+        if not isinstance(request.get("uri"), str) or not isinstance(request.get("method"), str):
+            raise CassetteError(f"{where}: request uri and method must be strings")
+        status = response.get("status")
+        code = status.get("code") if isinstance(status, dict) else None
+        if type(code) is not int or not 100 <= code <= 599:
+            raise CassetteError(f"{where}: response status code must be an integer 100-599")
+        for side, part in (("request", request), ("response", response)):
+            if not isinstance(part.get("body"), dict):
+                raise CassetteError(f"{where}: the {side} body is not a mapping")
+
+
+def read_checked(path: Path) -> dict[str, Any]:
+    """The whole cassette, once it is known to be complete and shaped as replay needs."""
+    try:
+        document = yaml_io.load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise CassetteError("it is not UTF-8 text") from None
+    except OSError as exc:
+        raise CassetteError(f"it cannot be read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise CassetteError(f"not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise CassetteError("it is nested too deeply") from None
+    if not isinstance(document, dict) or "version" not in document:
+        raise CassetteError("it is cut short: no closing `version` line")
+    _check_interactions(document.get("interactions"))
+    if not isinstance(document.get("meta") or {}, dict):
+        raise CassetteError("its meta is not a mapping")
+    return document
 
 
 def read_meta(path: Path) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -32,6 +33,7 @@ from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode, ProviderFa
 from contracts.scaffold import ScaffoldError, write_profile
 from contracts.spec import Case
 from providers import from_profile
+from providers.settings import url_has_credentials
 from providers.types import LlmProvider
 from providers.vendors import (
     VENDOR_DIRS_ENV,
@@ -54,6 +56,32 @@ def _given(value: str) -> str:
     if not value.strip():
         raise argparse.ArgumentTypeError("must not be empty (an unset shell variable?)")
     return value
+
+
+def _base_url(value: str) -> str:
+    """An http(s) URL with a host and no user information: `--base-url notaurl` is refused
+    here, and `user:pass@` would become Basic auth in place of the key."""
+    value = _given(value)
+    if url_has_credentials(value):
+        raise argparse.ArgumentTypeError(
+            "holds a user name or password (user:pass@host): put the key in the environment "
+            "variable named by --api-key-env instead"
+        )
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError("must be an http:// or https:// URL with a host")
+    return value
+
+
+def _seconds(value: str) -> float:
+    """A positive, finite number of seconds."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {value}")
+    return seconds
 
 
 class UsageError(Exception):
@@ -167,6 +195,8 @@ async def _certify_profiles(
 
 
 def _certify(args: argparse.Namespace) -> Certificate:
+    if args.replica and args.base_url:
+        raise UsageError("--replica and --base-url name two different servers: choose one")
     live = args.live or bool(args.base_url)
     profiles = (
         [_endpoint_profile(args)] if args.base_url and not args.vendor else _profiles(args.vendor)
@@ -416,6 +446,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         license=args.license,
     )
     refused = []
+    taken: set[Path] = set()
     for name in args.paths:
         try:
             result = import_file(
@@ -425,9 +456,10 @@ def cmd_import(args: argparse.Namespace) -> int:
                 origin=origin,
                 form=args.format,
                 prefix=args.prefix,
+                taken=taken,
             )
         except ImportRefused as exc:
-            refused.append(str(exc))
+            refused.append(cassettes.redact_key_shaped(str(exc)))
             continue
         for path in result.written:
             print(f"imported {terminal(path)}")
@@ -451,7 +483,9 @@ def _vendors_dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _live_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", type=_given, help="an OpenAI-compatible base URL to talk to")
+    parser.add_argument(
+        "--base-url", type=_base_url, help="an OpenAI-compatible base URL to talk to"
+    )
     parser.add_argument(
         "--model", type=_given, help="the model to ask for (default: the profile's)"
     )
@@ -477,19 +511,20 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument("--format", choices=("table", "markdown", "json", "html"), default="table")
     certify.add_argument("--out", help="write the certificate JSON here (and Markdown beside)")
     certify.add_argument("--cassettes", default="cassettes", help="cassette directory")
-    certify.add_argument(
+    where = certify.add_mutually_exclusive_group()
+    where.add_argument(
         "--replica",
         action="store_true",
         help="run against the loopback replica instead of the cassettes",
     )
-    certify.add_argument(
+    where.add_argument(
         "--live",
         action="store_true",
         help="run against the live endpoint (key from the profile's variable)",
     )
     certify.add_argument(
         "--case-timeout",
-        type=float,
+        type=_seconds,
         default=CASE_DEADLINE_SECONDS,
         metavar="SECONDS",
         help="cut a case off after this long (stream and complete together); "
@@ -519,7 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     new_vendor = commands.add_parser("new-vendor", help="write a profile for a new vendor")
     new_vendor.add_argument("name", help="profile name: lower-case letters, digits, _")
-    new_vendor.add_argument("--base-url", type=_given, required=True)
+    new_vendor.add_argument("--base-url", type=_base_url, required=True)
     new_vendor.add_argument("--model", type=_given, required=True)
     new_vendor.add_argument("--api-key-env", help="key variable (default: NAME_API_KEY)")
     _vendors_dir_option(new_vendor)
@@ -557,9 +592,23 @@ def _import_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     command.set_defaults(handler=cmd_import)
 
 
+def _undecodable(argv: Sequence[str]) -> int | None:
+    """The position of an argument that was not valid UTF-8 on the command line, if any."""
+    for number, argument in enumerate(argv, start=1):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            return number
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    bad = _undecodable(arguments)
+    if bad is not None:
+        parser.exit(EXIT_USAGE, f"llm-contracts: error: argument {bad} is not valid UTF-8 text\n")
+    args = parser.parse_args(arguments)
     existing = os.environ.get(VENDOR_DIRS_ENV)
     if args.vendors_dir:
         os.environ[VENDOR_DIRS_ENV] = os.pathsep.join([*args.vendors_dir, existing or ""])

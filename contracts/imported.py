@@ -84,7 +84,12 @@ def _scenario(path: Path, expected: Expected, document: dict[str, Any]) -> Scena
 
 
 def read_case(path: Path) -> Case:
-    document = cassettes.read_document(path)
+    try:
+        document = cassettes.read_checked(path)
+    except cassettes.CassetteError as exc:
+        raise ImportedCassetteError(
+            f"{path}: {exc}; re-import the recording with `llm-contracts import`"
+        ) from None
     try:
         expected = Expected.model_validate(document.get("expected"))
     except ValidationError as exc:

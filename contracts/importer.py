@@ -14,11 +14,15 @@ import base64
 import binascii
 import datetime as dt
 import gzip
+import io
 import json
 import os
 import re
+import stat
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +30,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from contracts import cassettes
+from contracts import cassettes, yaml_io
 from contracts.expected import freeze
 from contracts.observed import sse_payloads
 from providers.vendors import NAME_PATTERN, VendorProfile, find_profile, load_profile
@@ -37,6 +41,11 @@ IMPORTED_DIR = "imported"
 ENDPOINT = "chat/completions"
 _SSE_FIELD = re.compile(r"^(data|event|id|retry):|^:")
 _SUFFIXES = (".yaml", ".yml", ".json", ".har", ".txt", ".chunks", ".sse", ".xai")
+#: The largest recording read (an 18 MiB stream is the largest seen in the wild).
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: What all of one file's gzip bodies may decompress to, together.
+MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+_PREFIX = re.compile(r"[a-z0-9_-]*")
 
 
 class ImportRefused(ValueError):
@@ -92,12 +101,35 @@ class ImportResult:
 # -- bodies ------------------------------------------------------------------------------------
 
 
+class _Budget:
+    """What one file's compressed bodies may still decompress to: a few kilobytes of gzip can
+    stand for gigabytes, one body at a time or spread over many."""
+
+    def __init__(self, total: int) -> None:
+        self.left = total
+
+    def gunzip(self, raw: bytes) -> bytes:
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+                data = stream.read(self.left + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ImportRefused(f"a gzip body does not decompress: {exc}") from None
+        if len(data) > self.left:
+            raise ImportRefused(
+                f"gzip bodies decompress to more than {MAX_DECOMPRESSED_BYTES} bytes in all "
+                "(a decompression bomb?)"
+            )
+        self.left -= len(data)
+        return data
+
+
+#: The budget of the file being read (set by `read`).
+_budget: ContextVar[_Budget] = ContextVar("import_budget")
+
+
 def _decoded(raw: bytes) -> str:
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise ImportRefused(f"a gzip body does not decompress: {exc}") from None
+        raw = _budget.get().gunzip(raw)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -140,7 +172,7 @@ def _headers(raw: Any) -> dict[str, list[str]]:
 def _json_or_none(text: str) -> dict[str, Any] | None:
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return parsed if isinstance(parsed, dict) else None
 
@@ -155,6 +187,21 @@ def _vcr_side(side: dict[str, Any]) -> str:
     return _body(side.get("body"))
 
 
+def _status(value: Any) -> int:
+    """An HTTP status as a recording states it: an integer 100-599, or refused."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if type(value) is not int or not 100 <= value <= 599:
+        raise ImportRefused(f"a response status is {str(value)[:20]!r}, not an HTTP status")
+    return value
+
+
+def _uri(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ImportRefused(f"a request URL is a {type(value).__name__}, not a string")
+    return value
+
+
 def _read_vcr(document: dict[str, Any]) -> list[Recorded]:
     found = []
     for interaction in document.get("interactions") or []:
@@ -164,9 +211,9 @@ def _read_vcr(document: dict[str, Any]) -> list[Recorded]:
         found.append(
             Recorded(
                 method=str(request.get("method", "POST")).upper(),
-                uri=request.get("uri"),
+                uri=_uri(request.get("uri")),
                 request=_json_or_none(_vcr_side(request)),
-                status=int(status["code"] if isinstance(status, dict) else status),
+                status=_status(status["code"] if isinstance(status, dict) else status),
                 headers=headers,
                 body=_vcr_side(response),
                 recorded_at=next(iter(headers.get("date") or []), None),
@@ -187,9 +234,9 @@ def _read_har(document: dict[str, Any]) -> list[Recorded]:
         found.append(
             Recorded(
                 method=str(request.get("method", "POST")).upper(),
-                uri=request.get("url"),
+                uri=_uri(request.get("url")),
                 request=_json_or_none(str((request.get("postData") or {}).get("text") or "")),
-                status=int(response["status"]),
+                status=_status(response["status"]),
                 headers=headers,
                 body=_base64(text) if content.get("encoding") == "base64" else text,
                 recorded_at=entry.get("startedDateTime"),
@@ -249,8 +296,10 @@ def detect(text: str) -> Format:
     if _lines_are(text, _is_chunk_line):
         return "chunks"
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
+        document = yaml_io.load(text)
+    except yaml_io.YamlExpansionError as exc:
+        raise ImportRefused(f"not a recording: {exc}") from None
+    except (yaml.YAMLError, RecursionError):
         document = None
     if isinstance(document, dict) and "interactions" in document:
         return "vcr"
@@ -260,22 +309,40 @@ def detect(text: str) -> Format:
     )
 
 
+def _why_unreadable(exc: Exception) -> str:
+    """What went wrong, without repeating the file's content (a key can sit next to the fault):
+    a YAML error gives its problem and position, not its excerpt."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"{exc.problem} at line {mark.line + 1}, column {mark.column + 1}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(exc, KeyError):
+        return "a field it needs is missing"
+    return f"{type(exc).__name__}: {cassettes.redact_key_shaped(str(exc))[:200]}"
+
+
 def read(text: str, form: Format) -> list[Recorded]:
+    token = _budget.set(_Budget(MAX_DECOMPRESSED_BYTES))
     try:
         if form == "chunks":
             return _read_chunks(text)
         if form == "sse":
             return _read_sse(text)
-        document = json.loads(text) if form == "har" else yaml.safe_load(text)
+        document = json.loads(text) if form == "har" else yaml_io.load(text)
         if not isinstance(document, dict):
             raise ImportRefused(f"not a {form} document: the top level is not a mapping")
         return _read_har(document) if form == "har" else _read_vcr(document)
-    except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
-        if isinstance(exc, ImportRefused):
-            raise
-        raise ImportRefused(
-            f"not a readable {form} recording: {type(exc).__name__}: {exc}"
-        ) from None
+    except ImportRefused:
+        raise
+    except (
+        KeyError, TypeError, ValueError, AttributeError, RecursionError, yaml.YAMLError
+    ) as exc:  # fmt: skip
+        raise ImportRefused(f"not a readable {form} recording: {_why_unreadable(exc)}") from None
+    finally:
+        _budget.reset(token)
 
 
 # -- what counts as Chat Completions traffic ---------------------------------------------------
@@ -391,6 +458,26 @@ def _meta(
     return meta
 
 
+def read_text(path: Path) -> str:
+    """A recording's text: a regular file of at most `MAX_FILE_BYTES`, UTF-8. A device
+    (`/dev/zero`), a pipe or a directory is refused before a byte is read, whatever symlink
+    leads to it."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ImportRefused(f"cannot read {path}: {exc.strerror}") from None
+    with os.fdopen(handle, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise ImportRefused(f"{path} is not a regular file (a device, pipe or directory)")
+        data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportRefused(f"{path} is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImportRefused(f"{path} is not UTF-8 text (byte {exc.start})") from None
+
+
 def import_file(
     path: Path,
     *,
@@ -399,14 +486,20 @@ def import_file(
     origin: Origin = Origin(),
     form: Format | None = None,
     prefix: str = "",
+    taken: set[Path] | None = None,
 ) -> ImportResult:
-    """Convert one recording into cassettes under root/vendor/imported/ (one per exchange)."""
+    """Convert one recording into cassettes under root/vendor/imported/ (one per exchange).
+
+    `taken` holds the cassettes written earlier in the same run: a file whose name would
+    replace one of them is refused, not written over it.
+    """
     if not re.fullmatch(NAME_PATTERN, vendor):
         raise ImportRefused(f"vendor name {vendor!r}: use lower-case letters, digits and _")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportRefused(f"cannot read {path}: {exc}") from None
+    if not _PREFIX.fullmatch(prefix):
+        raise ImportRefused(
+            f"prefix {prefix!r}: use lower-case letters, digits, _ and - (it names files)"
+        )
+    text = read_text(path)
     chosen = form or detect(text)
     recorded = read(text, chosen)
     result = ImportResult()
@@ -422,7 +515,15 @@ def import_file(
         raise ImportRefused(f"{path}: nothing to import ({reasons})")
     profile, profiled = _profile(vendor)
     name = prefix + slug(path.name)
-    for number, exchange in kept:
+    folder = _folder(root, vendor)
+    suffixes = [f"_{number}" if len(kept) > 1 else "" for number, _ in kept]
+    clashes = sorted({folder / f"{name}{suffix}.yaml" for suffix in suffixes} & (taken or set()))
+    if clashes:
+        raise ImportRefused(
+            f"{path}: would replace {clashes[0]}, imported from another file in this run; "
+            "import it with its own --prefix"
+        )
+    for (number, exchange), suffix in zip(kept, suffixes, strict=True):
         part = f"{number} of {len(recorded)}" if len(recorded) > 1 else None
         interaction = _interaction(exchange, profile)
         readable = cassettes.readable(interaction)
@@ -441,8 +542,17 @@ def import_file(
             "interactions": [readable],
             "version": 1,
         }
-        suffix = f"_{number}" if len(kept) > 1 else ""
-        target = root / vendor / IMPORTED_DIR / f"{name}{suffix}.yaml"
+        target = folder / f"{name}{suffix}.yaml"
         _write_whole(target, cassettes.dump(document))
         result.written.append(target)
+        if taken is not None:
+            taken.add(target)
     return result
+
+
+def _folder(root: Path, vendor: str) -> Path:
+    """root/vendor/imported, refused when a symlink on the way leads outside `root`."""
+    folder = root / vendor / IMPORTED_DIR
+    if not folder.resolve().is_relative_to(root.resolve()):
+        raise ImportRefused(f"{folder} leads outside {root} (a symlink?): nothing written")
+    return folder

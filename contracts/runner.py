@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import SecretStr
 
 from contracts import cassettes
@@ -202,19 +201,12 @@ def readable_cassette(path: Path, command: str) -> dict[str, Any]:
     """The cassette's meta, once the whole file is known to be a complete cassette; otherwise
     a CaseSetupError naming the file and the command that re-records it."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not isinstance(document, dict) or "version" not in document:
-            raise ValueError("it is cut short: no closing `version` line")
-        for interaction in document["interactions"]:
-            int(interaction["response"]["status"]["code"])
-        return dict(document.get("meta") or {})
-    except UnicodeDecodeError:
-        why = "it is not UTF-8 text"
-    except yaml.YAMLError as exc:
-        why = f"not valid YAML: {str(exc).splitlines()[0]}"
-    except (ValueError, KeyError, TypeError) as exc:
-        why = f"{exc}" if isinstance(exc, ValueError) else f"malformed ({exc!r} missing or wrong)"
-    raise CaseSetupError(f"cassette problem: {path}: {why}; re-record it with `{command}`")
+        document = cassettes.read_checked(path)
+    except cassettes.CassetteError as exc:
+        raise CaseSetupError(
+            f"cassette problem: {path}: {exc}; re-record it with `{command}`"
+        ) from None
+    return dict(document.get("meta") or {})
 
 
 async def _replay_run(run: _Run, path: Path) -> Outcome:

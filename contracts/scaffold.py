@@ -3,10 +3,14 @@ the provider's side (`<dir>/<name>.toml`) and the suite's side (`<dir>/contracts
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from contracts.vendors import SUITE_SUBDIR, load_suite_file
+from providers.settings import url_has_credentials
 from providers.vendors import NAME_PATTERN, ProfileError, find_profile, load_profile_file
 
 TEMPLATE = """# {name}: written by `llm-contracts new-vendor`. Every field below is a default for a
@@ -95,6 +99,25 @@ def toml_string(value: str) -> str:
     )
 
 
+def _utf8(value: str) -> bool:
+    """False for an argument that was not UTF-8 on the command line (kept as surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _draft(final: Path, text: str) -> Path:
+    """`text` in a new file beside `final`, under a fresh name created exclusively: a file
+    or symlink planted under a predictable name is never written through."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".draft", dir=final.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+    return Path(name)
+
+
 def write_profile(
     name: str,
     *,
@@ -113,8 +136,20 @@ def write_profile(
     existing = find_profile(name)
     if existing is not None:
         raise ScaffoldError(f"vendor {name!r} exists already: {existing}")
+    for option, value in (
+        ("--base-url", base_url),
+        ("--model", model),
+        ("--api-key-env", api_key_env),
+    ):
+        if value is not None and not _utf8(value):
+            raise ScaffoldError(f"{option} is not valid UTF-8 text: type it again")
     if not base_url.startswith(("http://", "https://")):
         raise ScaffoldError(f"--base-url must start with http:// or https://, got {base_url!r}")
+    if url_has_credentials(base_url):
+        raise ScaffoldError(
+            "--base-url holds a user name or password: a profile is shared, so put the key in "
+            "the environment variable instead"
+        )
     target = directory / f"{name}.toml"
     suite = directory / SUITE_SUBDIR / f"{name}.toml"
     for path in (target, suite):
@@ -126,15 +161,14 @@ def write_profile(
         "model": toml_string(model),
         "api_key_env": toml_string(api_key_env or f"{name.upper()}_API_KEY"),
     }
-    drafts = [
-        (target, target.with_name(f".{name}.toml.draft"), TEMPLATE, load_profile_file),
-        (suite, suite.with_name(f".{name}.toml.draft"), SUITE_TEMPLATE, load_suite_file),
-    ]
+    drafts: list[tuple[Path, Path, str, Callable[[Path], object]]] = []
     try:
-        for _, draft, template, validate in drafts:
-            draft.parent.mkdir(parents=True, exist_ok=True)
-            draft.write_text(template.format(**values), encoding="utf-8")
-            validate(draft)
+        for final, template, validate in (
+            (target, TEMPLATE, load_profile_file),
+            (suite, SUITE_TEMPLATE, load_suite_file),
+        ):
+            drafts.append((final, _draft(final, template.format(**values)), template, validate))
+            validate(drafts[-1][1])
         for final, draft, _, _ in drafts:
             draft.replace(final)
     except ProfileError as exc:

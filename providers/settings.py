@@ -26,6 +26,12 @@ _MAX_PORT = 65_535
 _Settings = TypeVar("_Settings", bound="ProviderSettings")
 
 
+def url_has_credentials(url: str) -> bool:
+    """Whether `url` carries user information (`user:pass@`) before its host."""
+    authority = url.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return "@" in authority
+
+
 def _printable_ascii(value: str) -> bool:
     """What an HTTP header value may hold without being refused by the HTTP client."""
     return value.isascii() and value.isprintable()
@@ -56,10 +62,19 @@ class ProviderSettings(Frozen):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
+        if url_has_credentials(value):
+            # Never repeated: it holds a password. httpx would send it as Basic auth.
+            raise ValueError(
+                "base_url holds a user name or password (user:pass@host): pass the key as "
+                "api_key= and any other credential in extra_headers="
+            )
         if not value.startswith(("http://", "https://")):
             shown = value if len(value) <= 80 else value[:80] + "..."
             raise ValueError(f"base_url must start with http:// or https://, got {shown!r}")
-        url = httpx2.URL(value)
+        try:
+            url = httpx2.URL(value)
+        except httpx2.InvalidURL as exc:
+            raise ValueError(f"base_url is not a URL: {exc}") from None
         if not url.host:
             raise ValueError("base_url has no host: write it as https://host/path")
         if url.port is not None and not 1 <= url.port <= _MAX_PORT:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -70,12 +70,16 @@ class Rejection(_Section):
         return self.field
 
 
+FinishValue = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:+-]{1,64}$")]
+
+
 class SuiteProfile(_Section):
     name: str = Field(pattern=rf"^{NAME_PATTERN}$")
     #: Finish values this vendor is known to send, in its protocol's words (the replica
     #: draws from these; the scenarios' own values are OpenAI's words, which every protocol
     #: translates).
-    finish_values: tuple[str, ...] = ("stop", "length", "tool_calls", "content_filter")
+    #: Each becomes part of a cassette's file name, so it is one word: no path separator.
+    finish_values: tuple[FinishValue, ...] = ("stop", "length", "tool_calls", "content_filter")
     #: How the vendor lays out its bytes; the keys belong to the vendor's protocol.
     wire: dict[str, Any] = Field(default_factory=dict)
     rejects: tuple[Rejection, ...] = ()

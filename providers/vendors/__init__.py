@@ -199,9 +199,17 @@ def find_profile(name: str) -> Path | None:
     )
 
 
+#: A profile is a page of settings; anything far larger is not one (or is /dev/zero).
+MAX_PROFILE_BYTES = 1024 * 1024
+
+
 def load_toml_model(path: Path, model: type[Section], kind: str) -> Section:
     """Read one TOML file into `model`, reporting a bad one by file and field."""
     try:
+        if not path.is_file() or path.stat().st_size > MAX_PROFILE_BYTES:
+            raise ProfileError(
+                f"{path}: not a {kind}: not a regular file of at most {MAX_PROFILE_BYTES} bytes"
+            )
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ProfileError(f"cannot read {kind} {path}: {exc.strerror}") from None
@@ -209,6 +217,8 @@ def load_toml_model(path: Path, model: type[Section], kind: str) -> Section:
         raise ProfileError(f"{path}: not UTF-8 text; save the {kind} as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ProfileError(f"{path}: not valid TOML: nested too deeply") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -1,0 +1,101 @@
+"""YAML in and out of cassette files: fast where libyaml is there, bounded whatever a file holds.
+
+PyYAML's pure-Python emitter and parser are tens of times slower than libyaml's, so the C
+loader and dumper are used where PyYAML was built with them. A few hundred bytes of nested
+aliases (`&a [*a, *a]`, nine levels deep) stand for gigabytes once anything walks them, so a
+document is measured as if every alias were written out, before anything is built from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+try:
+    from yaml import CSafeDumper as SafeDumper
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # PyYAML built without libyaml: same output, slower
+    from yaml import SafeDumper, SafeLoader  # type: ignore[assignment]
+
+#: What a document may stand for with every alias written out (characters of its scalars
+#: plus one per node): this many times its own length, plus `EXPANSION_SLACK`. Recording
+#: tools alias little or nothing (a shared header mapping at most); a bomb multiplies.
+EXPANSION_FACTOR = 10
+EXPANSION_SLACK = 1024 * 1024
+
+
+class YamlExpansionError(yaml.YAMLError):
+    """The document refers to itself, or its aliases stand for far more than it holds."""
+
+
+class LiteralDumper(SafeDumper):
+    """Multi-line strings (SSE bodies) as literal blocks, readable in a diff."""
+
+
+def _str_representer(dumper: LiteralDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+LiteralDumper.add_representer(str, _str_representer)
+
+
+def dump(document: Any) -> str:
+    return yaml.dump(document, Dumper=LiteralDumper, sort_keys=False, allow_unicode=True)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def expanded_size(root: yaml.Node, limit: int) -> int:
+    """The size of `root` with every alias written out, computed once per distinct node (so
+    in time linear in the file); YamlExpansionError past `limit` or on a cycle."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            size = 1 + sum(sizes[id(child)] for child in _children(node))
+            if size > limit:
+                raise YamlExpansionError(
+                    f"its aliases expand to more than {limit} characters and nodes, over "
+                    f"{EXPANSION_FACTOR} times its size (an alias bomb?)"
+                )
+            sizes[key] = size
+            continue
+        if key in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1 + len(str(node.value))
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in open_nodes:
+                raise YamlExpansionError("an alias refers to a node that contains it")
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return sizes[id(root)]
+
+
+def load(text: str) -> Any:
+    """`yaml.safe_load`, refusing a document whose aliases expand far past its own size."""
+    limit = EXPANSION_FACTOR * len(text) + EXPANSION_SLACK
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        expanded_size(node, limit)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
