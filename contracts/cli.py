@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -492,8 +493,15 @@ def _live_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one line naming what is wrong (`--help` shows the rest), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {terminal(message)} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="llm-contracts",
         description="Certify OpenAI-compatible vendors against the streaming event contract.",
     )
@@ -614,8 +622,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ[VENDOR_DIRS_ENV] = os.pathsep.join([*args.vendors_dir, existing or ""])
     try:
         code: int = args.handler(args)
-    except UsageError as exc:
-        parser.exit(EXIT_USAGE, f"llm-contracts: error: {terminal(exc)}\n")
+    except (UsageError, ProfileError, cassettes.CassetteError) as exc:
+        # A bad profile or cassette name found mid-run is bad input too: one line, exit 2.
+        message = exc.message if isinstance(exc, ProfileError) else str(exc)
+        parser.exit(EXIT_USAGE, f"llm-contracts: error: {terminal(message)}\n")
     finally:  # in-process callers (tests, other tools) get their environment back
         if existing is None:
             os.environ.pop(VENDOR_DIRS_ENV, None)

@@ -34,7 +34,7 @@ def load_certificate(path: Path) -> Certificate:
         raise CertificateError(f"{path} is not UTF-8 text, so not a certificate") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"]))
+        where = ".".join(map(str, first["loc"])) or "the whole file"
         raise CertificateError(f"{path} is not a certificate ({where}: {first['msg']})") from None
 
 

@@ -466,9 +466,10 @@ def read_text(path: Path) -> str:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise ImportRefused(f"cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise ImportRefused(f"{path} is not a regular file (a device, pipe or directory)")
     with os.fdopen(handle, "rb") as stream:
-        if not stat.S_ISREG(os.fstat(handle).st_mode):
-            raise ImportRefused(f"{path} is not a regular file (a device, pipe or directory)")
         data = stream.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise ImportRefused(f"{path} is larger than {MAX_FILE_BYTES} bytes")
