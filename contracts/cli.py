@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import os
 import shutil
 import sys
@@ -22,11 +21,11 @@ from contracts import cassettes
 from contracts.certification import applicable_cases, capabilities_of, certify_vendor
 from contracts.drift import drift, profile_mismatches
 from contracts.gate import CertificateError, compare, load_certificate, render
-from contracts.html_report import emit_html
 from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
+from contracts.output import CERTIFICATE_FORMATS, chosen_format, deliver, render_certificate
 from contracts.protocols import WireProtocol, WireShape, protocol_for
-from contracts.report import Certificate, installed_version, render_markdown, render_table
+from contracts.report import Certificate, installed_version, render_table
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode, ProviderFactory, run_case
 from contracts.scaffold import ScaffoldError, write_profile
 from contracts.spec import Case
@@ -76,14 +75,21 @@ def _profiles(names: Sequence[str] | None) -> list[VendorProfile]:
         raise UsageError(exc.message) from None
 
 
-def _cassette_root(path: str) -> Path:
+def _replay_root(path: str | None) -> cassettes.CassetteRoot:
+    """The folder named by --cassettes; without one, ./cassettes (if any) over the bundled."""
+    if path is None:
+        return cassettes.replay_roots()
     root = Path(path)
     if not root.is_dir():
         raise UsageError(
-            f"no cassette directory at {root.resolve()}: run from the repository root, pass "
-            "--cassettes DIR, or use --replica to certify against the loopback replica"
+            f"no cassette directory at {root.resolve()}: pass an existing --cassettes DIR, "
+            "leave it out to replay the bundled cassettes, or use --replica"
         )
     return root
+
+
+def _write_root(path: str | None) -> Path:
+    return Path(path) if path is not None else cassettes.LOCAL_ROOT
 
 
 def _live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
@@ -137,7 +143,7 @@ async def _certify_profiles(
     profiles: list[VendorProfile],
     *,
     mode: Mode,
-    cassette_root: Path | None,
+    cassette_root: cassettes.CassetteRoot | None,
     targets: dict[str, LiveTarget],
     model: str | None,
     deadline: float = CASE_DEADLINE_SECONDS,
@@ -197,7 +203,7 @@ def _certify(args: argparse.Namespace) -> Certificate:
         _certify_profiles(
             profiles,
             mode="replay",
-            cassette_root=_cassette_root(args.cassettes),
+            cassette_root=_replay_root(args.cassettes),
             targets={},
             model=args.model,
             deadline=args.case_timeout,
@@ -209,40 +215,17 @@ def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _default_certificate_path(certificate: Certificate) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    names = "-".join(v.vendor for v in certificate.vendors)
-    return Path("certificates") / f"{names}-{certificate.mode}-{stamp}.json"
-
-
-def _write_certificate(certificate: Certificate, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(certificate.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    path.with_suffix(".md").write_text(render_markdown(certificate), encoding="utf-8")
-    print(f"certificate: {path} (and {path.with_suffix('.md')})")
-
-
 def cmd_certify(args: argparse.Namespace) -> int:
     try:
         certificate = _certify(args)
     except ImportedCassetteError as exc:
         raise UsageError(str(exc)) from None
-    out = Path(args.out) if args.out else None
-    if args.format == "html":
-        # The page is the report asked for; a live run still keeps its JSON certificate.
-        emit_html(certificate, out)
-        out = _default_certificate_path(certificate) if certificate.mode == "live" else None
-    else:
-        if out is None and certificate.mode == "live":
-            out = _default_certificate_path(certificate)
-        if args.format == "json" and not args.out:
-            sys.stdout.write(certificate.model_dump_json(indent=2) + "\n")
-        elif args.format == "markdown" and not args.out:
-            sys.stdout.write(render_markdown(certificate))
-        else:
-            print(render_table(certificate, colour=_colour()))
-    if out is not None:
-        _write_certificate(certificate, out)
+    form = chosen_format(args.format, args.out, CERTIFICATE_FORMATS)
+    deliver(
+        render_certificate(certificate, form, colour=_colour() and args.out is None),
+        args.out,
+        terminal=render_table(certificate, colour=_colour()),
+    )
     problems = [problem for vendor in certificate.vendors for problem in vendor.problems]
     for problem in problems:
         print(f"llm-contracts: error: {problem}", file=sys.stderr)
@@ -301,7 +284,7 @@ def _unexpected_error(case: Case, fresh: Path) -> str | None:
 
 async def _record(args: argparse.Namespace) -> int:
     live = not args.replica
-    root = Path(args.cassettes)
+    root = _write_root(args.cassettes)
     count = 0
     failed = False
     for profile in _profiles(args.vendor):
@@ -391,7 +374,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
                 _certify_profiles(
                     _profiles(args.vendor or [v.vendor for v in baseline.vendors]),
                     mode="replay",
-                    cassette_root=_cassette_root(args.cassettes),
+                    cassette_root=_replay_root(args.cassettes),
                     targets={},
                     model=None,
                 )
@@ -399,7 +382,12 @@ def cmd_gate(args: argparse.Namespace) -> int:
     except CertificateError as exc:
         raise UsageError(str(exc)) from None
     changes = compare(baseline, current, args.vendor or ())
-    sys.stdout.write(render(changes, markdown=args.format == "markdown"))
+    form = chosen_format(args.format, args.out, GATE_FORMATS)
+    deliver(
+        render(changes, markdown=form == "markdown"),
+        args.out,
+        terminal=render(changes, markdown=False),
+    )
     return EXIT_FAILED if any(change.regression for change in changes) else 0
 
 
@@ -420,7 +408,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             result = import_file(
                 Path(name),
                 vendor=args.vendor,
-                root=Path(args.cassettes),
+                root=_write_root(args.cassettes),
                 origin=origin,
                 form=args.format,
                 prefix=args.prefix,
@@ -457,6 +445,22 @@ def _live_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
 
 
+_REPLAY_HELP = (
+    "cassette directory to replay (default: ./cassettes where it exists, over the cassettes "
+    "bundled with the package)"
+)
+_WRITE_HELP = "cassette directory to write (default: ./cassettes)"
+_FORMAT_HELP = (
+    "how to render {what} (default: what --out's suffix says, .json .md .html, else table)"
+)
+_OUT_HELP = (
+    "write the report to this one file instead of standard output (nothing else is written); "
+    "the terminal then shows the table"
+)
+#: What `gate` renders: the certificate's vocabulary, where it applies to a comparison.
+GATE_FORMATS = ("table", "markdown")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-contracts",
@@ -473,9 +477,11 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument(
         "--vendor", action="append", help="vendor to certify (repeatable; default: all)"
     )
-    certify.add_argument("--format", choices=("table", "markdown", "json", "html"), default="table")
-    certify.add_argument("--out", help="write the certificate JSON here (and Markdown beside)")
-    certify.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    certify.add_argument(
+        "--format", choices=CERTIFICATE_FORMATS, help=_FORMAT_HELP.format(what="the certificate")
+    )
+    certify.add_argument("--out", metavar="PATH", help=_OUT_HELP)
+    certify.add_argument("--cassettes", help=_REPLAY_HELP)
     certify.add_argument(
         "--replica",
         action="store_true",
@@ -503,7 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument("--vendor", action="append", required=True)
     record.add_argument("--scenario", action="append", help="scenario id (repeatable)")
-    record.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    record.add_argument("--cassettes", help=_WRITE_HELP)
     record.add_argument(
         "--replica", action="store_true", help="record from the loopback replica (source: replica)"
     )
@@ -527,11 +533,14 @@ def build_parser() -> argparse.ArgumentParser:
     gate = commands.add_parser("gate", help="fail on any clause that regressed from a baseline")
     gate.add_argument("--baseline", required=True, help="the baseline certificate JSON")
     gate.add_argument("--current", help="the current certificate (default: certify now)")
-    gate.add_argument("--format", choices=("text", "markdown"), default="text")
+    gate.add_argument(
+        "--format", choices=GATE_FORMATS, help=_FORMAT_HELP.format(what="the comparison")
+    )
+    gate.add_argument("--out", metavar="PATH", help=_OUT_HELP)
     gate.add_argument(
         "--vendor", action="append", help="compare only this vendor (repeatable; default: all)"
     )
-    gate.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    gate.add_argument("--cassettes", help=_REPLAY_HELP)
     _live_options(gate)
     _vendors_dir_option(gate)
     gate.set_defaults(handler=cmd_gate)
@@ -546,7 +555,7 @@ def _import_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     command.add_argument("paths", nargs="+", metavar="PATH", help="recordings to import")
     command.add_argument("--vendor", required=True, help="the vendor that answered them")
     command.add_argument("--format", choices=FORMATS, help="force a format (default: detect)")
-    command.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    command.add_argument("--cassettes", help=_WRITE_HELP)
     command.add_argument("--prefix", default="", help="prefix for the cassette names")
     command.add_argument("--origin-repo", help="where the recordings come from (owner/name)")
     command.add_argument("--origin-commit", help="the commit they were taken from")

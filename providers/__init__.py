@@ -23,12 +23,14 @@ from providers.errors import (
     InvalidRequestError,
     LlmError,
     MalformedResponseError,
+    MissingApiKeyError,
     ModelNotFoundError,
     ProviderUnavailableError,
     RateLimitError,
     StreamError,
     StreamTruncatedError,
 )
+from providers.extras import MissingDependencyError, requires
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
@@ -77,7 +79,8 @@ def __getattr__(name: str) -> Any:
     module = _SDK_BOUND.get(name)
     if module is None:
         raise AttributeError(f"module 'providers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    with requires(f"providers.{name}"):
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
@@ -133,6 +136,8 @@ __all__ = [
     "MalformedResponseError",
     "Message",
     "MessageDelta",
+    "MissingApiKeyError",
+    "MissingDependencyError",
     "ModelNotFoundError",
     "ModelPrice",
     "OpenAiCompatConfig",

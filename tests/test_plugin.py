@@ -104,8 +104,9 @@ def test_a_failure_shows_clause_case_reason_troubleshooting_and_wire(
             "[[]openai[]] text.fidelity on text_unicode: text * != sent *",
             "troubleshooting: Usually text is stripped*",
             "wire evidence:",
-            '  request 1: {"model":*',
-            "  served 1: 200 text/event-stream: *",
+            '  request (stream): {"model":*',
+            "  served: 200 text/event-stream",
+            "    data: *",
         ]
     )
     assert "Traceback" not in result.stdout.str()
