@@ -20,6 +20,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from contracts.escaping import markdown as markdown_text
+from contracts.escaping import markdown_code, terminal
 from contracts.report import Certificate, ClauseResult, UsageSource
 
 GONE = "missing"
@@ -200,11 +202,16 @@ def render(changes: list[Change], *, markdown: bool) -> str:
 
 
 def _change_lines(change: Change, *, markdown: bool, detailed: bool) -> list[str]:
-    clause = f"`{change.clause}`" if markdown else change.clause
-    where = f" ({change.case})" if change.case else ""
-    lines = [f"- {change.vendor} {clause}{where}: {change.before} -> {change.after}"]
+    # Everything here comes from certificate files (a vendor's own words among it): shown,
+    # never acted on; each detail is one line or one list item of its own.
+    show = markdown_text if markdown else terminal
+    clause = markdown_code(change.clause) if markdown else terminal(change.clause)
+    where = f" ({show(change.case)})" if change.case else ""
+    lines = [
+        f"- {show(change.vendor)} {clause}{where}: {show(change.before)} -> {show(change.after)}"
+    ]
     if detailed:
-        # Vendor-controlled text: every detail line is one list item (Markdown) or one
-        # indented line (terminal), so a caller can escape each on its own.
-        lines += [f"  - {line}" if markdown else f"    {line}" for line in change.details]
+        lines += [
+            f"  - {show(line)}" if markdown else f"    {show(line)}" for line in change.details
+        ]
     return lines
