@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from contracts.certify_run import certify, certify_profiles
+from contracts.escaping import terminal
 from contracts.gate import CertificateError, compare, load_certificate, render
 from contracts.html_report import emit_html
 from contracts.imported import ImportedCassetteError
@@ -80,7 +81,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
         _write_certificate(certificate, out)
     problems = [problem for vendor in certificate.vendors for problem in vendor.problems]
     for problem in problems:
-        print(f"llm-contracts: error: {problem}", file=sys.stderr)
+        print(f"llm-contracts: error: {terminal(problem)}", file=sys.stderr)
     if problems:
         return EXIT_USAGE
     return EXIT_FAILED if certificate.must_failures() else 0
@@ -169,11 +170,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             refused.append(str(exc))
             continue
         for path in result.written:
-            print(f"imported {path}")
+            print(f"imported {terminal(path)}")
         for line in result.skipped:
-            print(f"skipped {line}")
+            print(f"skipped {terminal(line)}")
     for reason in refused:
-        print(f"llm-contracts: error: refused {reason}", file=sys.stderr)
+        print(f"llm-contracts: error: refused {terminal(reason)}", file=sys.stderr)
     return EXIT_USAGE if refused else 0
 
 
@@ -305,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except UsageError as exc:
-        parser.exit(EXIT_USAGE, f"llm-contracts: error: {exc}\n")
+        parser.exit(EXIT_USAGE, f"llm-contracts: error: {terminal(exc)}\n")
     finally:  # in-process callers (tests, other tools) get their environment back
         if existing is None:
             os.environ.pop(VENDOR_DIRS_ENV, None)

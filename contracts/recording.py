@@ -12,6 +12,7 @@ from pathlib import Path
 from contracts import cassettes
 from contracts.certification import applicable_cases, capabilities_of
 from contracts.drift import drift, profile_mismatches
+from contracts.escaping import terminal
 from contracts.protocols import WireProtocol, WireShape, protocol_for
 from contracts.runner import Mode, ProviderFactory, run_case
 from contracts.spec import Case
@@ -42,7 +43,7 @@ def _install(fresh: Path, current: Path, protocol: WireProtocol) -> list[WireSha
         changes = drift(cassettes.exchanges(current), new_exchanges, protocol)
         print(f"{current} (source: {source}): " + ("WIRE DRIFT" if changes else "no wire drift"))
         for line in changes:
-            print(f"    {line}")
+            print(f"    {terminal(line)}")
     else:
         print(f"{current} (source: {source}): new cassette")
     current.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +87,7 @@ async def record(args: argparse.Namespace) -> bool:
                 unexpected = _unexpected_error(case, fresh)
                 if unexpected:
                     failed = True
-                    print(f"{current}: {unexpected}", file=sys.stderr)
+                    print(terminal(f"{current}: {unexpected}"), file=sys.stderr)
                     if current.is_file() and not args.force:
                         print(f"    kept the existing {current}; --force replaces it anyway")
                         continue
@@ -95,7 +96,7 @@ async def record(args: argparse.Namespace) -> bool:
         if live:
             count += await _fill_from_replica(profile, factory, root)
         for line in profile_mismatches(shapes, protocol):
-            print(f"  profile {profile.name} [wire] {line}")
+            print(f"  profile {profile.name} [wire] {terminal(line)}")
     print(f"{count} cassette(s) recorded")
     return failed
 

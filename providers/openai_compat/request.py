@@ -15,8 +15,10 @@ from typing import Any
 from providers.request_checks import RequestBuilder
 from providers.types import (
     CompletionRequest,
+    ImagePart,
     Message,
     ProviderCapabilities,
+    TextPart,
     ToolResultMessage,
     UserMessage,
 )
@@ -91,7 +93,9 @@ class ChatRequestBuilder(RequestBuilder):
 
     def _message(self, message: Message) -> dict[str, Any]:
         if isinstance(message, UserMessage):
-            return {"role": "user", "content": message.content}
+            if isinstance(message.content, str):
+                return {"role": "user", "content": message.content}
+            return {"role": "user", "content": [_part(part) for part in message.content]}
         if isinstance(message, ToolResultMessage):
             return {
                 "role": "tool",
@@ -110,3 +114,10 @@ class ChatRequestBuilder(RequestBuilder):
                 for call in message.tool_calls
             ]
         return encoded
+
+
+def _part(part: TextPart | ImagePart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    url = part.url or f"data:{part.media_type};base64,{part.data}"
+    return {"type": "image_url", "image_url": {"url": url}}
