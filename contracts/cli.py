@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from contracts import cassettes
 from contracts.certification import applicable_cases, capabilities_of, certify_vendor
 from contracts.drift import drift, profile_mismatches
+from contracts.escaping import terminal
 from contracts.gate import CertificateError, compare, load_certificate, render
 from contracts.html_report import emit_html
 from contracts.imported import ImportedCassetteError
@@ -245,7 +246,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
         _write_certificate(certificate, out)
     problems = [problem for vendor in certificate.vendors for problem in vendor.problems]
     for problem in problems:
-        print(f"llm-contracts: error: {problem}", file=sys.stderr)
+        print(f"llm-contracts: error: {terminal(problem)}", file=sys.stderr)
     if problems:
         return EXIT_USAGE
     return EXIT_FAILED if certificate.must_failures() else 0
@@ -277,7 +278,7 @@ def _install(fresh: Path, current: Path, protocol: WireProtocol) -> list[WireSha
         changes = drift(cassettes.exchanges(current), new_exchanges, protocol)
         print(f"{current} (source: {source}): " + ("WIRE DRIFT" if changes else "no wire drift"))
         for line in changes:
-            print(f"    {line}")
+            print(f"    {terminal(line)}")
     else:
         print(f"{current} (source: {source}): new cassette")
     current.parent.mkdir(parents=True, exist_ok=True)
@@ -320,7 +321,7 @@ async def _record(args: argparse.Namespace) -> int:
                 unexpected = _unexpected_error(case, fresh)
                 if unexpected:
                     failed = True
-                    print(f"{current}: {unexpected}", file=sys.stderr)
+                    print(terminal(f"{current}: {unexpected}"), file=sys.stderr)
                     if current.is_file() and not args.force:
                         print(f"    kept the existing {current}; --force replaces it anyway")
                         continue
@@ -329,7 +330,7 @@ async def _record(args: argparse.Namespace) -> int:
         if live:
             count += await _fill_from_replica(profile, factory, root)
         for line in profile_mismatches(shapes, protocol):
-            print(f"  profile {profile.name} [wire] {line}")
+            print(f"  profile {profile.name} [wire] {terminal(line)}")
     print(f"{count} cassette(s) recorded")
     return EXIT_FAILED if failed else 0
 
@@ -429,11 +430,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             refused.append(str(exc))
             continue
         for path in result.written:
-            print(f"imported {path}")
+            print(f"imported {terminal(path)}")
         for line in result.skipped:
-            print(f"skipped {line}")
+            print(f"skipped {terminal(line)}")
     for reason in refused:
-        print(f"llm-contracts: error: refused {reason}", file=sys.stderr)
+        print(f"llm-contracts: error: refused {terminal(reason)}", file=sys.stderr)
     return EXIT_USAGE if refused else 0
 
 
@@ -565,7 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except UsageError as exc:
-        parser.exit(EXIT_USAGE, f"llm-contracts: error: {exc}\n")
+        parser.exit(EXIT_USAGE, f"llm-contracts: error: {terminal(exc)}\n")
     finally:  # in-process callers (tests, other tools) get their environment back
         if existing is None:
             os.environ.pop(VENDOR_DIRS_ENV, None)

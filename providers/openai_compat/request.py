@@ -18,8 +18,10 @@ from providers.errors import InvalidRequestError
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
+    ImagePart,
     Message,
     ProviderCapabilities,
+    TextPart,
     TokenCount,
     ToolResultMessage,
     UserMessage,
@@ -167,7 +169,9 @@ class RequestBuilder:
 
     def _message(self, message: Message) -> dict[str, Any]:
         if isinstance(message, UserMessage):
-            return {"role": "user", "content": message.content}
+            if isinstance(message.content, str):
+                return {"role": "user", "content": message.content}
+            return {"role": "user", "content": [_part(part) for part in message.content]}
         if isinstance(message, ToolResultMessage):
             return {
                 "role": "tool",
@@ -188,13 +192,25 @@ class RequestBuilder:
         return encoded
 
 
+def _part(part: TextPart | ImagePart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    url = part.url or f"data:{part.media_type};base64,{part.data}"
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
 def estimate_input_tokens(request: CompletionRequest) -> TokenCount:
-    """ceil(characters / 4) over system, messages and tool schemas: a rough, honest estimate."""
+    """ceil(characters / 4) over system, text, reasoning sent back and tool schemas: a rough,
+    honest estimate. Images are not counted: their cost depends on pixels we do not read."""
     chars = len(request.system or "")
     for message in request.messages:
+        if isinstance(message, UserMessage):
+            chars += len(message.text)
+            continue
         chars += len(message.content)
         if isinstance(message, AssistantMessage):
             chars += sum(len(call.name) + len(call.arguments) for call in message.tool_calls)
+            chars += sum(len(block.text) for block in message.thinking)
     for tool in request.tools:
         chars += len(tool.name) + len(tool.description)
         chars += len(json.dumps(tool.parameters, separators=(",", ":")))
