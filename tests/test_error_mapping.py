@@ -111,6 +111,19 @@ def test_codes_are_read_from_every_entry_and_every_code_field() -> None:
         ([{"error": {"code": 503}}, {"error": {"code": 401}}], 401),
         ([{"error": {"type": "unavailable"}}, {"error": {"type": "not_found"}}], 404),
         ({"error": {"code": 500, "type": "invalid_api_key"}}, 500),
+        # OpenAI's real 401 body: the specific code outranks the generic type.
+        (
+            {
+                "error": {
+                    "message": "Incorrect API key provided: sk-abc***.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            },
+            401,
+        ),
+        ({"error": {"code": None, "type": "invalid_request_error"}}, 400),
         ({"error": {"type": "mystery"}}, None),
         ("text", None),
     ],
