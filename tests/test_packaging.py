@@ -105,7 +105,7 @@ def _without(module: str, code: str) -> subprocess.CompletedProcess[str]:
         (
             "anthropic",
             "import providers; providers.AnthropicProvider",
-            "providers.AnthropicProvider needs the 'anthropic' package, which is not installed: "
+            "AnthropicProvider needs the 'anthropic' package, which is not installed: "
             "pip install 'llm-contracts[anthropic]'",
         ),
         (
