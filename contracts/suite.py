@@ -89,6 +89,15 @@ class ProviderContract:
         missing = not (self.cassette_root / self.vendor / f"{case.id}.yaml").is_file()
         return "record-replica" if record_mode == "once" and missing else "replay"
 
+    def _remedy(self, request: pytest.FixtureRequest, case: Case) -> str:
+        """The user's own command (re-)recording this case's cassette from their provider."""
+        selected = shlex.quote(request.node.nodeid.rpartition("::")[0])  # path::Class
+        assert self.cassette_root is not None
+        missing = not (self.cassette_root / self.vendor / f"{case.id}.yaml").is_file()
+        mode, verb = ("once", "record it") if missing else ("all", "re-record it")
+        command = f"pytest {selected} --contract-record-mode={mode} -k {shlex.quote(case.id)}"
+        return f"{verb} with `{command}`" + ("" if missing else " and review the diff")
+
     def _outcome(self, case: Case, record_mode: str) -> Outcome:
         """Each case runs once per class; its clauses are separate tests over the outcome."""
         key = (type(self), case.id)
@@ -123,8 +132,8 @@ class ProviderContract:
             problem = exc.problem
         if problem is not None:  # failed outside the handler: no chained bundled remedy shown
             pytest.fail(
-                f"cassette problem, not a provider failure: {problem}; re-record it with "
-                f"`{_record_command(request, case)}` and review the diff",
+                f"cassette problem, not a provider failure: {problem}; "
+                + self._remedy(request, case),
                 pytrace=False,
             )
         detail, failure = judge(case, clause_id, self.profile(), outcome)
@@ -135,10 +144,6 @@ class ProviderContract:
             pytest.fail(str(failure), pytrace=False)
 
 
-def _record_command(request: pytest.FixtureRequest, case: Case) -> str:
-    """The user's own command re-recording this case's cassette from their provider."""
-    selected = shlex.quote(request.node.nodeid.rpartition("::")[0])  # path::Class
-    return f"pytest {selected} --contract-record-mode=all -k {shlex.quote(case.id)}"
 
 
 def contract_params(cls: type[ProviderContract]) -> list[Any]:

@@ -21,7 +21,7 @@ def certified(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """`certify` answers with the baseline's glm instantly: these tests are about output."""
     certificate = load_certificate(BASELINE)
     certificate.vendors = [v for v in certificate.vendors if v.vendor == "glm"]
-    monkeypatch.setattr(contracts.cli, "_certify", lambda args: certificate)
+    monkeypatch.setattr(contracts.cli, "certify", lambda args: certificate)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

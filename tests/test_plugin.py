@@ -131,7 +131,10 @@ def test_record_mode_once_records_missing_cassettes_then_replays(
     missing = _run(pytester, "-q", "-k", "text_basic and shape")
     assert missing.ret == pytest.ExitCode.TESTS_FAILED
     missing.stdout.fnmatch_lines(
-        ["cassette problem, not a provider failure: missing cassette *", "*record-mode=once*"]
+        [
+            "cassette problem, not a provider failure: missing cassette *; record it with "
+            "`pytest test_tiny.py::TestTiny --contract-record-mode=once -k text_basic`"
+        ]
     )
     recorded = _run(pytester, "-q", "--contract-record-mode=once", "-k", "text_basic")
     assert recorded.ret == pytest.ExitCode.OK
