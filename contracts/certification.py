@@ -14,7 +14,15 @@ from contracts.cassettes import CassetteRoot
 from contracts.checks import CHECKS, NOT_EXERCISED, Context
 from contracts.explain import REDACTED, Failure, wire_evidence
 from contracts.imported import imported_cases
-from contracts.report import ClauseResult, UsageSource, VendorResult, Verdict, shorten
+from contracts.protocols import protocol_for
+from contracts.report import (
+    ClauseResult,
+    UsageSource,
+    VendorResult,
+    Verdict,
+    sdk_label,
+    shorten,
+)
 from contracts.runner import (
     CASE_DEADLINE_SECONDS,
     CONTRACT_KEY,
@@ -249,6 +257,7 @@ async def certify_vendor(
     return VendorResult(
         vendor=profile.name,
         model=model or profile.default_model,
+        sdk=sdk_label(protocol_for(profile).sdk),
         base_url_host=urlsplit(live.base_url if live else profile.base_url).hostname or "",
         provenance=provenance,
         problems=problems,

@@ -8,7 +8,8 @@ when used: naming a protocol loads no SDK. A name with no entry is an `UnknownPr
 that lists the registered ones, never a bare KeyError.
 
 What the stop values mean comes from each protocol's own documentation: OpenAI Chat
-Completions `finish_reason`, Anthropic Messages `stop_reason`. A profile's `stop_reasons` go
+Completions `finish_reason`, Anthropic Messages `stop_reason`, the Responses API's status and
+`incomplete_details.reason`. A profile's `stop_reasons` go
 on top of its protocol's map; anything in neither is `other`, with the raw value kept.
 """
 
@@ -50,6 +51,14 @@ ANTHROPIC_MESSAGES_STOP_REASONS: dict[str, StopMapping] = {
     "model_context_window_exceeded": StopReason.MAX_TOKENS,
 }
 
+#: The Responses API has no finish reason: a completed response says `completed`; an
+#: incomplete one says why in `incomplete_details.reason`.
+OPENAI_RESPONSES_STOP_REASONS: dict[str, StopMapping] = {
+    "completed": StopReason.END_TURN,
+    "max_output_tokens": StopReason.MAX_TOKENS,
+    "content_filter": StopReason.CONTENT_FILTER,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ProtocolEntry:
@@ -86,6 +95,14 @@ PROTOCOLS: dict[ProtocolName, ProtocolEntry] = {
             config="providers.anthropic.config:AnthropicConfig",
             sdk="anthropic",
             suite="contracts.protocols.anthropic_messages:AnthropicMessages",
+        ),
+        ProtocolEntry(
+            name="openai_responses",
+            stop_reasons=OPENAI_RESPONSES_STOP_REASONS,
+            provider="providers.openai_responses.provider:OpenAiResponsesProvider",
+            config="providers.openai_responses.config:OpenAiResponsesConfig",
+            sdk="openai",
+            suite="contracts.protocols.openai_responses:OpenAiResponses",
         ),
     )
 }
