@@ -1,5 +1,5 @@
 """Reading a streaming body, read by read: what is judged before `Connected` (an HTML page, a
-JSON answer, one that does not parse), what is kept for `events()`, and how a body that never
+JSON answer, one that does not parse), what is kept for the first `read()`, and how a body that never
 gave an event is judged at its end."""
 
 from __future__ import annotations
@@ -60,9 +60,17 @@ def _body(response: Reads, *, max_event_bytes: int = 1024) -> SseBody:
     )
 
 
+async def _drain(body: SseBody) -> list[SseEvent]:
+    """Every event of the body after `check()`, read and fed piece by piece."""
+    events = []
+    while (data := await body.read()) is not None:
+        events += body.feed(data)
+    return events
+
+
 async def _events(body: SseBody) -> list[SseEvent]:
     await body.check()
-    events = [event async for event in body.events()]
+    events = await _drain(body)
     tail = body.tail()
     return events + ([tail] if tail else [])
 
@@ -106,7 +114,7 @@ async def test_an_event_stream_is_not_read_before_connected() -> None:
     body = _body(response)
     await body.check()
     assert response.taken == 0
-    assert [event.data async for event in body.events()] == [b"1"]
+    assert [event.data for event in await _drain(body)] == [b"1"]
     assert body.tail() is None
 
 
@@ -140,7 +148,7 @@ async def test_a_plain_body_read_before_connected_is_still_fed_as_events() -> No
 async def test_a_labelled_stream_that_holds_only_json_is_judged_at_its_end() -> None:
     body = _body(Reads("text/event-stream", b'{"error": {"message": "late"}}'))
     await body.check()
-    assert [event async for event in body.events()] == []
+    assert await _drain(body) == []
     with pytest.raises(InvalidRequestError, match="late"):
         body.tail()
 
@@ -148,7 +156,7 @@ async def test_a_labelled_stream_that_holds_only_json_is_judged_at_its_end() -> 
 async def test_a_stream_that_gave_events_is_not_judged_as_json_at_its_end() -> None:
     body = _body(Reads("text/event-stream", b"data: 1\n\n", b'{"error": {"message": "x"}}'))
     await body.check()
-    assert [event.data async for event in body.events()] == [b"1"]
+    assert [event.data for event in await _drain(body)] == [b"1"]
     assert body.tail() is None
 
 
@@ -156,14 +164,14 @@ async def test_an_event_larger_than_the_limit_is_malformed_naming_the_limit() ->
     body = _body(Reads("text/event-stream", b"data: " + b"x" * 64), max_event_bytes=32)
     await body.check()
     with pytest.raises(MalformedResponseError, match="larger than max_event_bytes=32"):
-        [event async for event in body.events()]
+        await _drain(body)
 
 
 async def test_a_body_that_does_not_decode_is_the_protocols_error() -> None:
     body = _body(Reads("text/event-stream", b"data: 1\n\n", httpx2.DecodingError("bad gzip")))
     await body.check()
     with pytest.raises(MalformedResponseError, match="undecodable: bad gzip"):
-        [event async for event in body.events()]
+        await _drain(body)
 
 
 def test_is_json_follows_the_label_or_else_the_first_byte() -> None:
