@@ -1,6 +1,6 @@
 """Reading a streaming body, read by read: what is judged before `Connected` (an HTML page, a
-JSON answer, one that does not parse), what is kept for the first `read()`, and how a body that never
-gave an event is judged at its end."""
+JSON answer, one that does not parse), what is kept for the first `read()`, and how a body
+that never gave an event is judged at its end."""
 
 from __future__ import annotations
 
