@@ -65,6 +65,8 @@ def test_sse_payloads_reads_each_event_and_notes_done() -> None:
 def test_sse_payloads_joins_multi_line_data_and_skips_other_fields() -> None:
     body = 'event: x\nid: 1\ndata: {"a":\ndata: 1}\n\n: comment\n\n'
     assert sse_payloads(body) == ([{"a": 1}], False)
+    crlf = 'data: {"a":\r\ndata: 1}\r\n\r\n'
+    assert sse_payloads(crlf) == ([{"a": 1}], False)
 
 
 def test_body_payloads_of_a_json_body_and_of_one_that_does_not_parse() -> None:
