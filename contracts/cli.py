@@ -8,47 +8,46 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
-
 from contracts import cassettes
-from contracts.certification import applicable_cases, capabilities_of, certify_vendor
-from contracts.drift import drift, profile_mismatches
+from contracts.certify_run import certify, certify_profiles
 from contracts.escaping import terminal
-from contracts.gate import CertificateError, compare, load_certificate, render
-from contracts.html_report import emit_html
+from contracts.gate import (
+    GateRefused,
+    check_judgeable,
+    chosen_vendors,
+    compare,
+    load_certificate,
+    render,
+)
 from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
-from contracts.protocols import WireProtocol, WireShape, protocol_for
-from contracts.report import Certificate, installed_version, render_markdown, render_table
-from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode, ProviderFactory, run_case
+from contracts.output import CERTIFICATE_FORMATS, chosen_format, deliver, render_certificate
+from contracts.recording import record
+from contracts.report import installed_version, render_table
+from contracts.runner import CASE_DEADLINE_SECONDS
 from contracts.scaffold import ScaffoldError, write_profile
-from contracts.spec import Case
-from providers import from_profile
-from providers.settings import url_has_credentials
-from providers.types import LlmProvider
-from providers.vendors import (
-    VENDOR_DIRS_ENV,
-    ProfileError,
-    VendorProfile,
-    available_vendors,
-    load_profile,
-    load_profile_file,
+from contracts.targets import (
+    UsageError,
+    bundled_factory,
+    cassette_root,
+    profiles_named,
+    write_root,
 )
+from providers.protocols import PROTOCOLS
+from providers.settings import url_has_credentials
+from providers.vendors import VENDOR_DIRS_ENV, ProfileError, load_profile_file
+
+__all__ = ["UsageError", "build_parser", "bundled_factory", "main"]
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-#: Used against endpoints that need no key (a local server, the Claude proxy).
-NO_KEY = "no-key-needed"
 
 
 def _given(value: str) -> str:
@@ -85,196 +84,24 @@ def _seconds(value: str) -> float:
     return seconds
 
 
-class UsageError(Exception):
-    """Bad command-line usage: printed as one line, exit 2."""
-
-
-def bundled_factory(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
-    """Our provider for the profile's protocol; no retries, so a recorded cassette replays
-    one-to-one."""
-
-    def build(base_url: str, api_key: SecretStr) -> LlmProvider:
-        return from_profile(profile, api_key=api_key, base_url=base_url, model=model, max_retries=0)
-
-    return build
-
-
-def _profiles(names: Sequence[str] | None) -> list[VendorProfile]:
-    try:
-        return [load_profile(name) for name in names or available_vendors()]
-    except ProfileError as exc:
-        raise UsageError(exc.message) from None
-
-
-def _cassette_root(path: str) -> Path:
-    root = Path(path)
-    if not root.is_dir():
-        raise UsageError(
-            f"no cassette directory at {root.resolve()}: run from the repository root, pass "
-            "--cassettes DIR, or use --replica to certify against the loopback replica"
-        )
-    return root
-
-
-def _live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
-    """Where and with which key to reach the vendor; refuses clearly without a needed key."""
-    variable = args.api_key_env or profile.api_key_env
-    key = os.environ.get(variable, "") if variable else ""
-    if not key:
-        if variable:
-            raise UsageError(
-                f"{profile.name} needs an API key: set {variable} (the key is read from the "
-                "environment and never written anywhere)"
-            )
-        key = profile.default_api_key or NO_KEY
-    return LiveTarget(base_url=args.base_url or profile.base_url, key=SecretStr(key))
-
-
-def _endpoint_profile(args: argparse.Namespace) -> VendorProfile:
-    """A plain OpenAI-compatible profile for `--base-url` without `--vendor`."""
-    if not args.model:
-        raise UsageError("--base-url without --vendor needs --model")
-    return VendorProfile(
-        name="endpoint",
-        base_url=args.base_url,
-        default_model=args.model,
-        api_key_env=args.api_key_env,
-    )
-
-
-class _Progress:
-    """One self-overwriting status line on a terminal; silent otherwise."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.vendor = ""
-
-    def __call__(self, case: str, number: int, total: int) -> None:
-        if self.enabled:
-            sys.stderr.write(f"\r\x1b[K{self.vendor}: [{number}/{total}] {case}")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-
-
-# -- certify -----------------------------------------------------------------------------------
-
-
-async def _certify_profiles(
-    profiles: list[VendorProfile],
-    *,
-    mode: Mode,
-    cassette_root: Path | None,
-    targets: dict[str, LiveTarget],
-    model: str | None,
-    deadline: float = CASE_DEADLINE_SECONDS,
-) -> Certificate:
-    certificate = Certificate(mode=mode)
-    progress = _Progress()
-    with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
-        for profile in profiles:
-            progress.vendor = profile.name
-            chosen = model or profile.default_model
-            certificate.vendors.append(
-                await certify_vendor(
-                    profile,
-                    bundled_factory(profile, chosen),
-                    mode=mode,
-                    # A live run records into scratch space only: `record` keeps cassettes.
-                    cassette_root=Path(scratch) if mode == "live" else cassette_root,
-                    live=targets.get(profile.name),
-                    model=chosen,
-                    progress=progress,
-                    deadline=deadline,
-                )
-            )
-    progress.done()
-    return certificate
-
-
-def _certify(args: argparse.Namespace) -> Certificate:
-    if args.replica and args.base_url:
-        raise UsageError("--replica and --base-url name two different servers: choose one")
-    live = args.live or bool(args.base_url)
-    profiles = (
-        [_endpoint_profile(args)] if args.base_url and not args.vendor else _profiles(args.vendor)
-    )
-    if live:
-        targets = {p.name: _live_target(p, args) for p in profiles}
-        return asyncio.run(
-            _certify_profiles(
-                profiles,
-                mode="live",
-                cassette_root=None,
-                targets=targets,
-                model=args.model,
-                deadline=args.case_timeout,
-            )
-        )
-    if args.replica:
-        return asyncio.run(
-            _certify_profiles(
-                profiles,
-                mode="replica",
-                cassette_root=None,
-                targets={},
-                model=args.model,
-                deadline=args.case_timeout,
-            )
-        )
-    return asyncio.run(
-        _certify_profiles(
-            profiles,
-            mode="replay",
-            cassette_root=_cassette_root(args.cassettes),
-            targets={},
-            model=args.model,
-            deadline=args.case_timeout,
-        )
-    )
-
-
 def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _default_certificate_path(certificate: Certificate) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    names = "-".join(v.vendor for v in certificate.vendors)
-    return Path("certificates") / f"{names}-{certificate.mode}-{stamp}.json"
-
-
-def _write_certificate(certificate: Certificate, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(certificate.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    path.with_suffix(".md").write_text(render_markdown(certificate), encoding="utf-8")
-    print(f"certificate: {path} (and {path.with_suffix('.md')})")
-
-
 def cmd_certify(args: argparse.Namespace) -> int:
     try:
-        certificate = _certify(args)
-    except ImportedCassetteError as exc:
+        baseline = load_certificate(Path(args.baseline)) if args.baseline else None
+        certificate = certify(args)
+    except (ImportedCassetteError, GateRefused) as exc:
         raise UsageError(str(exc)) from None
-    out = Path(args.out) if args.out else None
-    if args.format == "html":
-        # The page is the report asked for; a live run still keeps its JSON certificate.
-        emit_html(certificate, out)
-        out = _default_certificate_path(certificate) if certificate.mode == "live" else None
-    else:
-        if out is None and certificate.mode == "live":
-            out = _default_certificate_path(certificate)
-        if args.format == "json" and not args.out:
-            sys.stdout.write(certificate.model_dump_json(indent=2) + "\n")
-        elif args.format == "markdown" and not args.out:
-            sys.stdout.write(render_markdown(certificate))
-        else:
-            print(render_table(certificate, colour=_colour()))
-    if out is not None:
-        _write_certificate(certificate, out)
+    form = chosen_format(args.format, args.out, CERTIFICATE_FORMATS)
+    deliver(
+        render_certificate(
+            certificate, form, colour=_colour() and args.out is None, baseline=baseline
+        ),
+        args.out,
+        terminal=render_table(certificate, colour=_colour()),
+    )
     problems = [problem for vendor in certificate.vendors for problem in vendor.problems]
     for problem in problems:
         print(f"llm-contracts: error: {terminal(problem)}", file=sys.stderr)
@@ -286,103 +113,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
 # -- record ------------------------------------------------------------------------------------
 
 
-def _selected(profile: VendorProfile, args: argparse.Namespace, *, live: bool) -> list[Case]:
-    factory = bundled_factory(profile)
-    capabilities = capabilities_of(factory)
-    cases = [
-        case
-        for case, _ in applicable_cases(profile, capabilities, live=live)
-        if not case.scenario.replica_only
-        and (not args.scenario or case.scenario.id in args.scenario or case.id in args.scenario)
-    ]
-    if args.scenario and not cases:
-        how = "live" if live else "from the replica"
-        raise UsageError(f"no scenario {args.scenario} can be recorded {how} for {profile.name}")
-    return cases
-
-
-def _install(fresh: Path, current: Path, protocol: WireProtocol) -> list[WireShape]:
-    """Print the drift of `fresh` against `current`, then replace `current` with it."""
-    new_exchanges = cassettes.exchanges(fresh)
-    source = cassettes.read_meta(fresh).get("source")
-    if current.is_file():
-        changes = drift(cassettes.exchanges(current), new_exchanges, protocol)
-        print(f"{current} (source: {source}): " + ("WIRE DRIFT" if changes else "no wire drift"))
-        for line in changes:
-            print(f"    {terminal(line)}")
-    else:
-        print(f"{current} (source: {source}): new cassette")
-    current.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(fresh, current)
-    return [protocol.wire_shape(exchange) for exchange in new_exchanges]
-
-
-def _unexpected_error(case: Case, fresh: Path) -> str | None:
-    """Why a freshly recorded cassette is not the answer its scenario asks for: an error
-    status (a 401 from a wrong key, say) where the scenario expects the vendor to answer."""
-    if case.scenario.answer is None:
-        return None
-    for exchange in cassettes.exchanges(fresh):
-        if exchange.status >= 400:
-            body = " ".join(exchange.body.split())[:120]
-            return (
-                f"the server answered {exchange.status} ({body}) where {case.id} expects an answer"
-            )
-    return None
-
-
-async def _record(args: argparse.Namespace) -> int:
-    live = not args.replica
-    root = Path(args.cassettes)
-    count = 0
-    failed = False
-    for profile in _profiles(args.vendor):
-        target = _live_target(profile, args) if live else None
-        factory = bundled_factory(profile, args.model)
-        protocol = protocol_for(profile)
-        shapes: list[WireShape] = []
-        with tempfile.TemporaryDirectory(prefix="llm-contracts-record-") as scratch:
-            for case in _selected(profile, args, live=live):
-                mode: Mode = "live" if live else "record-replica"
-                await run_case(
-                    case, profile, factory, mode=mode, cassette_root=Path(scratch), live=target
-                )
-                fresh = cassettes.cassette_path(Path(scratch), profile.name, case.id)
-                current = cassettes.cassette_path(root, profile.name, case.id)
-                unexpected = _unexpected_error(case, fresh)
-                if unexpected:
-                    failed = True
-                    print(terminal(f"{current}: {unexpected}"), file=sys.stderr)
-                    if current.is_file() and not args.force:
-                        print(f"    kept the existing {current}; --force replaces it anyway")
-                        continue
-                shapes += _install(fresh, current, protocol)
-                count += 1
-        if live:
-            count += await _fill_from_replica(profile, factory, root)
-        for line in profile_mismatches(shapes, protocol):
-            print(f"  profile {profile.name} [wire] {terminal(line)}")
-    print(f"{count} cassette(s) recorded")
-    return EXIT_FAILED if failed else 0
-
-
-async def _fill_from_replica(profile: VendorProfile, factory: ProviderFactory, root: Path) -> int:
-    """Cases a live endpoint cannot provoke get replica cassettes where none exist yet, so
-    the vendor replays offline in full; existing ones are left alone."""
-    capabilities = capabilities_of(factory)
-    filled = 0
-    for case, _ in applicable_cases(profile, capabilities):
-        path = cassettes.cassette_path(root, profile.name, case.id)
-        if case.scenario.live != "skip" or case.scenario.replica_only or path.exists():
-            continue
-        await run_case(case, profile, factory, mode="record-replica", cassette_root=root)
-        print(f"{path} (source: replica): new cassette; cannot be provoked live")
-        filled += 1
-    return filled
-
-
 def cmd_record(args: argparse.Namespace) -> int:
-    return asyncio.run(_record(args))
+    return EXIT_FAILED if asyncio.run(record(args)) else 0
 
 
 # -- new-vendor and gate -----------------------------------------------------------------------
@@ -400,6 +132,7 @@ def cmd_new_vendor(args: argparse.Namespace) -> int:
             base_url=args.base_url,
             model=args.model,
             api_key_env=args.api_key_env,
+            protocol=args.protocol or "openai_chat",
             directory=directory,
         )
     except ScaffoldError as exc:
@@ -416,23 +149,33 @@ def cmd_new_vendor(args: argparse.Namespace) -> int:
 def cmd_gate(args: argparse.Namespace) -> int:
     try:
         baseline = load_certificate(Path(args.baseline))
+        check_judgeable(baseline, f"baseline {args.baseline}")
+        vendors = chosen_vendors(baseline, args.vendor or ())
         if args.current:
             current = load_certificate(Path(args.current))
+            name = f"current certificate {args.current}"
         else:
             current = asyncio.run(
-                _certify_profiles(
-                    _profiles(args.vendor or [v.vendor for v in baseline.vendors]),
+                certify_profiles(
+                    profiles_named(vendors),
                     mode="replay",
-                    cassette_root=_cassette_root(args.cassettes),
+                    cassette_root=cassette_root(args.cassettes),
                     targets={},
                     model=None,
                 )
             )
-    except CertificateError as exc:
+            name = f"the run on {args.cassettes or 'the cassettes'}"
+        check_judgeable(current, name)
+    except (GateRefused, ImportedCassetteError) as exc:
         raise UsageError(str(exc)) from None
     changes = compare(baseline, current, args.vendor or ())
-    sys.stdout.write(render(changes, markdown=args.format == "markdown"))
-    return EXIT_FAILED if any(change.regression for change in changes) else 0
+    markdown = chosen_format(args.format, args.out, GATE_FORMATS) == "markdown"
+    deliver(render(changes, markdown=markdown), args.out, terminal=render(changes, markdown=False))
+    regressions = [change for change in changes if change.regression]
+    if markdown and regressions and args.out is None:
+        # Markdown usually goes to a file ($GITHUB_STEP_SUMMARY): the job log still needs them.
+        sys.stderr.write(render(regressions, markdown=False))
+    return EXIT_FAILED if regressions else 0
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -453,7 +196,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             result = import_file(
                 Path(name),
                 vendor=args.vendor,
-                root=Path(args.cassettes),
+                root=write_root(args.cassettes),
                 origin=origin,
                 form=args.format,
                 prefix=args.prefix,
@@ -484,13 +227,33 @@ def _vendors_dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _live_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--base-url", type=_base_url, help="an OpenAI-compatible base URL to talk to"
-    )
+    parser.add_argument("--base-url", type=_base_url, help="a base URL to talk to")
     parser.add_argument(
         "--model", type=_given, help="the model to ask for (default: the profile's)"
     )
     parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
+
+
+def _protocol_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--protocol", choices=sorted(PROTOCOLS), help=f"{what} (default: openai_chat)"
+    )
+
+
+_REPLAY_HELP = (
+    "cassette directory to replay (default: ./cassettes where it exists, over the cassettes "
+    "bundled with the package)"
+)
+_WRITE_HELP = "cassette directory to write (default: ./cassettes)"
+_FORMAT_HELP = (
+    "how to render {what} (default: what --out's suffix says, .json .md .html, else table)"
+)
+_OUT_HELP = (
+    "write the report to this one file instead of standard output (nothing else is written); "
+    "the terminal then shows the table"
+)
+#: What `gate` renders: the certificate's vocabulary, where it applies to a comparison.
+GATE_FORMATS = ("table", "markdown")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -516,9 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument(
         "--vendor", action="append", help="vendor to certify (repeatable; default: all)"
     )
-    certify.add_argument("--format", choices=("table", "markdown", "json", "html"), default="table")
-    certify.add_argument("--out", help="write the certificate JSON here (and Markdown beside)")
-    certify.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    certify.add_argument(
+        "--format", choices=CERTIFICATE_FORMATS, help=_FORMAT_HELP.format(what="the certificate")
+    )
+    certify.add_argument("--out", metavar="PATH", help=_OUT_HELP)
+    certify.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="a certificate to compare with: the HTML page lists what changed since",
+    )
+    certify.add_argument("--cassettes", help=_REPLAY_HELP)
     where = certify.add_mutually_exclusive_group()
     where.add_argument(
         "--replica",
@@ -539,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"default {CASE_DEADLINE_SECONDS:g}",
     )
     _live_options(certify)
+    _protocol_option(certify, "the wire protocol --base-url speaks (without --vendor)")
     _vendors_dir_option(certify)
     certify.set_defaults(handler=cmd_certify)
 
@@ -547,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument("--vendor", action="append", required=True)
     record.add_argument("--scenario", action="append", help="scenario id (repeatable)")
-    record.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    record.add_argument("--cassettes", help=_WRITE_HELP)
     record.add_argument(
         "--replica", action="store_true", help="record from the loopback replica (source: replica)"
     )
@@ -565,17 +336,21 @@ def build_parser() -> argparse.ArgumentParser:
     new_vendor.add_argument("--base-url", type=_base_url, required=True)
     new_vendor.add_argument("--model", type=_given, required=True)
     new_vendor.add_argument("--api-key-env", help="key variable (default: NAME_API_KEY)")
+    _protocol_option(new_vendor, "the wire protocol the server speaks")
     _vendors_dir_option(new_vendor)
     new_vendor.set_defaults(handler=cmd_new_vendor)
 
     gate = commands.add_parser("gate", help="fail on any clause that regressed from a baseline")
     gate.add_argument("--baseline", required=True, help="the baseline certificate JSON")
     gate.add_argument("--current", help="the current certificate (default: certify now)")
-    gate.add_argument("--format", choices=("text", "markdown"), default="text")
+    gate.add_argument(
+        "--format", choices=GATE_FORMATS, help=_FORMAT_HELP.format(what="the comparison")
+    )
+    gate.add_argument("--out", metavar="PATH", help=_OUT_HELP)
     gate.add_argument(
         "--vendor", action="append", help="compare only this vendor (repeatable; default: all)"
     )
-    gate.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    gate.add_argument("--cassettes", help=_REPLAY_HELP)
     _live_options(gate)
     _vendors_dir_option(gate)
     gate.set_defaults(handler=cmd_gate)
@@ -583,14 +358,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _import_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _import_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     command = commands.add_parser(
         "import", help="turn recorded traffic (vcrpy, HAR, chunk lines, SSE) into cassettes"
     )
     command.add_argument("paths", nargs="+", metavar="PATH", help="recordings to import")
     command.add_argument("--vendor", required=True, help="the vendor that answered them")
     command.add_argument("--format", choices=FORMATS, help="force a format (default: detect)")
-    command.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    command.add_argument("--cassettes", help=_WRITE_HELP)
     command.add_argument("--prefix", default="", help="prefix for the cassette names")
     command.add_argument("--origin-repo", help="where the recordings come from (owner/name)")
     command.add_argument("--origin-commit", help="the commit they were taken from")

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from contracts import cassettes
 from contracts.expected import Expected
 from contracts.importer import IMPORTED_DIR
+from contracts.runner import CaseSetupError, readable_cassette
 from contracts.spec import Case, Expect, Fault, RequestSpec, Scenario
 from providers import errors as error_types
 
@@ -45,6 +46,7 @@ ERROR_CLAUSES: dict[type[error_types.LlmError], str] = {
 }
 CASE_PREFIX = f"{IMPORTED_DIR}/"
 STAND_IN = "(the request of an imported recording)"
+REIMPORT = "llm-contracts import"
 
 
 class ImportedCassetteError(ValueError):
@@ -85,22 +87,28 @@ def _scenario(path: Path, expected: Expected, document: dict[str, Any]) -> Scena
 
 def read_case(path: Path) -> Case:
     try:
-        document = cassettes.read_checked(path)
-    except cassettes.CassetteError as exc:
-        raise ImportedCassetteError(
-            f"{path}: {exc}; re-import the recording with `llm-contracts import`"
-        ) from None
+        readable_cassette(path, REIMPORT)
+    except CaseSetupError as exc:
+        raise ImportedCassetteError(str(exc)) from None
+    document = cassettes.read_document(path)
     try:
         expected = Expected.model_validate(document.get("expected"))
     except ValidationError as exc:
         raise ImportedCassetteError(
             f"{path}: no valid `expected` block ({exc.error_count()} problem(s)); re-import the "
-            "recording with `llm-contracts import`"
+            f"recording with `{REIMPORT}`"
         ) from None
+    if not document["interactions"]:
+        raise ImportedCassetteError(f"{path}: no interaction to replay; re-import the recording")
     scenario = _scenario(path, expected, document)
     return Case(scenario.id, scenario, expected.finish, expected=expected)
 
 
-def imported_cases(vendor: str, root: Path) -> list[Case]:
-    """The vendor's imported recordings (root/vendor/imported/*.yaml) as cases."""
-    return [read_case(path) for path in sorted((root / vendor / IMPORTED_DIR).glob("*.yaml"))]
+def imported_cases(vendor: str, root: cassettes.CassetteRoot) -> list[Case]:
+    """The vendor's imported recordings (root/vendor/imported/*.yaml) as cases; of two with
+    the same name in several roots, the first root's."""
+    found: dict[str, Path] = {}
+    for folder in cassettes.roots_of(root):
+        for path in (folder / vendor / IMPORTED_DIR).glob("*.yaml"):
+            found.setdefault(path.name, path)
+    return [read_case(found[name]) for name in sorted(found)]

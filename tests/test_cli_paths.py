@@ -12,23 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import run_cli as cli
 from toy_vendor import KEY, MODEL, ToyVendor
 
 import contracts.scaffold
-from contracts.cli import main
 from contracts.replica.server import ReplicaServer
 from providers.vendors import ProfileError, load_profile_file
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_info:
-        code = int(exit_info.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture
@@ -46,12 +37,21 @@ def test_certify_a_bare_base_url_without_vendor(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TOY_KEY", KEY)
     code, out, err = cli(
-        capsys, "certify", "--base-url", toy.base_url, "--model", MODEL, "--api-key-env", "TOY_KEY"
+        capsys,
+        "certify",
+        "--base-url",
+        toy.base_url,
+        "--model",
+        MODEL,
+        "--api-key-env",
+        "TOY_KEY",
+        "--out",
+        "endpoint.json",
     )
     assert "Traceback" not in out + err
     assert code in (0, 1), err
     assert out.splitlines()[0].split() == ["clause", "endpoint"]
-    [certificate] = (tmp_path / "certificates").glob("endpoint-live-*.json")
+    certificate = tmp_path / "endpoint.json"
     clauses = json.loads(certificate.read_text())["vendors"][0]["clauses"]
     assert clauses["text.fidelity"]["verdict"] == "pass"
     assert clauses["errors.unavailable"]["verdict"] == "not-exercised"
