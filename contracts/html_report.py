@@ -8,10 +8,8 @@ can be attached to a CI run or mailed as it is. Fields a certificate may or may 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from contracts.report import Certificate, ClauseResult, VendorResult
@@ -135,14 +133,3 @@ def render_html(certificate: Certificate) -> str:
         f'<table id="matrix"><thead><tr><th>clause</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></body></html>\n"
     )
-
-
-def emit_html(certificate: Certificate, out: Path | None) -> None:
-    """Write the page to `out`, or to standard output without one."""
-    page = render_html(certificate)
-    if out is None:
-        sys.stdout.write(page)
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
-    print(f"report: {out}")
