@@ -79,11 +79,13 @@ def certify(args: argparse.Namespace) -> Certificate:
     the replica with `--replica`, else replayed from the cassettes."""
     if args.replica and args.base_url:
         raise UsageError("--replica and --base-url name two different servers: choose one")
-    profiles = (
-        [endpoint_profile(args)]
-        if args.base_url and not args.vendor
-        else profiles_named(args.vendor)
-    )
+    endpoint = bool(args.base_url) and not args.vendor
+    if args.protocol and not endpoint:
+        raise UsageError(
+            "--protocol applies to --base-url without --vendor (a vendor's profile names its "
+            "own protocol)"
+        )
+    profiles = [endpoint_profile(args)] if endpoint else profiles_named(args.vendor)
     mode: Mode = "live" if args.live or args.base_url else "replica" if args.replica else "replay"
     return asyncio.run(
         certify_profiles(
