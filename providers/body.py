@@ -66,6 +66,10 @@ class Deadline:
         self._reader: asyncio.Task[Any] | None = None
         self._handle: asyncio.TimerHandle | None = None
 
+    def remaining(self) -> float:
+        """Seconds left before the deadline (negative once it passed)."""
+        return self._at - asyncio.get_running_loop().time()
+
     def guard(self) -> asyncio.Timeout:
         """Wrap one await (never a `yield`): raises TimeoutError once the deadline passes."""
         return asyncio.timeout_at(self._at)

@@ -251,7 +251,9 @@ class ErrorMapper:
                 )
             return InvalidRequestError(message, **common)
         if status >= 500 or status in (408, 409):
-            return ProviderUnavailableError(message, **common)
+            return ProviderUnavailableError(
+                message, retry_after=retry_after_seconds(headers), **common
+            )
         return InvalidRequestError(message, **common)
 
     def from_error_body_over_200(self, body: object, headers: Mapping[str, str]) -> LlmError:

@@ -101,9 +101,31 @@ class ModelNotFoundError(LlmError):
 
 
 class ProviderUnavailableError(LlmError):
-    """5xx, 529, connection failures and timeouts: worth retrying later."""
+    """5xx, 529, connection failures and timeouts: worth retrying later. `retry_after` is
+    the vendor's Retry-After in seconds, when it sent one (an overloaded 529 or a 503)."""
 
     default_retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        retryable: bool | None = None,
+        vendor_code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            provider=provider,
+            status_code=status_code,
+            request_id=request_id,
+            retryable=retryable,
+            vendor_code=vendor_code,
+        )
+        self.retry_after = retry_after
 
 
 class StreamError(LlmError):

@@ -19,6 +19,7 @@ import httpx2
 import jiter
 
 from providers.body import ByteResponse, Deadline, SseBody, proxy_page_error
+from providers.deadline_retry import current_deadline
 from providers.error_mapping import ErrorMapper
 from providers.errors import LlmError, MalformedResponseError, StreamTruncatedError
 from providers.settings import ProviderSettings
@@ -55,6 +56,8 @@ class SdkExchange:
         out of `__context__`, where a traceback would print it.
         """
         error: LlmError
+        # The SDK's retries see this deadline: none is made for a wait it cannot hold.
+        token = current_deadline.set(deadline)
         try:
             async with deadline.guard():
                 return await call
@@ -62,6 +65,8 @@ class SdkExchange:
             error = self.errors.from_sdk(exc, timeout=self.settings.timeout)
         except TimeoutError:
             error = deadline.before_connected(self.provider)
+        finally:
+            current_deadline.reset(token)
         raise error
 
     async def answer(

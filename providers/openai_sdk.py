@@ -12,6 +12,7 @@ import openai
 from openai._models import SecurityOptions
 from openai._types import Headers
 
+from providers.deadline_retry import RetriesWithinDeadline
 from providers.error_mapping import SdkErrors
 from providers.settings import ProviderSettings
 from providers.vendors import VendorProfile
@@ -26,11 +27,15 @@ SDK_ERRORS = SdkErrors(
 SDK_LOGGER = "openai._base_client"
 
 
+class DeadlineOpenAI(RetriesWithinDeadline, openai.AsyncOpenAI):
+    """The SDK client, retrying only within the call's deadline."""
+
+
 def _key_header_client(header: str) -> type[openai.AsyncOpenAI]:
     """An SDK client sending the bare key in `header` (Azure: `api-key`) instead of a bearer
     token, as the SDK's own Azure client does, for any profile that names such a header."""
 
-    class KeyHeaderClient(openai.AsyncOpenAI):
+    class KeyHeaderClient(DeadlineOpenAI):
         def _auth_headers(self, security: SecurityOptions) -> dict[str, str]:
             return {header: self.api_key} if self.api_key else {}
 
@@ -50,7 +55,7 @@ def sdk_client(config: ProviderSettings, profile: VendorProfile) -> openai.Async
     (OPENAI_API_KEY and OPENAI_BASE_URL are never read: both are always passed.)
     """
     header = profile.request.auth_header
-    sdk = openai.AsyncOpenAI if header.lower() == "authorization" else _key_header_client(header)
+    sdk = DeadlineOpenAI if header.lower() == "authorization" else _key_header_client(header)
     client = sdk(
         api_key=config.api_key.get_secret_value(),
         base_url=config.base_url,

@@ -42,6 +42,7 @@ class MessagesEventReader(ChunkReader):
         self._input = _InputUsage()
         self._stop_reason: str | None = None
         self._tool_blocks: set[int] = set()
+        self._started: set[int] = set()
         self._handlers = {
             "message_start": self._message_start,
             "content_block_start": self._block_start,
@@ -51,11 +52,12 @@ class MessagesEventReader(ChunkReader):
             "message_stop": self._message_stop,
         }
 
-    def feed(self, event: Any) -> list[StreamEvent]:
-        """The events this one completes; an `error` event raises its mapped error."""
+    def feed(self, event: Any, name: str | None = None) -> list[StreamEvent]:
+        """The events this one completes; an `error` event raises its mapped error, whether
+        its SSE event name or its data's `type` says so."""
         event = self._json.object(event, "the event")
         kind = self._json.optional_string(event, "type", "type")
-        if kind == "error":
+        if kind == "error" or name == "error":
             raise self._errors.from_stream_payload(event)
         handler = self._handlers.get(kind)
         if handler is not None:  # ping, and event types added later, carry nothing to read
@@ -79,6 +81,11 @@ class MessagesEventReader(ChunkReader):
     def _block_start(self, event: dict[str, Any]) -> None:
         read = self._json
         index = self._index(event, "content_block_start.index")
+        if index in self._started:
+            # Each block has its own index; a second start there would merge two blocks
+            # (two tool calls into one), dropping one silently.
+            raise read.malformed("content_block_start.index", "an index not used before", index)
+        self._started.add(index)
         block = read.object(event.get("content_block"), "content_block_start.content_block")
         kind = read.optional_string(block, "type", "content_block.type")
         if kind == "text":

@@ -15,6 +15,7 @@ import anthropic
 from providers.anthropic.config import AnthropicConfig
 from providers.anthropic.events import MessagesEventReader, message_events
 from providers.anthropic.request import MessagesRequestBuilder
+from providers.deadline_retry import RetriesWithinDeadline
 from providers.error_mapping import SdkErrors
 from providers.sdk_provider import SdkProvider
 from providers.streaming import WireJson
@@ -50,7 +51,7 @@ class AnthropicProvider(SdkProvider[MessagesEventReader]):
 
     def __init__(self, config: AnthropicConfig) -> None:
         super().__init__(config)
-        self._client = anthropic.AsyncAnthropic(
+        self._client = _DeadlineAnthropic(
             api_key=config.api_key.get_secret_value(),
             base_url=config.base_url,
             timeout=config.timeout,
@@ -102,9 +103,14 @@ class AnthropicProvider(SdkProvider[MessagesEventReader]):
             lambda: self._client.messages.with_streaming_response.create(**_sdk_arguments(body)),
             model=body["model"],
             reader=reader,
-            # The event's name repeats its data's `type`, which the reader reads.
-            feed=lambda _name, data: reader.feed(data),
+            # The event's name usually repeats its data's `type`; an `error` event is an
+            # error whatever its data says.
+            feed=lambda name, data: reader.feed(data, name),
         )
+
+
+class _DeadlineAnthropic(RetriesWithinDeadline, anthropic.AsyncAnthropic):
+    """The SDK client, retrying only within the call's deadline."""
 
 
 #: Body fields every SDK release takes as arguments; the rest travel as `extra_body`, so a
