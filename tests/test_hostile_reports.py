@@ -44,12 +44,12 @@ def server() -> Iterator[ReplicaServer]:
 
 
 def _certify(
-    server: ReplicaServer, fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: ReplicaServer, fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *more: str
 ) -> int:
     monkeypatch.setenv(KEY_ENV, "sk-hostile-report-key-0123456789")
     monkeypatch.chdir(tmp_path)
     argv = ["certify", "--base-url", server.base_url, "--model", "m", "--api-key-env", KEY_ENV]
-    return main([*argv, "--format", fmt, "--case-timeout", "10"])
+    return main([*argv, "--format", fmt, "--case-timeout", "10", *more])
 
 
 def test_the_terminal_table_shows_vendor_text_and_never_acts(
@@ -58,12 +58,12 @@ def test_the_terminal_table_shows_vendor_text_and_never_acts(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _certify(server, "table", tmp_path, monkeypatch)
+    _certify(server, "markdown", tmp_path, monkeypatch, "--out", str(tmp_path / "cert.md"))
     out, err = capsys.readouterr()
     assert "pwned" in out, "the vendor's text is shown, escaped"
     assert not ACTING.search(out + err)
     assert not any(line.startswith(("| forged", "# heading")) for line in out.splitlines())
-    markdown_copy = next(tmp_path.glob("certificates/*.md")).read_text(encoding="utf-8")
+    markdown_copy = (tmp_path / "cert.md").read_text(encoding="utf-8")
     _assert_inert_markdown(markdown_copy)
 
 
@@ -143,7 +143,7 @@ def _certificate(vendor: str, clause: str, verdict: str) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
 def test_the_gate_shows_names_from_certificate_files_and_never_acts(
     fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -155,7 +155,7 @@ def test_the_gate_shows_names_from_certificate_files_and_never_acts(
     assert code == 1
     assert "pwned" in out
     assert not ACTING.search(out)
-    assert fmt == "text" or "<script>" not in _active("\n".join(out.splitlines()))
+    assert fmt == "table" or "<script>" not in _active("\n".join(out.splitlines()))
     assert len(out.splitlines()) == 3 + (fmt == "markdown")
 
 
