@@ -25,7 +25,13 @@ from contracts.gate import (
 )
 from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
-from contracts.output import CERTIFICATE_FORMATS, chosen_format, deliver, render_certificate
+from contracts.output import (
+    CERTIFICATE_FORMATS,
+    OutputError,
+    deliver,
+    render_certificate,
+    targets,
+)
 from contracts.recording import record
 from contracts.report import installed_version, render_table
 from contracts.runner import CASE_DEADLINE_SECONDS
@@ -58,20 +64,26 @@ def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+def _targets(args: argparse.Namespace, allowed: Sequence[str]) -> dict[str | None, str]:
+    try:
+        return targets(args.format, args.out or (), allowed)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_certify(args: argparse.Namespace) -> int:
     try:
         baseline = load_certificate(Path(args.baseline)) if args.baseline else None
         certificate = certify(args)
     except (ImportedCassetteError, GateRefused) as exc:
         raise UsageError(str(exc)) from None
-    form = chosen_format(args.format, args.out, CERTIFICATE_FORMATS)
-    deliver(
-        render_certificate(
-            certificate, form, colour=_colour() and args.out is None, baseline=baseline
-        ),
-        args.out,
-        terminal=render_table(certificate, colour=_colour()),
-    )
+    reports = {
+        out: render_certificate(
+            certificate, form, colour=_colour() and out is None, baseline=baseline
+        )
+        for out, form in _targets(args, CERTIFICATE_FORMATS).items()
+    }
+    deliver(reports, terminal=render_table(certificate, colour=_colour()))
     problems = [problem for vendor in certificate.vendors for problem in vendor.problems]
     for problem in problems:
         print(f"llm-contracts: error: {terminal(problem)}", file=sys.stderr)
@@ -139,10 +151,13 @@ def cmd_gate(args: argparse.Namespace) -> int:
     except (GateRefused, ImportedCassetteError) as exc:
         raise UsageError(str(exc)) from None
     changes = compare(baseline, current, args.vendor or ())
-    markdown = chosen_format(args.format, args.out, GATE_FORMATS) == "markdown"
-    deliver(render(changes, markdown=markdown), args.out, terminal=render(changes, markdown=False))
+    chosen = _targets(args, GATE_FORMATS)
+    deliver(
+        {out: render(changes, markdown=form == "markdown") for out, form in chosen.items()},
+        terminal=render(changes, markdown=False),
+    )
     regressions = [change for change in changes if change.regression]
-    if markdown and regressions and args.out is None:
+    if chosen.get(None) == "markdown" and regressions:
         # Markdown usually goes to a file ($GITHUB_STEP_SUMMARY): the job log still needs them.
         sys.stderr.write(render(regressions, markdown=False))
     return EXIT_FAILED if regressions else 0
@@ -211,8 +226,8 @@ _FORMAT_HELP = (
     "how to render {what} (default: what --out's suffix says, .json .md .html, else table)"
 )
 _OUT_HELP = (
-    "write the report to this one file instead of standard output (nothing else is written); "
-    "the terminal then shows the table"
+    "write the report to this file instead of standard output, in the format its suffix names "
+    "(repeatable: one file per format; nothing else is written); the terminal shows the table"
 )
 #: What `gate` renders: the certificate's vocabulary, where it applies to a comparison.
 GATE_FORMATS = ("table", "markdown")
@@ -295,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument(
         "--format", choices=CERTIFICATE_FORMATS, help=_FORMAT_HELP.format(what="the certificate")
     )
-    certify.add_argument("--out", metavar="PATH", help=_OUT_HELP)
+    certify.add_argument("--out", metavar="PATH", action="append", help=_OUT_HELP)
     certify.add_argument(
         "--baseline",
         metavar="PATH",
@@ -354,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument(
         "--format", choices=GATE_FORMATS, help=_FORMAT_HELP.format(what="the comparison")
     )
-    gate.add_argument("--out", metavar="PATH", help=_OUT_HELP)
+    gate.add_argument("--out", metavar="PATH", action="append", help=_OUT_HELP)
     gate.add_argument(
         "--vendor", action="append", help="compare only this vendor (repeatable; default: all)"
     )
