@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from contracts.escaping import markdown as markdown_text
+from contracts.escaping import markdown_code, terminal
 from contracts.report import Certificate
 
 GONE = "missing"
@@ -93,9 +95,13 @@ def render(changes: list[Change], *, markdown: bool) -> str:
         if not group:
             continue
         lines.append(f"\n### {title}" if markdown else f"{title}:")
+        # Vendor, clause and verdicts come from certificate files: shown, never acted on.
+        show = markdown_text if markdown else terminal
         for change in group:
-            clause = f"`{change.clause}`" if markdown else change.clause
-            lines.append(f"- {change.vendor} {clause}: {change.before} -> {change.after}")
+            clause = markdown_code(change.clause) if markdown else terminal(change.clause)
+            lines.append(
+                f"- {show(change.vendor)} {clause}: {show(change.before)} -> {show(change.after)}"
+            )
     if not changes:
         lines.append("no clause changed its verdict")
     return "\n".join(lines) + "\n"
