@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from contracts.checks import Context, _answer_for, _succeeded, _texts, check
+from contracts.checks import Context, _succeeded, _texts, check
 from contracts.protocols import protocol_for
 from contracts.spec import Answer
 from providers.errors import InvalidRequestError
@@ -76,7 +76,12 @@ def _sent(ctx: Context, read: Callable[[dict[str, Any]], Any]) -> list[Any]:
 
 
 def _answered(ctx: Context) -> Answer | str:
-    return _answer_for(ctx, "stream")
+    """What the vendor answered to stream(), or why there is nothing to judge."""
+    reason = _succeeded(ctx)
+    answer = ctx.observed("stream")
+    if reason or answer is None:
+        return reason or "no stream() response was recorded"
+    return answer
 
 
 # -- tools.choice ------------------------------------------------------------------------------

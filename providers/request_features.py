@@ -187,10 +187,8 @@ def _thinking(
         return f"{where} cannot be asked for thinking" + (
             f": {thinking.hint}" if thinking.hint else ""
         )
-    if thinking.style == "always":
-        if asked.effort == "none":
-            return f"{where} always reasons: effort='none' cannot turn it off; drop thinking"
-        return ""
+    if thinking.style == "always" and asked.effort == "none":
+        return f"{where} always reasons: effort='none' cannot turn it off; drop thinking"
     levels = thinking.style in ("reasoning_effort", "reasoning_object")
     if levels and asked.effort is not None and asked.effort not in thinking.efforts:
         return f"{where} takes thinking effort {', '.join(thinking.efforts)}, not {asked.effort!r}"
