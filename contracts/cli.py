@@ -16,7 +16,14 @@ from pathlib import Path
 
 from contracts.certify_run import certify, certify_profiles
 from contracts.escaping import terminal
-from contracts.gate import CertificateError, compare, load_certificate, render
+from contracts.gate import (
+    GateRefused,
+    check_judgeable,
+    chosen_vendors,
+    compare,
+    load_certificate,
+    render,
+)
 from contracts.html_report import emit_html
 from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
@@ -125,23 +132,33 @@ def cmd_new_vendor(args: argparse.Namespace) -> int:
 def cmd_gate(args: argparse.Namespace) -> int:
     try:
         baseline = load_certificate(Path(args.baseline))
+        check_judgeable(baseline, f"baseline {args.baseline}")
+        vendors = chosen_vendors(baseline, args.vendor or ())
         if args.current:
             current = load_certificate(Path(args.current))
+            name = f"current certificate {args.current}"
         else:
             current = asyncio.run(
                 certify_profiles(
-                    profiles_named(args.vendor or [v.vendor for v in baseline.vendors]),
+                    profiles_named(vendors),
                     mode="replay",
                     cassette_root=cassette_root(args.cassettes),
                     targets={},
                     model=None,
                 )
             )
-    except CertificateError as exc:
+            name = f"the run on {args.cassettes}"
+        check_judgeable(current, name)
+    except (GateRefused, ImportedCassetteError) as exc:
         raise UsageError(str(exc)) from None
     changes = compare(baseline, current, args.vendor or ())
-    sys.stdout.write(render(changes, markdown=args.format == "markdown"))
-    return EXIT_FAILED if any(change.regression for change in changes) else 0
+    markdown = args.format == "markdown"
+    sys.stdout.write(render(changes, markdown=markdown))
+    regressions = [change for change in changes if change.regression]
+    if markdown and regressions:
+        # Markdown usually goes to a file ($GITHUB_STEP_SUMMARY): the job log still needs them.
+        sys.stderr.write(render(regressions, markdown=False))
+    return EXIT_FAILED if regressions else 0
 
 
 # -- import ------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from contracts.spec import load_clauses
 #: unsupported: the provider declares the capability the clause needs absent.
 #: not-exercised: the provider claims it, but nothing in this run could provoke it.
 Verdict = Literal["pass", "fail", "xfail", "unsupported", "not-exercised"]
+#: Where a case's streamed Usage came from: the vendor's report, or our estimate without one.
+UsageSource = Literal["reported", "estimated"]
 _SYMBOL = {
     "pass": "pass",
     "fail": "FAIL",
@@ -67,6 +69,9 @@ class VendorResult(_Model):
     provenance: dict[str, str] = Field(default_factory=dict)
     #: Cases that could not run (a missing or broken cassette), each naming its fix.
     problems: list[str] = Field(default_factory=list)
+    #: Per case that streamed a Usage: reported by the vendor or estimated (the gate fails
+    #: a case that turns from reported to estimated).
+    usage: dict[str, UsageSource] = Field(default_factory=dict)
     clauses: dict[str, ClauseResult] = Field(default_factory=dict)
 
     def must_failures(self) -> list[str]:
