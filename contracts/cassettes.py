@@ -292,6 +292,12 @@ def recording(path: Path, meta: dict[str, Any], secrets: Iterable[str]) -> Itera
         _keep_recorded_at(previous, path)
 
 
+def write_empty(path: Path, meta: dict[str, Any]) -> None:
+    """A cassette of no interactions: the provider refused the request before sending it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump({"meta": meta, "interactions": [], "version": 1}), encoding="utf-8")
+
+
 def _keep_recorded_at(previous_text: str, path: Path) -> None:
     """The earlier recording still shows exactly this traffic: keep its date, so re-recording
     everything leaves unchanged cassettes unchanged in the diff."""

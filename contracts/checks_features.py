@@ -44,6 +44,20 @@ def declared_refusal(ctx: Context, request: CompletionRequest) -> str | None:
     )
 
 
+#: The clauses whose check judges a declared refusal (the others have nothing to judge then).
+JUDGES_REFUSALS: set[str] = set()
+
+
+def refused_as_declared(ctx: Context) -> bool:
+    """The profile says the vendor cannot take the case's request, nothing was sent, and
+    every path raised InvalidRequestError."""
+    if ctx.outcome.sent or not ctx.errors():
+        return False
+    if not all(isinstance(error, InvalidRequestError) for _, error in ctx.errors()):
+        return False
+    return declared_refusal(ctx, ctx.case.scenario.request.build()) is not None
+
+
 def feature_check(clause_id: str) -> Callable[[Judge], Judge]:
     """Register a check that first settles a declared refusal, then judges what was sent."""
 
@@ -52,6 +66,8 @@ def feature_check(clause_id: str) -> Callable[[Judge], Judge]:
             request = ctx.case.scenario.request.build()
             declared = declared_refusal(ctx, request)
             if declared is None:
+                if not ctx.outcome.sent:
+                    return _succeeded(ctx) or "no request was recorded"
                 return judge(ctx, request)
             if ctx.outcome.sent:
                 return f"the profile says the vendor cannot take this ({declared}), yet it was sent"
@@ -64,6 +80,7 @@ def feature_check(clause_id: str) -> Callable[[Judge], Judge]:
             return None
 
         check(clause_id)(checked)
+        JUDGES_REFUSALS.add(clause_id)
         return judge
 
     return register
@@ -92,7 +109,7 @@ def _tool_choice(ctx: Context, request: CompletionRequest) -> str | None:
     if wanted is None:
         return None
     sent = _sent(ctx, protocol_for(ctx.profile).sent_tool_choice)
-    if any(choice != wanted for choice in sent) or not sent:
+    if any(choice != wanted for choice in sent):
         return f"tool_choice {wanted!r} was sent as {sent} in this protocol's spelling"
     answer = _answered(ctx)
     if isinstance(answer, str):
@@ -123,7 +140,7 @@ def _structured(ctx: Context, request: CompletionRequest) -> str | None:
     schema = wanted.json_schema if wanted.type == "json_schema" else None
     expected = {"type": wanted.type, **({"schema": schema} if schema is not None else {})}
     sent = _sent(ctx, protocol_for(ctx.profile).sent_format)
-    if any(found != expected for found in sent) or not sent:
+    if any(found != expected for found in sent):
         return f"response_format {wanted.type} was not sent in this protocol's spelling: {sent}"
     reason = _succeeded(ctx)
     if reason:
@@ -158,8 +175,8 @@ def _vision(ctx: Context, request: CompletionRequest) -> str | None:
         return None
     sent = _sent(ctx, protocol_for(ctx.profile).sent_images)
     wrong = [images for images in sent if images != expected]
-    if wrong or not sent:
-        return f"the images were sent as {wrong or sent}, expected {expected}"
+    if wrong:
+        return f"the images were sent as {wrong[0]}, expected {expected}"
     answer = _answered(ctx)
     if isinstance(answer, str):
         return answer
