@@ -14,6 +14,7 @@ and truncation (no finish reason means `StreamTruncatedError`, never `Done`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from providers.errors import (
     StreamError,
     StreamTruncatedError,
 )
+from providers.frozen import trusted_constructor
 from providers.protocols import StopMapping
 from providers.types import (
     Done,
@@ -39,6 +41,13 @@ from providers.types import (
 )
 
 BlockKind = Literal["text", "thinking"]
+
+# Built for every content event from values read here: no validation on the per-event path.
+_DELTAS: dict[BlockKind, Callable[..., TextDelta | ThinkingDelta]] = {
+    "text": trusted_constructor(TextDelta),
+    "thinking": trusted_constructor(ThinkingDelta),
+}
+_tool_input_delta = trusted_constructor(ToolInputDelta)
 
 
 @dataclass(slots=True)
@@ -115,7 +124,8 @@ class BlockAssembler:
             if self._block_index < 0 and text.isspace():
                 self._leading_space += text
                 return
-            text, self._leading_space = self._leading_space + text, ""
+            if self._leading_space:
+                text, self._leading_space = self._leading_space + text, ""
         if self._open_tool is None:
             self._emit_text(kind, text)
         else:
@@ -158,9 +168,7 @@ class BlockAssembler:
             if call.started:
                 if arguments:
                     self._out.append(
-                        ToolInputDelta.model_construct(
-                            index=call.block_index, partial_json=arguments
-                        )
+                        _tool_input_delta(index=call.block_index, partial_json=arguments)
                     )
             elif call.name:
                 self._start_tool(call)
@@ -232,8 +240,7 @@ class BlockAssembler:
             self._block_kind = kind
             self._block_index += 1
         self._output_chars += len(text)
-        model = TextDelta if kind == "text" else ThinkingDelta
-        self._out.append(model.model_construct(index=self._block_index, text=text))
+        self._out.append(_DELTAS[kind](index=self._block_index, text=text))
 
     def _emit_held(self, piece: _HeldText) -> None:
         if piece.signature is None and piece.redacted_data is None:
@@ -265,7 +272,7 @@ class BlockAssembler:
         self._out.append(ToolUseStart(index=call.block_index, id=call.id, name=call.name))
         if call.parts:
             self._out.append(
-                ToolInputDelta(index=call.block_index, partial_json="".join(call.parts))
+                _tool_input_delta(index=call.block_index, partial_json="".join(call.parts))
             )
 
     def _close(self, key: int) -> None:
