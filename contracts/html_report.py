@@ -8,10 +8,8 @@ can be attached to a CI run or mailed as it is. Fields a certificate may or may 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from contracts.report import Certificate, ClauseResult, VendorResult
@@ -121,27 +119,17 @@ def render_html(certificate: Certificate) -> str:
         for label, colour in _LOOK.values()
     )
     title = f"Contract certificate ({certificate.mode}, {certificate.created_at})"
+    sdks = ", ".join(sorted({v.sdk for v in certificate.vendors if v.sdk})) or "unknown"
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f"<style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         f"<p>llm-contracts {escape(certificate.package_version)}, "
-        f"openai SDK {escape(certificate.sdk_version)}. Click a cell for its reason, "
+        f"SDK {escape(sdks)}. Click a cell for its reason, "
         "troubleshooting and evidence.</p>"
         f'<p class="legend">{legend}</p>'
         f'<p class="summary">{escape(summary)}</p>'
         f'<table id="matrix"><thead><tr><th>clause</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></body></html>\n"
     )
-
-
-def emit_html(certificate: Certificate, out: Path | None) -> None:
-    """Write the page to `out`, or to standard output without one."""
-    page = render_html(certificate)
-    if out is None:
-        sys.stdout.write(page)
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
-    print(f"report: {out}")

@@ -69,6 +69,7 @@ class _HeldText:
     text: str
     signature: str | None = None
     redacted_data: str | None = None
+    provider_data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,11 @@ class BlockAssembler:
     def redacted_thinking(self, data: str) -> None:
         """A reasoning block the vendor encrypted: a block of its own, to be sent back."""
         self._closing_thinking(_HeldText("thinking", "", redacted_data=data))
+
+    def thinking_record(self, data: dict[str, Any]) -> None:
+        """The protocol's record that closes the current reasoning block (a Responses reasoning
+        item), to be sent back unchanged."""
+        self._closing_thinking(_HeldText("thinking", "", provider_data=data))
 
     def _closing_thinking(self, piece: _HeldText) -> None:
         if self._open_tool is None:
@@ -243,7 +249,7 @@ class BlockAssembler:
         self._out.append(_DELTAS[kind](index=self._block_index, text=text))
 
     def _emit_held(self, piece: _HeldText) -> None:
-        if piece.signature is None and piece.redacted_data is None:
+        if piece.signature is None and piece.redacted_data is None and piece.provider_data is None:
             self._emit_text(piece.kind, piece.text)
         else:
             self._emit_closing_thinking(piece)
@@ -260,6 +266,7 @@ class BlockAssembler:
                 text="",
                 signature=piece.signature,
                 redacted_data=piece.redacted_data,
+                provider_data=piece.provider_data,
             )
         )
 
