@@ -20,6 +20,7 @@ from providers import (
     ToolResultMessage,
     UserMessage,
 )
+from providers.vendors import load_profile
 
 WEATHER = ToolDefinition(
     name="weather",
@@ -316,3 +317,29 @@ def test_an_image_to_a_vendor_without_vision_is_refused_before_sending(vendor: F
     with pytest.raises(InvalidRequestError, match="deepseek declares no vision"):
         vendor.provider("deepseek").stream(request)
     assert vendor.requests == []
+
+
+def test_request_features_in_the_responses_apis_spelling() -> None:
+    from providers.openai_responses.features import responses_features
+
+    quirks = load_profile("openai_responses").request.for_model("o4-mini")
+    request = ask(
+        tools=(WEATHER, CLOCK),
+        tool_choice="clock",
+        parallel_tool_calls=False,
+        response_format=JsonSchemaFormat(name="city", json_schema=SCHEMA, strict=True),
+        thinking=ThinkingConfig(effort="low", budget_tokens=900),
+        top_p=0.5,
+    )
+    assert responses_features(request, quirks, provider="p") == {
+        "tool_choice": {"type": "function", "name": "clock"},
+        "parallel_tool_calls": False,
+        "text": {
+            "format": {"type": "json_schema", "name": "city", "schema": SCHEMA, "strict": True}
+        },
+        "reasoning": {"effort": "low"},
+        "top_p": 0.5,
+    }
+    budget_only = ask(thinking=ThinkingConfig(budget_tokens=900))
+    with pytest.raises(InvalidRequestError, match="not a token budget"):
+        responses_features(budget_only, quirks, provider="p")

@@ -405,7 +405,7 @@ class OpenAiChat(WireProtocol):
             for part in content if isinstance(content, list) else []:
                 if isinstance(part, dict) and part.get("type") == "image_url":
                     url = str((part.get("image_url") or {}).get("url", ""))
-                    images.append(_image_from_url(url))
+                    images.append(image_from_url(url))
         return images
 
     # -- judge --------------------------------------------------------------------------------
@@ -555,7 +555,7 @@ def _tool_call_style(choices: list[dict[str, Any]]) -> str:
     return "fragmented" if max(per_call.values()) > 1 else "whole"
 
 
-def _image_from_url(url: str) -> dict[str, str]:
+def image_from_url(url: str) -> dict[str, str]:
     """An image_url's URL as a neutral image: a data URL is inline bytes with a media type."""
     if url.startswith("data:") and ";base64," in url:
         media_type, _, data = url.removeprefix("data:").partition(";base64,")
