@@ -59,12 +59,15 @@ def _colour() -> bool:
 
 def cmd_certify(args: argparse.Namespace) -> int:
     try:
+        baseline = load_certificate(Path(args.baseline)) if args.baseline else None
         certificate = certify(args)
-    except ImportedCassetteError as exc:
+    except (ImportedCassetteError, GateRefused) as exc:
         raise UsageError(str(exc)) from None
     form = chosen_format(args.format, args.out, CERTIFICATE_FORMATS)
     deliver(
-        render_certificate(certificate, form, colour=_colour() and args.out is None),
+        render_certificate(
+            certificate, form, colour=_colour() and args.out is None, baseline=baseline
+        ),
         args.out,
         terminal=render_table(certificate, colour=_colour()),
     )
@@ -233,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=CERTIFICATE_FORMATS, help=_FORMAT_HELP.format(what="the certificate")
     )
     certify.add_argument("--out", metavar="PATH", help=_OUT_HELP)
+    certify.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="a certificate to compare with: the HTML page lists what changed since",
+    )
     certify.add_argument("--cassettes", help=_REPLAY_HELP)
     certify.add_argument(
         "--replica",
