@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from providers.errors import InvalidRequestError
-from providers.request_features import refuse_unsupported
+from providers.request_features import refusal
 from providers.types import CompletionRequest, ProviderCapabilities
 from providers.vendors import RequestQuirks
 
@@ -83,7 +83,7 @@ class RequestBuilder(ABC):
         model = self.model_for(request)
         quirks = self._quirks.for_model(model)
         self._check_plain(request, quirks, stream=stream)
-        refuse_unsupported(
+        problem = refusal(
             request,
             quirks,
             self._capabilities,
@@ -91,6 +91,8 @@ class RequestBuilder(ABC):
             model=model,
             max_tokens=request.max_tokens if max_tokens is None else max_tokens,
         )
+        if problem:
+            raise self._invalid(problem)
         return quirks
 
     def _check_plain(

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from providers.errors import InvalidRequestError
 from providers.frozen import Frozen as _Section
 from providers.types import (
     CompletionRequest,
@@ -250,23 +249,5 @@ __all__ = [
     "ToolChoiceMode",
     "chosen_mode",
     "refusal",
-    "refuse_unsupported",
     "thinking_on",
 ]
-
-
-def refuse_unsupported(
-    request: CompletionRequest,
-    quirks: RequestQuirks,
-    capabilities: ProviderCapabilities,
-    *,
-    vendor: str,
-    model: str,
-    max_tokens: int | None,
-) -> None:
-    """Raise `InvalidRequestError` with `refusal`'s reason when there is one."""
-    problem = refusal(
-        request, quirks, capabilities, vendor=vendor, model=model, max_tokens=max_tokens
-    )
-    if problem:
-        raise InvalidRequestError(problem, provider=vendor)

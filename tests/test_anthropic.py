@@ -590,7 +590,7 @@ def test_from_vendor_picks_the_class_by_protocol(monkeypatch: pytest.MonkeyPatch
 
 def test_a_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    with pytest.raises(InvalidRequestError, match="set ANTHROPIC_API_KEY"):
+    with pytest.raises(AuthenticationError, match="set the environment variable ANTHROPIC_API_KEY"):
         from_vendor("anthropic")
 
 
