@@ -258,6 +258,7 @@ async def certify_vendor(
         vendor=profile.name,
         model=model or profile.default_model,
         sdk=sdk_label(protocol_for(profile).sdk),
+        protocol=profile.protocol,
         base_url_host=urlsplit(live.base_url if live else profile.base_url).hostname or "",
         provenance=provenance,
         problems=problems,

@@ -17,6 +17,7 @@ from contracts.escaping import terminal
 from contracts.report import Certificate, VendorResult
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
 from contracts.targets import (
+    UsageError,
     bundled_factory,
     cassette_root,
     endpoint_profile,
@@ -90,11 +91,13 @@ async def certify_profiles(
 def certify(args: argparse.Namespace) -> Certificate:
     """The certificate the command line asks for: live with `--live` or a base URL, against
     the replica with `--replica`, else replayed from the cassettes."""
-    profiles = (
-        [endpoint_profile(args)]
-        if args.base_url and not args.vendor
-        else profiles_named(args.vendor)
-    )
+    endpoint = bool(args.base_url) and not args.vendor
+    if args.protocol and not endpoint:
+        raise UsageError(
+            "--protocol applies to --base-url without --vendor (a vendor's profile names its "
+            "own protocol)"
+        )
+    profiles = [endpoint_profile(args)] if endpoint else profiles_named(args.vendor)
     mode: Mode = "live" if args.live or args.base_url else "replica" if args.replica else "replay"
     return asyncio.run(
         certify_profiles(

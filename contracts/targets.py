@@ -85,11 +85,13 @@ def live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
 
 
 def endpoint_profile(args: argparse.Namespace) -> VendorProfile:
-    """A plain OpenAI-compatible profile for `--base-url` without `--vendor`."""
+    """A plain profile of the `--protocol` asked for (Chat Completions by default) for
+    `--base-url` without `--vendor`."""
     if not args.model:
         raise UsageError("--base-url without --vendor needs --model")
     return VendorProfile(
         name="endpoint",
+        protocol=args.protocol or "openai_chat",
         base_url=args.base_url,
         default_model=args.model,
         api_key_env=args.api_key_env,
