@@ -217,7 +217,7 @@ def readable_cassette(path: Path, command: str) -> dict[str, Any]:
     """The cassette's meta, once the whole file is known to be a complete cassette; otherwise
     a CaseSetupError naming the file and the command that re-records it."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = cassettes.load_yaml(path.read_text(encoding="utf-8"))
         if not isinstance(document, dict) or "version" not in document:
             raise ValueError("it is cut short: no closing `version` line")
         for interaction in document["interactions"]:

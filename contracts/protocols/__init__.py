@@ -45,6 +45,10 @@ class WireProtocol(ABC):
     """One wire protocol, bound to one vendor's profile and suite facts."""
 
     name: ClassVar[str]
+    #: What the path of a request of this protocol ends with ("chat/completions"), and the
+    #: protocol's name in messages ("Chat Completions").
+    endpoint: ClassVar[str]
+    title: ClassVar[str]
     facts_model: ClassVar[type[WireFacts]]
 
     def __init__(self, profile: VendorProfile, suite: SuiteProfile) -> None:
@@ -122,6 +126,15 @@ class WireProtocol(ABC):
         return answer
 
     # -- read ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def is_answer(self, payload: dict[str, Any], *, streamed: bool) -> bool:
+        """Whether one JSON payload (a streamed event's, or a whole body's) is this
+        protocol's: what tells recorded traffic of this protocol from another's."""
+
+    def carries_error(self, payload: dict[str, Any]) -> bool:
+        """Whether one streamed payload reports a failure after the 200."""
+        return bool(payload.get("error"))
 
     @abstractmethod
     def read(self, exchange: Exchange) -> Answer | None:

@@ -50,6 +50,8 @@ def _counts(answer: Answer) -> tuple[int, int]:
 
 class AnthropicMessages(WireProtocol):
     name = "anthropic_messages"
+    endpoint = "messages"
+    title = "Anthropic Messages"
     facts_model = MessagesFacts
     facts: MessagesFacts
 
@@ -142,6 +144,9 @@ class AnthropicMessages(WireProtocol):
         return ScriptedResponse.json(body, fault.status, headers=fault_headers(fault))
 
     # -- read ---------------------------------------------------------------------------------
+
+    def is_answer(self, payload: dict[str, Any], *, streamed: bool) -> bool:
+        return payload.get("type") in (("message_start",) if streamed else ("message", "error"))
 
     def read(self, exchange: Exchange) -> Answer | None:
         if exchange.status >= 400:

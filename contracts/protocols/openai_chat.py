@@ -106,6 +106,8 @@ def _usage(
 
 class OpenAiChat(WireProtocol):
     name = "openai_chat"
+    endpoint = "chat/completions"
+    title = "Chat Completions"
     facts_model = ChatFacts
     facts: ChatFacts
 
@@ -324,6 +326,9 @@ class OpenAiChat(WireProtocol):
         }
 
     # -- read ---------------------------------------------------------------------------------
+
+    def is_answer(self, payload: dict[str, Any], *, streamed: bool) -> bool:
+        return "choices" in payload or (not streamed and "error" in payload)
 
     def read(self, exchange: Exchange) -> Answer | None:
         if exchange.status >= 400:

@@ -40,6 +40,8 @@ class ResponsesFacts(WireFacts):
 
 class OpenAiResponses(WireProtocol):
     name = "openai_responses"
+    endpoint = "responses"
+    title = "Responses API"
     facts_model = ResponsesFacts
     facts: ResponsesFacts
 
@@ -186,6 +188,14 @@ class OpenAiResponses(WireProtocol):
         return ScriptedResponse.json(body, fault.status, headers=fault_headers(fault))
 
     # -- read ---------------------------------------------------------------------------------
+
+    def is_answer(self, payload: dict[str, Any], *, streamed: bool) -> bool:
+        if streamed:
+            return str(payload.get("type", "")).startswith("response.")
+        return payload.get("object") == "response" or "error" in payload
+
+    def carries_error(self, payload: dict[str, Any]) -> bool:
+        return payload.get("type") in ("error", "response.failed")
 
     def read(self, exchange: Exchange) -> Answer | None:
         if exchange.status >= 400:
