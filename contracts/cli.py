@@ -44,6 +44,7 @@ from contracts.targets import (
     write_root,
 )
 from contracts.vendors import SUITE_SUBDIR
+from providers.protocols import PROTOCOLS
 from providers.vendors import VENDOR_DIRS_ENV, load_profile_file
 
 __all__ = ["UsageError", "build_parser", "bundled_factory", "main"]
@@ -114,6 +115,7 @@ def cmd_new_vendor(args: argparse.Namespace) -> int:
             base_url=args.base_url,
             model=args.model,
             api_key_env=args.api_key_env,
+            protocol=args.protocol or "openai_chat",
             directory=directory,
         )
     except ScaffoldError as exc:
@@ -210,11 +212,17 @@ def _vendors_dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _live_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", type=_given, help="an OpenAI-compatible base URL to talk to")
+    parser.add_argument("--base-url", type=_given, help="a base URL to talk to")
     parser.add_argument(
         "--model", type=_given, help="the model to ask for (default: the profile's)"
     )
     parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
+
+
+def _protocol_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--protocol", choices=sorted(PROTOCOLS), help=f"{what} (default: openai_chat)"
+    )
 
 
 _REPLAY_HELP = (
@@ -336,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"default {CASE_DEADLINE_SECONDS:g}",
     )
     _live_options(certify)
+    _protocol_option(certify, "the wire protocol --base-url speaks (without --vendor)")
     _vendors_dir_option(certify)
     certify.set_defaults(handler=cmd_certify)
 
@@ -360,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     new_vendor.add_argument("--base-url", type=_given, required=True, help="the API's base URL")
     new_vendor.add_argument("--model", type=_given, required=True, help="the default model")
     new_vendor.add_argument("--api-key-env", help="key variable (default: NAME_API_KEY)")
+    _protocol_option(new_vendor, "the wire protocol the server speaks")
     _vendors_dir_option(new_vendor)
     new_vendor.set_defaults(handler=cmd_new_vendor)
 
