@@ -1,14 +1,11 @@
 """CompletionRequest -> a Responses API request body.
 
 The checks made before anything is sent are the shared ones, plus this protocol's own: it has
-no stop sequences and no seed, reasoning is asked for by effort (not by a token budget), and
-its `max_output_tokens` must be at least 16. The body's shape: the
+no stop sequences, and its `max_output_tokens` must be at least 16. The body's shape: the
 system prompt as `instructions`, messages as input items (tool calls and their results as
 `function_call` / `function_call_output` items, reasoning items sent back unchanged before the
 answer they led to), function tools with `strict` said explicitly (the protocol's default is
-strict), the request options in the protocol's own places (`text.format` for structured
-output, `reasoning` with a summary for thinking, a forced tool as `{"type": "function"}`), and
-`store: false`, so the vendor keeps no copy of the conversation: everything the
+strict), and `store: false`, so the vendor keeps no copy of the conversation: everything the
 next turn needs travels in it, encrypted reasoning included where the model reasons.
 """
 
@@ -16,13 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.openai_responses.features import responses_features
 from providers.request_checks import RequestBuilder
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
     ImagePart,
-    JsonObjectFormat,
-    JsonSchemaFormat,
     Message,
     TextPart,
     ToolResultMessage,
@@ -38,18 +34,11 @@ class ResponsesRequestBuilder(RequestBuilder):
     """The Responses body for `complete()` and `stream()` alike."""
 
     def body(self, request: CompletionRequest, *, stream: bool) -> dict[str, Any]:
-        self._validate(request, stream=stream)
+        quirks = self._validate(request, stream=stream)
         if request.stop:
             raise self._invalid(
                 "the Responses API has no stop sequences: remove stop=, or use a vendor "
                 "profile that speaks Chat Completions"
-            )
-        if request.seed is not None:
-            raise self._invalid("the Responses API has no seed: remove seed=")
-        if request.thinking is not None and request.thinking.effort is None:
-            raise self._invalid(
-                "the Responses API takes a reasoning effort, not a token budget: pass "
-                "ThinkingConfig(effort=...)"
             )
         if request.max_tokens is not None and request.max_tokens < MIN_OUTPUT_TOKENS:
             raise self._invalid(
@@ -67,8 +56,6 @@ class ResponsesRequestBuilder(RequestBuilder):
             body["max_output_tokens"] = request.max_tokens
         if request.temperature is not None:
             body["temperature"] = request.temperature
-        if request.top_p is not None:
-            body["top_p"] = request.top_p
         if request.tools:
             body["tools"] = [
                 {
@@ -80,19 +67,8 @@ class ResponsesRequestBuilder(RequestBuilder):
                 }
                 for tool in request.tools
             ]
-        if request.tool_choice is not None:
-            forced = request.forced_tool
-            body["tool_choice"] = (
-                {"type": "function", "name": forced} if forced else request.tool_choice
-            )
-        if request.parallel_tool_calls is not None:
-            body["parallel_tool_calls"] = request.parallel_tool_calls
-        if request.response_format is not None:
-            body["text"] = {"format": _format(request.response_format)}
-        if request.thinking is not None:
-            # The summary is what streams as reasoning text; the effort is what is asked for.
-            body["reasoning"] = {"effort": request.thinking.effort, "summary": "auto"}
-        if self._capabilities.extended_thinking or request.thinking is not None:
+        body.update(responses_features(request, quirks, provider=self._provider))
+        if self._capabilities.extended_thinking:
             # Without a stored copy, reasoning can only be sent back in its encrypted form.
             body["include"] = ["reasoning.encrypted_content"]
         if stream:
@@ -136,19 +112,6 @@ def _assistant_items(message: AssistantMessage) -> list[dict[str, Any]]:
         for call in message.tool_calls
     )
     return items
-
-
-def _format(response_format: JsonObjectFormat | JsonSchemaFormat) -> dict[str, Any]:
-    if isinstance(response_format, JsonObjectFormat):
-        return {"type": "json_object"}
-    described = {"description": response_format.description} if response_format.description else {}
-    return {
-        "type": "json_schema",
-        "name": response_format.name,
-        "schema": response_format.json_schema,
-        "strict": response_format.strict,
-        **described,
-    }
 
 
 def _part(part: TextPart | ImagePart) -> dict[str, Any]:
