@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support import run_cli
 
 import contracts.cli
 from contracts.cli import main
@@ -27,13 +28,9 @@ def certified(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_info:
-        code = int(exit_info.code or 0)
-    captured = capsys.readouterr()
-    assert captured.err == ""
-    return code, captured.out
+    code, out, err = run_cli(capsys, *argv)
+    assert err == ""
+    return code, out
 
 
 def written(folder: Path) -> list[str]:
