@@ -100,6 +100,8 @@ _QUERY_CREDENTIAL = re.compile(
 _JSON_BARE_CREDENTIAL = re.compile(r'("(?i:token|key)"\s*:\s*)"[A-Za-z0-9_.~+/=-]{16,}"')
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
+#: libyaml's loader where PyYAML was built with it: the pure-Python one is most of a replay's
+#: time. Both build the same plain values (safe tags only).
 _meta: ContextVar[dict[str, Any] | None] = ContextVar("cassette_meta", default=None)
 _secrets: ContextVar[tuple[str, ...]] = ContextVar("cassette_secrets", default=())
 
@@ -510,11 +512,17 @@ def recording(path: Path, meta: dict[str, Any], secrets: Iterable[str]) -> Itera
         _keep_recorded_at(previous, path)
 
 
+def write_empty(path: Path, meta: dict[str, Any]) -> None:
+    """A cassette of no interactions: the provider refused the request before sending it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump({"meta": meta, "interactions": [], "version": 1}), encoding="utf-8")
+
+
 def _keep_recorded_at(previous_text: str, path: Path) -> None:
     """The earlier recording still shows exactly this traffic: keep its date, so re-recording
     everything leaves unchanged cassettes unchanged in the diff."""
     try:
-        previous = yaml.safe_load(previous_text)
+        previous = yaml_io.load(previous_text)
     except yaml.YAMLError:
         return
     if not isinstance(previous, dict):
