@@ -177,4 +177,6 @@ class SdkProvider(ABC, Generic[_Reader]):
             self.name,
             estimated_input_tokens=estimate_input_tokens(request).input_tokens,
             tool_calls_imply_tool_use=self._profile.wire.tool_calls_imply_tool_use,
+            max_tool_calls=self._settings.max_tool_calls,
+            max_held_chars=self._settings.max_held_chars,
         )

@@ -23,6 +23,10 @@ from providers.vendors import VendorProfile
 DEFAULT_DEADLINE = 600.0
 #: 32 MiB: far above any event a vendor sends (a whole image as base64 fits), far below harm.
 DEFAULT_MAX_EVENT_BYTES = 32 * 1024 * 1024
+#: Far above any parallel-call answer a model gives (vendors cap them at tens).
+DEFAULT_MAX_TOOL_CALLS = 256
+#: 64 Mi characters: a large generated file as arguments fits.
+DEFAULT_MAX_HELD_CHARS = 64 * 1024 * 1024
 _MAX_PORT = 65_535
 _Settings = TypeVar("_Settings", bound="ProviderSettings")
 
@@ -56,6 +60,11 @@ class ProviderSettings(Frozen):
     deadline: float = Field(default=DEFAULT_DEADLINE, gt=0, allow_inf_nan=False)
     max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, gt=0)
     max_retries: int = Field(default=2, ge=0)
+    #: Tool calls in one answer, and characters held for one answer (tool-call arguments,
+    #: kept whole until each call ends, plus text held while a tool block is open): a vendor
+    #: sending without end cannot grow memory past these, whatever its events' sizes.
+    max_tool_calls: int = Field(default=DEFAULT_MAX_TOOL_CALLS, gt=0)
+    max_held_chars: int = Field(default=DEFAULT_MAX_HELD_CHARS, gt=0)
     # Headers may carry credentials of their own (x-goog-api-key): never in a repr or a dump.
     extra_headers: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
     http_client: httpx2.AsyncClient | None = Field(default=None, repr=False, exclude=True)

@@ -13,12 +13,15 @@ from wires import WIRES, Wire
 from contracts.replica import ReplicaServer, Script, ScriptedResponse
 from providers import (
     AnthropicProvider,
+    InvalidRequestError,
     MalformedResponseError,
     ProviderUnavailableError,
     RateLimitError,
     StreamError,
     StreamEvent,
     TextDelta,
+    ToolInputDelta,
+    ToolUseStart,
 )
 
 ANTHROPIC = WIRES["anthropic"]
@@ -126,3 +129,61 @@ async def test_two_tool_blocks_at_one_index_are_refused_not_merged() -> None:
     _, error = await _stream(body)
     assert isinstance(error, MalformedResponseError)
     assert "content_block_start.index" in str(error)
+
+
+# -- what one answer may hold ----------------------------------------------------------------------
+
+OPENAI = WIRES["openai"]
+
+
+def _chat(*chunks: dict[str, object]) -> bytes:
+    return b"".join(b"data: %s\n\n" % json.dumps(chunk).encode() for chunk in chunks)
+
+
+def _call(index: int, arguments: str, *, start: bool) -> dict[str, object]:
+    call: dict[str, object] = {"index": index, "function": {"arguments": arguments}}
+    if start:
+        call.update(id=f"call_{index}", type="function")
+        call["function"] = {"name": "f", "arguments": arguments}
+    return {"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}
+
+
+async def _chat_stream(
+    body: bytes, **settings: object
+) -> tuple[list[StreamEvent], Exception | None]:
+    with ReplicaServer(Script(ScriptedResponse.sse([body]))) as server:
+        provider = OPENAI.provider(api_key=FAKE_KEY, base_url=server.base_url, **settings)
+        return await collect_until_error(provider.stream(ask()))
+
+
+async def test_tool_arguments_in_small_fragments_stop_at_the_held_bound() -> None:
+    fragments = [_call(0, "x" * 100, start=False) for _ in range(500)]
+    body = _chat(_call(0, "", start=True), *fragments)
+    events, error = await _chat_stream(body, max_held_chars=10_000, max_event_bytes=1024)
+    assert isinstance(error, MalformedResponseError)
+    assert "max_held_chars=10000" in str(error)
+    held = sum(len(e.partial_json) for e in events if isinstance(e, ToolInputDelta))
+    assert held <= 10_000
+
+
+async def test_text_held_behind_an_open_tool_call_stops_at_the_held_bound() -> None:
+    text = {"choices": [{"index": 0, "delta": {"content": "y" * 100}}]}
+    # The second call opens while the first is open, so the text after it is held.
+    body = _chat(_call(0, "{", start=True), _call(1, "{", start=True), *[text] * 500)
+    _, error = await _chat_stream(body, max_held_chars=10_000)
+    assert isinstance(error, MalformedResponseError)
+    assert "text held" in str(error)
+
+
+async def test_the_number_of_tool_calls_is_bounded() -> None:
+    body = _chat(*(_call(index, "{}", start=True) for index in range(50)))
+    events, error = await _chat_stream(body, max_tool_calls=10)
+    assert isinstance(error, MalformedResponseError)
+    assert "max_tool_calls=10" in str(error)
+    assert sum(isinstance(e, ToolUseStart) for e in events) <= 10
+
+
+@pytest.mark.parametrize("field", ["max_tool_calls", "max_held_chars"])
+def test_the_bounds_are_positive_settings(field: str) -> None:
+    with pytest.raises(InvalidRequestError):
+        OPENAI.provider(api_key=FAKE_KEY, **{field: 0})

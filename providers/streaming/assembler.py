@@ -87,8 +87,13 @@ class BlockAssembler:
         *,
         estimated_input_tokens: int,
         tool_calls_imply_tool_use: bool = True,
+        max_tool_calls: int | None = None,
+        max_held_chars: int | None = None,
     ) -> None:
         self.provider = provider
+        self._max_tool_calls = max_tool_calls
+        self._max_held_chars = max_held_chars
+        self._held_chars = 0
         self._estimated_input_tokens = estimated_input_tokens
         self._tool_calls_imply_tool_use = tool_calls_imply_tool_use
         self._out: list[StreamEvent] = []
@@ -130,6 +135,7 @@ class BlockAssembler:
         if self._open_tool is None:
             self._emit_text(kind, text)
         else:
+            self._hold(len(text), "text held while a tool call is open")
             self._held.append(_HeldText(kind, text))
 
     def thinking_signature(self, signature: str) -> None:
@@ -158,6 +164,12 @@ class BlockAssembler:
         """
         call = self._tools.get(key)
         if call is None:
+            if self._max_tool_calls is not None and len(self._tools) >= self._max_tool_calls:
+                raise MalformedResponseError(
+                    f"the answer holds more than max_tool_calls={self._max_tool_calls} tool "
+                    "calls; raise max_tool_calls= if this is expected",
+                    provider=self.provider,
+                )
             call = self._tools[key] = _ToolCall()
             if self._open_tool is None and not self._held:
                 self._open_tool = key
@@ -168,6 +180,7 @@ class BlockAssembler:
         if name and not call.name:
             call.name = name
         if arguments:
+            self._hold(len(arguments), "tool-call arguments")
             call.parts.append(arguments)
             self._output_chars += len(arguments)
         if key == self._open_tool:
@@ -178,6 +191,16 @@ class BlockAssembler:
                     )
             elif call.name:
                 self._start_tool(call)
+
+    def _hold(self, chars: int, what: str) -> None:
+        """Count characters this answer keeps in memory; past the bound, a typed error."""
+        self._held_chars += chars
+        if self._max_held_chars is not None and self._held_chars > self._max_held_chars:
+            raise MalformedResponseError(
+                f"the answer holds more than max_held_chars={self._max_held_chars} characters "
+                f"({what}); raise max_held_chars= if this is expected",
+                provider=self.provider,
+            )
 
     def tool_data(self, key: int, data: dict[str, Any]) -> None:
         """Vendor fields that travel with tool call `key` and go back with it (a signature)."""
