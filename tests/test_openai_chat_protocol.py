@@ -1,0 +1,301 @@
+"""The Chat Completions protocol on the suite's side: drift's traits of a recording (error
+shape, usage placement, tool-call style, role chunk, [DONE]), where they contradict a
+profile, the independent reader's edge cases, and each vendor's error body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from contracts.observed import Exchange
+from contracts.protocols import WireProtocol, protocol_for
+from contracts.spec import Answer, Fault, UsageSpec
+from providers import load_profile
+
+
+def _protocol(vendor: str) -> WireProtocol:
+    return protocol_for(load_profile(vendor))
+
+
+def _stream(*chunks: object, done: bool = True) -> Exchange:
+    body = "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks)
+    return Exchange(
+        {"stream": True}, 200, "text/event-stream", body + ("data: [DONE]\n\n" if done else "")
+    )
+
+
+def _choice(finish: str | None = None, **delta: object) -> dict[str, Any]:
+    return {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+USAGE = {"prompt_tokens": 3, "completion_tokens": 2}
+
+
+def _traits(exchange: Exchange, vendor: str = "openai") -> dict[str, object]:
+    return dict(_protocol(vendor).wire_shape(exchange).traits)
+
+
+@pytest.mark.parametrize(
+    ("body", "shape"),
+    [
+        ('{"error": {"message": "x"}}', "openai"),
+        ('[{"error": {"code": 400}}]', "google_list"),
+        ('{"object": "error", "message": "x", "code": 400}', "object_error"),
+        ('{"detail": "Unauthorized"}', "mistral"),
+        ('{"object": "error", "code": "400"}', "mistral"),
+        ('"just a string"', "plain_text"),
+        ("Bad gateway", "plain_text"),
+    ],
+)
+def test_an_error_body_is_classed_by_its_shape(body: str, shape: str) -> None:
+    exchange = Exchange({}, 400, "application/json", body)
+    assert _traits(exchange) == {"error_shape": shape}
+    assert _protocol("openai").wire_shape(exchange).fields == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("chunks", "placement"),
+    [
+        ((_choice("stop"),), "none"),
+        (
+            ({**_choice(content="a"), "usage": USAGE}, {**_choice("stop"), "usage": USAGE}),
+            "every_chunk",
+        ),
+        ((_choice(content="a"), {**_choice("stop"), "usage": USAGE}), "finish_chunk"),
+        ((_choice("stop"), {"choices": [], "usage": USAGE}), "separate_chunk"),
+        (
+            ({**_choice(content="a"), "usage": None}, {"choices": [], "usage": USAGE}),
+            "separate_chunk",
+        ),
+        (({"choices": [], "usage": USAGE}, {"choices": [], "usage": USAGE}), "separate_chunk"),
+    ],
+    ids=["none", "every", "finish", "separate", "null-usage", "repeated-separate"],
+)
+def test_usage_placement_is_where_the_last_report_sits(
+    chunks: tuple[dict[str, Any], ...], placement: str
+) -> None:
+    assert _traits(_stream(*chunks))["usage_placement"] == placement
+
+
+def _calls(*fragments: dict[str, Any]) -> dict[str, Any]:
+    return {"choices": [{"index": 0, "delta": {"tool_calls": list(fragments)}}]}
+
+
+@pytest.mark.parametrize(
+    ("chunks", "style"),
+    [
+        ((_choice("stop", content="a"),), "none"),
+        (
+            (_calls({"id": "a", "function": {"name": "f", "arguments": "{}"}}),),
+            "whole_without_index",
+        ),
+        (
+            (
+                _calls({"index": 0, "id": "a"}),
+                _calls({"index": 0, "function": {"arguments": "{}"}}),
+            ),
+            "fragmented",
+        ),
+        ((_calls({"index": 0, "id": "a"}, {"index": 1, "id": "b"}),), "whole"),
+    ],
+)
+def test_tool_call_style_is_read_from_the_fragments(
+    chunks: tuple[dict[str, Any], ...], style: str
+) -> None:
+    assert _traits(_stream(*chunks))["tool_call_style"] == style
+
+
+def test_role_chunk_and_done_sentinel_are_traits() -> None:
+    role_only = _traits(_stream(_choice(role="assistant", content=""), _choice("stop")))
+    assert (role_only["role_chunk"], role_only["done_sentinel"]) == (True, True)
+    role_with_text = _traits(_stream(_choice(role="assistant", content="Hi"), done=False))
+    assert (role_with_text["role_chunk"], role_with_text["done_sentinel"]) == (False, False)
+
+
+def test_fields_finish_values_and_an_unparsable_chunk_make_the_shape() -> None:
+    exchange = Exchange(
+        {"stream": True},
+        200,
+        "text/event-stream",
+        'data: {"id": "x", "choices": [{"finish_reason": "stop"}]}\n\ndata: {oops\n\n'
+        'data: {"choices": [{"finish_reason": "length"}]}\n\n',
+    )
+    shape = _protocol("openai").wire_shape(exchange)
+    assert shape.streamed
+    assert shape.finish_values == ("length", "stop")
+    assert shape.fields == {"id", "choices", "choices[].finish_reason", "<unparsable>"}
+
+
+def test_a_whole_completion_has_a_shape_too() -> None:
+    body = json.dumps({"choices": [{"message": {"content": "x"}, "finish_reason": "stop"}]})
+    shape = _protocol("openai").wire_shape(Exchange({}, 200, "application/json", body))
+    assert not shape.streamed
+    assert shape.finish_values == ("stop",)
+    assert _protocol("openai").mismatches(shape) == []
+
+
+def test_mismatches_name_each_trait_the_profile_gets_wrong() -> None:
+    protocol = _protocol("openai")  # separate_chunk, fragmented, openai errors
+    assert protocol.mismatches(protocol.wire_shape(Exchange({}, 400, "", '{"error": {}}'))) == []
+    assert protocol.mismatches(protocol.wire_shape(Exchange({}, 400, "", "down"))) == [
+        "error_shape: profile says 'openai', vendor sent 'plain_text'"
+    ]
+    shape = protocol.wire_shape(
+        _stream(
+            _calls({"id": "a", "function": {"name": "f"}}),
+            {**_choice("weird_finish"), "usage": USAGE},
+        )
+    )
+    assert protocol.mismatches(shape) == [
+        "usage_placement: profile says 'separate_chunk', vendor sent 'finish_chunk'",
+        "tool_call_style: profile says 'fragmented', vendor sent 'whole_without_index'",
+        "finish_values: vendor sent ['weird_finish'], not in the profile",
+    ]
+    quiet = protocol.wire_shape(_stream(_choice("stop")))
+    assert protocol.mismatches(quiet) == []
+
+
+def _read(vendor: str, *chunks: object) -> Answer:
+    answer = _protocol(vendor).read(_stream(*chunks))
+    assert answer is not None
+    return answer
+
+
+def test_the_reader_numbers_calls_by_index_and_by_id() -> None:
+    answer = _read(
+        "openai",
+        _calls({"index": 0, "id": "a", "function": {"name": "f", "arguments": '{"x"'}}),
+        _calls({"index": 0, "function": {"arguments": ": 1}"}}),
+        _calls({"index": 0, "id": "b", "function": {"name": "g", "arguments": "{}"}}),
+        _calls({"index": 1}),
+        _choice("tool_calls"),
+    )
+    assert [(c.id, c.name, c.joined) for c in answer.tool_calls] == [
+        ("a", "f", '{"x": 1}'),
+        ("b", "g", "{}"),
+    ]
+
+
+def test_without_index_a_named_fragment_starts_a_call_and_others_continue_it() -> None:
+    answer = _read(
+        "openai",
+        _calls({"function": {"arguments": '{"lost'}}),
+        _calls({"id": "a", "function": {"name": "f", "arguments": "{"}}),
+        _calls({"function": {"arguments": "}"}}),
+        _calls({"function": {"name": "g", "arguments": "[]"}}),
+    )
+    assert [(c.id, c.name, c.joined) for c in answer.tool_calls] == [
+        ("", "", '{"lost'),
+        ("a", "f", "{}"),
+        ("", "g", "[]"),
+    ]
+
+
+def test_the_reader_skips_error_payloads_and_reads_content_parts() -> None:
+    parts = [
+        {"type": "thinking", "thinking": [{"text": "T1"}, {"text": None}]},
+        {"type": "text", "text": "Hi"},
+        {"type": "image"},
+    ]
+    answer = _read(
+        "openai",
+        {"error": {"message": "x"}, "choices": [{"delta": {"content": "no"}}]},
+        {"object": "error", "choices": [{"delta": {"content": "no"}}]},
+        {"choices": [{"message": {"content": parts}, "finish_reason": "stop"}]},
+        {"choices": [{"delta": {}, "finish_reason": None}]},
+    )
+    assert answer.text == ("Hi",)
+    assert answer.thinking == ("T1",)
+    assert answer.finish == "stop"
+
+
+def test_the_first_reasoning_field_present_is_read() -> None:
+    answer = _read(
+        "lmstudio", _choice(reasoning_content="", reasoning="R"), _choice(reasoning_content="C")
+    )
+    assert answer.thinking == ("RC",)
+
+
+def test_usage_is_found_at_the_vendors_finish_path() -> None:
+    groq = _read("groq", {**_choice("stop"), "x_groq": {"usage": USAGE}})
+    assert groq.usage == UsageSpec(prompt=3, completion=2)
+    openai = _read("openai", {**_choice("stop"), "x_groq": {"usage": USAGE}})
+    assert openai.usage == "none"
+
+
+def test_reasoning_tokens_count_as_output_where_the_vendor_counts_them_apart() -> None:
+    usage = {**USAGE, "completion_tokens_details": {"reasoning_tokens": 5}}
+    assert _read("xai", {**_choice("stop"), "usage": usage}).usage == UsageSpec(
+        prompt=3, completion=7
+    )
+    assert _read("openai", {**_choice("stop"), "usage": usage}).usage == UsageSpec(
+        prompt=3, completion=2
+    )
+    bare = _read("xai", {**_choice("stop"), "usage": {"completion_tokens": 1}})
+    assert bare.usage == UsageSpec(prompt=0, completion=1)
+
+
+def test_an_error_status_has_no_answer() -> None:
+    assert _protocol("openai").read(Exchange({}, 500, "application/json", "{}")) is None
+
+
+FAULT = Fault(status=429, message="slow down", code="rate_limit_exceeded")
+
+
+@pytest.mark.parametrize(
+    ("vendor", "body"),
+    [
+        (
+            "openai",
+            {
+                "error": {
+                    "message": "slow down",
+                    "type": "rate_limit_exceeded",
+                    "param": None,
+                    "code": "rate_limit_exceeded",
+                }
+            },
+        ),
+        ("openrouter", {"error": {"code": 429, "message": "slow down", "metadata": {}}}),
+        (
+            "gemini",
+            [{"error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED"}}],
+        ),
+        (
+            "mistral",
+            {
+                "object": "error",
+                "message": "slow down",
+                "type": "rate_limit_exceeded",
+                "param": None,
+                "code": None,
+            },
+        ),
+        (
+            "vllm",
+            {
+                "object": "error",
+                "message": "slow down",
+                "type": "rate_limit_exceeded",
+                "param": None,
+                "code": 429,
+            },
+        ),
+    ],
+)
+def test_each_error_shape_serves_the_vendors_body(vendor: str, body: object) -> None:
+    reply = _protocol(vendor).error_response(FAULT)
+    assert reply.status == 429
+    assert json.loads(reply.body) == body
+
+
+def test_mistral_answers_a_bad_key_with_its_bare_detail() -> None:
+    reply = _protocol("mistral").error_response(Fault(status=401, message="m", code="c"))
+    assert json.loads(reply.body) == {"detail": "Unauthorized"}
+
+
+def test_an_unknown_status_is_unknown_in_the_google_list() -> None:
+    reply = _protocol("gemini").error_response(Fault(status=418, message="m", code="c"))
+    assert json.loads(reply.body)[0]["error"]["status"] == "UNKNOWN"
