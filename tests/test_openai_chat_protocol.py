@@ -11,7 +11,7 @@ import pytest
 
 from contracts.observed import Exchange
 from contracts.protocols import WireProtocol, protocol_for
-from contracts.spec import Answer, Fault, UsageSpec
+from contracts.spec import Answer, Fault, ToolCallSpec, UsageSpec
 from providers import load_profile
 
 
@@ -299,3 +299,151 @@ def test_mistral_answers_a_bad_key_with_its_bare_detail() -> None:
 def test_an_unknown_status_is_unknown_in_the_google_list() -> None:
     reply = _protocol("gemini").error_response(Fault(status=418, message="m", code="c"))
     assert json.loads(reply.body)[0]["error"]["status"] == "UNKNOWN"
+
+
+# -- what the replica serves, dialect by dialect ----------------------------------------------
+
+
+def _served(vendor: str, answer: Answer, **request: object) -> list[str]:
+    """The raw SSE events the replica sends (comments and event names kept)."""
+    reply = _protocol(vendor).answer_response(answer, {"model": "m", "stream": True, **request})
+    return [event for event in reply.body.decode().split("\n\n") if event]
+
+
+def _payloads(events: list[str]) -> list[Any]:
+    data = [line[6:] for event in events for line in event.split("\n") if line.startswith("data: ")]
+    return [json.loads(item) if item != "[DONE]" else item for item in data]
+
+
+TEXT = Answer(text=("Hel", "lo"), finish="stop", usage=UsageSpec(prompt=3, completion=2))
+FAILING = Answer(text=("Hel",), finish="stop", error="upstream died")
+
+
+@pytest.mark.parametrize(
+    ("vendor", "failure"),
+    [
+        ("openai", {"error": {"message": "upstream died", "type": "server_error"}}),
+        (
+            "vllm",
+            {
+                "object": "error",
+                "message": "upstream died",
+                "type": "server_error",
+                "param": None,
+                "code": 500,
+            },
+        ),
+    ],
+)
+def test_a_midstream_failure_is_a_lone_error_in_the_vendors_shape(
+    vendor: str, failure: dict[str, Any]
+) -> None:
+    payloads = _payloads(_served(vendor, FAILING))
+    assert payloads[-2:] == [failure, "[DONE]"]
+    assert all(
+        p in (failure, "[DONE]") or p["choices"][0]["finish_reason"] is None for p in payloads
+    )
+
+
+def test_openrouter_fails_midstream_with_a_finish_error_chunk_and_the_status_code() -> None:
+    failure = _payloads(_served("openrouter", FAILING))[-2]
+    assert failure["error"] == {"code": 502, "message": "upstream died"}
+    assert failure["choices"][0]["finish_reason"] == "error"
+    assert failure["model"] == "m"
+
+
+def test_groq_fails_midstream_under_an_error_event_with_nothing_after() -> None:
+    events = _served("groq", FAILING)
+    assert events[-1].startswith("event: error\ndata: ")
+    assert _payloads(events[-1:]) == [
+        {"error": {"message": "upstream died", "type": "server_error"}}
+    ]
+
+
+def test_leading_comments_and_lead_chunks_come_first() -> None:
+    assert _served("openrouter", TEXT)[0] == ": OPENROUTER PROCESSING"
+    azure = _payloads(_served("azure_openai", TEXT))
+    assert azure[0]["choices"] == []
+    assert "prompt_filter_results" in azure[0]
+
+
+def test_the_role_chunk_and_done_follow_the_profile() -> None:
+    openai = _payloads(_served("openai", TEXT))
+    assert openai[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert openai[-1] == "[DONE]"
+    assert "[DONE]" not in _payloads(_served("cerebras", TEXT))
+    proxy = _payloads(_served("claude_subscription", TEXT))
+    assert proxy[0]["choices"][0]["delta"] == {"content": "Hel"}
+
+
+def test_a_truncated_stream_has_no_finish_and_no_done() -> None:
+    payloads = _payloads(_served("openai", TEXT.model_copy(update={"truncate": True})))
+    assert payloads[-1] != "[DONE]"
+    assert all(p["choices"][0]["finish_reason"] is None for p in payloads if p["choices"])
+
+
+def test_usage_is_sent_where_each_vendor_places_it() -> None:
+    report = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+    asked = _payloads(_served("openai", TEXT, stream_options={"include_usage": True}))
+    assert asked[-3]["choices"][0]["finish_reason"] == "stop"
+    assert (asked[-2]["choices"], asked[-2]["usage"]) == ([], report)
+    not_asked = _payloads(_served("openai", TEXT))
+    assert all("usage" not in p for p in not_asked if p != "[DONE]")
+    finish = _payloads(_served("glm", TEXT))[-2]
+    assert (finish["choices"][0]["finish_reason"], finish["usage"]) == ("stop", report)
+    groq = _payloads(_served("groq", TEXT))
+    assert groq[-2]["x_groq"] == {"usage": report}
+    every = [p["usage"]["completion_tokens"] for p in _payloads(_served("gemini", TEXT))[:-1]]
+    assert every == sorted(every)
+    assert every[-1] == 2
+
+
+def test_tool_calls_finish_in_the_vendors_word() -> None:
+    calls = Answer(
+        tool_calls=(ToolCallSpec(id="c", name="f", arguments=("{}",)),), finish="tool_calls"
+    )
+    finishes = {
+        vendor: [
+            p["choices"][0]["finish_reason"]
+            for p in _payloads(_served(vendor, calls))
+            if p != "[DONE]" and p["choices"]
+        ][-1]
+        for vendor in ("openai", "ollama")
+    }
+    assert finishes == {"openai": "tool_calls", "ollama": "stop"}
+
+
+def test_glm_streams_its_leading_newline_before_reasoning() -> None:
+    thinking = Answer(thinking=("T",), text=("A",), finish="stop")
+    deltas = [
+        p["choices"][0]["delta"] for p in _payloads(_served("glm", thinking)) if p != "[DONE]"
+    ]
+    assert deltas[:3] == [
+        {"role": "assistant", "content": ""},
+        {"content": "\n"},
+        {"reasoning_content": "T"},
+    ]
+    assert _protocol("glm").as_sent(thinking, streamed=True).text == ("\n", "A")
+    assert _protocol("glm").as_sent(thinking, streamed=False).text == ("A",)
+
+
+def test_mistral_alternates_text_between_strings_and_parts_when_reasoning() -> None:
+    thinking = Answer(thinking=("T",), text=("a", "b"), finish="stop")
+    contents = [
+        p["choices"][0]["delta"].get("content")
+        for p in _payloads(_served("mistral", thinking))
+        if p != "[DONE]"
+    ]
+    assert contents[1:4] == [
+        [{"type": "thinking", "thinking": [{"type": "text", "text": "T"}]}],
+        "a",
+        [{"type": "text", "text": "b"}],
+    ]
+
+
+def test_a_plain_text_error_keeps_its_retry_after() -> None:
+    protocol = _protocol("openai")
+    protocol.facts = protocol.facts.model_copy(update={"error_shape": "plain_text"})
+    reply = protocol.error_response(Fault(status=429, message="slow", code="c", retry_after=7))
+    assert (reply.status, reply.body) == (429, b"slow")
+    assert reply.headers["retry-after"] == "7"
