@@ -8,7 +8,7 @@ from typing import Any
 
 from contracts.observed import Exchange
 from contracts.protocols import protocol_for
-from contracts.spec import Answer, Fault, ToolCallSpec, UsageSpec
+from contracts.spec import Answer, Fault, RequestSpec, ToolCallSpec, UsageSpec
 from providers import load_profile
 
 PROTOCOL = protocol_for(load_profile("anthropic"))
@@ -107,6 +107,38 @@ def test_an_error_status_has_no_answer() -> None:
     assert PROTOCOL.read(Exchange({}, 429, "application/json", "{}")) is None
 
 
+def test_deltas_without_a_block_index_are_not_read() -> None:
+    unindexed = {"type": "content_block_delta", "delta": {"type": "text_delta", "text": "x"}}
+    stop = {"type": "content_block_stop", "index": 0, "delta": {"type": "text_delta", "text": "y"}}
+    assert _streamed(unindexed, stop).text == ("",)
+
+
+def test_input_counts_alone_report_zero_output() -> None:
+    start = {"type": "message_start", "message": {"usage": {"input_tokens": 5}}}
+    assert _streamed(start).usage == UsageSpec(prompt=5, completion=0)
+
+
+def test_an_error_shape_says_whether_it_was_streamed() -> None:
+    body = '{"type": "error", "error": {"type": "overloaded_error", "message": "x"}}'
+    assert PROTOCOL.wire_shape(Exchange(None, 529, "text/event-stream", body)).streamed is True
+    assert PROTOCOL.wire_shape(Exchange(None, 529, "application/json", body)).streamed is False
+
+
+def test_request_judgement_accepts_the_cap_and_tools_asked_for() -> None:
+    spec = RequestSpec(
+        messages=({"role": "user", "content": "hi"},),
+        max_tokens=9,
+        tools=({"name": "f", "description": "", "parameters": {"type": "object"}},),
+    )
+    tools = [{"name": "f", "input_schema": {"type": "object"}}]
+    assert PROTOCOL.judge_protocol({"max_tokens": 9, "tools": tools, "messages": []}, spec) == []
+    assert PROTOCOL.judge_protocol({"max_tokens": 8, "tools": [{"name": "g"}]}, spec) == [
+        "max_tokens=9 not sent as max_tokens",
+        "tools sent ['g'], expected ['f']",
+        "a tool without input_schema",
+    ]
+
+
 def _served(answer: Answer, *, stream: bool) -> Any:
     reply = PROTOCOL.answer_response(answer, {"model": "claude-x", "stream": stream})
     if not stream:
@@ -130,8 +162,9 @@ def test_the_replica_streams_blocks_in_order_with_usage_and_the_stop_word() -> N
     start = events[0]["message"]
     assert (start["model"], start["usage"]) == ("claude-x", {"input_tokens": 3, "output_tokens": 1})
     assert start["id"] == PROTOCOL.facts.message_id
-    starts = [e["content_block"]["type"] for e in events if e["type"] == "content_block_start"]
-    assert starts == ["thinking", "text", "tool_use"]
+    starts = [e["content_block"] for e in events if e["type"] == "content_block_start"]
+    assert [block["type"] for block in starts] == ["thinking", "text", "tool_use"]
+    assert starts[2] == {"type": "tool_use", "id": "t", "name": "f", "input": {}}
     signature = [e["delta"] for e in events if e.get("delta", {}).get("type") == "signature_delta"]
     assert signature == [{"type": "signature_delta", "signature": PROTOCOL.facts.signature}]
     assert events[-2] == {

@@ -11,7 +11,7 @@ import pytest
 
 from contracts.observed import Exchange
 from contracts.protocols import WireProtocol, protocol_for
-from contracts.spec import Answer, Fault, ToolCallSpec, UsageSpec
+from contracts.spec import Answer, Fault, RequestSpec, ToolCallSpec, UsageSpec
 from providers import load_profile
 
 
@@ -447,3 +447,52 @@ def test_a_plain_text_error_keeps_its_retry_after() -> None:
     reply = protocol.error_response(Fault(status=429, message="slow", code="c", retry_after=7))
     assert (reply.status, reply.body) == (429, b"slow")
     assert reply.headers["retry-after"] == "7"
+
+
+def test_every_chunk_usage_counts_up_to_the_final_report() -> None:
+    every = [p["usage"]["completion_tokens"] for p in _payloads(_served("gemini", TEXT))[:-1]]
+    assert every[0] == 1
+    assert every[-1] == 2
+
+
+def test_calls_without_index_are_served_without_index() -> None:
+    calls = Answer(
+        tool_calls=(ToolCallSpec(id="c", name="f", arguments=("{}",)),), finish="tool_calls"
+    )
+    fragments = [
+        fragment
+        for p in _payloads(_served("gemini", calls))
+        if p != "[DONE]"
+        for choice in p["choices"]
+        for fragment in choice["delta"].get("tool_calls") or []
+    ]
+    assert fragments
+    assert all("index" not in fragment for fragment in fragments)
+
+
+def test_an_index_reused_under_a_new_id_is_a_new_call_before_the_next_index() -> None:
+    answer = _read(
+        "openai",
+        _calls({"index": 0, "id": "a", "function": {"name": "f"}}),
+        _calls({"index": 0, "id": "b", "function": {"name": "g"}}),
+        _calls({"index": 1, "id": "c", "function": {"name": "h"}}),
+    )
+    assert [call.id for call in answer.tool_calls] == ["a", "b", "c"]
+
+
+def test_request_judgement_of_caps_and_tools() -> None:
+    spec = RequestSpec(
+        messages=({"role": "user", "content": "hi"},),
+        max_tokens=9,
+        tools=({"name": "f", "description": "", "parameters": {"type": "object"}},),
+    )
+    tools = [{"type": "function", "function": {"name": "f"}}]
+    openai = _protocol("openai")
+    assert openai.judge_protocol({"max_completion_tokens": 9, "tools": tools}, spec) == []
+    assert openai.judge_protocol({"max_tokens": 8, "tools": []}, spec) == [
+        "max_tokens=9 not sent in a field openai honours (max_tokens or max_completion_tokens)",
+        "tools sent [], expected ['f']",
+    ]
+    assert _protocol("glm").judge_protocol({"max_completion_tokens": 9, "tools": tools}, spec) == [
+        "max_tokens=9 not sent in a field glm honours (max_tokens)"
+    ]
