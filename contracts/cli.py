@@ -37,6 +37,7 @@ from contracts.targets import (
     profiles_named,
     write_root,
 )
+from providers.protocols import PROTOCOLS
 from providers.vendors import VENDOR_DIRS_ENV, load_profile_file
 
 __all__ = ["UsageError", "build_parser", "bundled_factory", "main"]
@@ -59,12 +60,15 @@ def _colour() -> bool:
 
 def cmd_certify(args: argparse.Namespace) -> int:
     try:
+        baseline = load_certificate(Path(args.baseline)) if args.baseline else None
         certificate = certify(args)
-    except ImportedCassetteError as exc:
+    except (ImportedCassetteError, GateRefused) as exc:
         raise UsageError(str(exc)) from None
     form = chosen_format(args.format, args.out, CERTIFICATE_FORMATS)
     deliver(
-        render_certificate(certificate, form, colour=_colour() and args.out is None),
+        render_certificate(
+            certificate, form, colour=_colour() and args.out is None, baseline=baseline
+        ),
         args.out,
         terminal=render_table(certificate, colour=_colour()),
     )
@@ -98,6 +102,7 @@ def cmd_new_vendor(args: argparse.Namespace) -> int:
             base_url=args.base_url,
             model=args.model,
             api_key_env=args.api_key_env,
+            protocol=args.protocol or "openai_chat",
             directory=directory,
         )
     except ScaffoldError as exc:
@@ -190,11 +195,17 @@ def _vendors_dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _live_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", type=_given, help="an OpenAI-compatible base URL to talk to")
+    parser.add_argument("--base-url", type=_given, help="a base URL to talk to")
     parser.add_argument(
         "--model", type=_given, help="the model to ask for (default: the profile's)"
     )
     parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
+
+
+def _protocol_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--protocol", choices=sorted(PROTOCOLS), help=f"{what} (default: openai_chat)"
+    )
 
 
 _REPLAY_HELP = (
@@ -233,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=CERTIFICATE_FORMATS, help=_FORMAT_HELP.format(what="the certificate")
     )
     certify.add_argument("--out", metavar="PATH", help=_OUT_HELP)
+    certify.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="a certificate to compare with: the HTML page lists what changed since",
+    )
     certify.add_argument("--cassettes", help=_REPLAY_HELP)
     certify.add_argument(
         "--replica",
@@ -253,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"default {CASE_DEADLINE_SECONDS:g}",
     )
     _live_options(certify)
+    _protocol_option(certify, "the wire protocol --base-url speaks (without --vendor)")
     _vendors_dir_option(certify)
     certify.set_defaults(handler=cmd_certify)
 
@@ -279,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     new_vendor.add_argument("--base-url", type=_given, required=True)
     new_vendor.add_argument("--model", type=_given, required=True)
     new_vendor.add_argument("--api-key-env", help="key variable (default: NAME_API_KEY)")
+    _protocol_option(new_vendor, "the wire protocol the server speaks")
     _vendors_dir_option(new_vendor)
     new_vendor.set_defaults(handler=cmd_new_vendor)
 

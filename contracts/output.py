@@ -30,13 +30,20 @@ def chosen_format(given: str | None, out: str | None, allowed: Sequence[str]) ->
     return by_suffix if by_suffix in allowed else "table"
 
 
-def render_certificate(certificate: Certificate, form: str, *, colour: bool = False) -> str:
+def render_certificate(
+    certificate: Certificate,
+    form: str,
+    *,
+    colour: bool = False,
+    baseline: Certificate | None = None,
+) -> str:
+    """The certificate in `form`; the HTML page also shows what changed since `baseline`."""
     if form == "json":
         return certificate.model_dump_json(indent=2) + "\n"
     if form == "markdown":
         return render_markdown(certificate)
     if form == "html":
-        return render_html(certificate)
+        return render_html(certificate, baseline)
     return render_table(certificate, colour=colour) + "\n"
 
 

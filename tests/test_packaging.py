@@ -127,8 +127,9 @@ def test_a_missing_optional_dependency_names_its_install_command(
 
 def test_the_command_without_its_extra_is_one_line_and_exit_2() -> None:
     result = _without(
-        "vcr", "import sys; from contracts.__main__ import main; sys.argv[1:] = ['certify']; "
-        "raise SystemExit(main())"
+        "vcr",
+        "import sys; from contracts.__main__ import main; sys.argv[1:] = ['certify']; "
+        "raise SystemExit(main())",
     )
     assert result.returncode == 2
     assert result.stderr == (
