@@ -47,7 +47,7 @@ def test_an_exchange_with_another_endpoint_is_refused_naming_it(tmp_path: Path) 
     with pytest.raises(
         ImportRefused,
         match=r"nothing to import \(interaction 1: POST /v1/embeddings is not a "
-        r"chat/completions request\)",
+        r"chat/completions request \(Chat Completions\)\)$",
     ):
         _import(_har(tmp_path, url="https://api.example.com/v1/embeddings"))
 
@@ -55,7 +55,8 @@ def test_an_exchange_with_another_endpoint_is_refused_naming_it(tmp_path: Path) 
 def test_a_json_answer_without_choices_or_error_is_refused(tmp_path: Path) -> None:
     with pytest.raises(
         ImportRefused,
-        match=r"the response body is not a Chat Completions object \(no `choices`\)\)$",
+        match=r"nothing to import \(interaction 1: the response body carries no Chat "
+        r"Completions answer\)$",
     ):
         _import(_har(tmp_path, body={"data": []}))
 
