@@ -339,8 +339,9 @@ class CassetteError(ValueError):
 
 def _check_interactions(interactions: Any) -> None:
     """What replay relies on, refused here with where it is wrong rather than deep in vcrpy."""
-    if not isinstance(interactions, list) or not interactions:
-        raise CassetteError("it has no interactions")
+    # None at all is a case whose request was refused before anything was sent.
+    if not isinstance(interactions, list):
+        raise CassetteError("its interactions are not a list")
     for number, interaction in enumerate(interactions, start=1):
         where = f"interaction {number}"
         if not isinstance(interaction, dict):

@@ -351,7 +351,7 @@ def test_a_malformed_recording_is_one_line_and_exit_2(
         (lambda text: text.replace("code: 200", "code: 600"), "status code"),
         (lambda text: text.replace("uri: http", "uri: [1]\n    was: http"), "uri and method"),
         (lambda text: "[" * 100_000, "not valid YAML"),
-        (lambda text: "meta: {}\ninteractions: []\nversion: 1\n", "no interactions"),
+        (lambda text: "meta: {}\ninteractions: 5\nversion: 1\n", "not a list"),
     ],
 )
 def test_a_malformed_cassette_is_a_cassette_problem(
