@@ -26,6 +26,7 @@ import tracemalloc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import httpx2
@@ -107,47 +108,51 @@ def ours(vendor: str) -> Contender:
     return contender
 
 
-def raw_chat(pieces: list[bytes]) -> Run:
-    client = openai.AsyncOpenAI(api_key="k", http_client=_client(pieces))
-
-    async def run() -> None:
-        stream = await client.chat.completions.create(
-            model=MODEL,
-            messages=[{"role": "user", "content": "hi"}],
-            stream=True,
-            stream_options={"include_usage": True},
-        )
-        async for _ in stream:
-            pass
-
-    return run
+Opener = Callable[[], Awaitable[Any]]
 
 
-def raw_messages(pieces: list[bytes]) -> Run:
-    client = anthropic.AsyncAnthropic(api_key="k", http_client=_client(pieces))
+def raw_sdk(open_stream: Callable[[httpx2.AsyncClient], Opener]) -> Contender:
+    """An SDK's own typed stream: `open_stream` builds the SDK client over the body's HTTP
+    client once and returns the coroutine that opens one stream."""
 
-    async def run() -> None:
-        stream = await client.messages.create(
-            model=ANTHROPIC_MODEL,
-            max_tokens=1024,
-            messages=[{"role": "user", "content": "hi"}],
-            stream=True,
-        )
-        async for _ in stream:
-            pass
+    def contender(pieces: list[bytes]) -> Run:
+        opener = open_stream(_client(pieces))
 
-    return run
+        async def run() -> None:
+            async for _ in await opener():
+                pass
+
+        return run
+
+    return contender
 
 
-def raw_responses(pieces: list[bytes]) -> Run:
-    client = openai.AsyncOpenAI(api_key="k", http_client=_client(pieces))
+def _chat(http: httpx2.AsyncClient) -> Opener:
+    client = openai.AsyncOpenAI(api_key="k", http_client=http)
+    return lambda: client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
 
-    async def run() -> None:
-        stream = await client.responses.create(model=MODEL, input="hi", stream=True)
-        async for _ in stream:
-            pass
 
-    return run
+def _messages(http: httpx2.AsyncClient) -> Opener:
+    client = anthropic.AsyncAnthropic(api_key="k", http_client=http)
+    return lambda: client.messages.create(
+        model=ANTHROPIC_MODEL,
+        max_tokens=1024,
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+    )
+
+
+def _responses(http: httpx2.AsyncClient) -> Opener:
+    client = openai.AsyncOpenAI(api_key="k", http_client=http)
+    return lambda: client.responses.create(model=MODEL, input="hi", stream=True)
+
+
+raw_chat, raw_messages, raw_responses = raw_sdk(_chat), raw_sdk(_messages), raw_sdk(_responses)
 
 
 def pydantic_ai_chat(pieces: list[bytes]) -> Run:
