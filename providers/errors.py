@@ -6,6 +6,8 @@ to do next; they never contain a credential.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LlmError(Exception):
     """Base of every provider failure.
@@ -61,31 +63,21 @@ class MissingApiKeyError(AuthenticationError):
         self.variable = variable
 
 
-class RateLimitError(LlmError):
+class _WaitAdvised(LlmError):
+    """An error that may come with the vendor's Retry-After, in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.retry_after = retry_after
+
+
+class RateLimitError(_WaitAdvised):
     """429. `retry_after` is the vendor's Retry-After in seconds, when it sent one."""
 
     default_retryable = True
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        provider: str,
-        status_code: int | None = 429,
-        request_id: str | None = None,
-        retryable: bool | None = None,
-        vendor_code: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            provider=provider,
-            status_code=status_code,
-            request_id=request_id,
-            retryable=retryable,
-            vendor_code=vendor_code,
-        )
-        self.retry_after = retry_after
+    def __init__(self, message: str, *, status_code: int | None = 429, **fields: Any) -> None:
+        super().__init__(message, status_code=status_code, **fields)
 
 
 class InvalidRequestError(LlmError):
@@ -100,32 +92,11 @@ class ModelNotFoundError(LlmError):
     """404: the model name is unknown to this vendor or this key."""
 
 
-class ProviderUnavailableError(LlmError):
+class ProviderUnavailableError(_WaitAdvised):
     """5xx, 529, connection failures and timeouts: worth retrying later. `retry_after` is
     the vendor's Retry-After in seconds, when it sent one (an overloaded 529 or a 503)."""
 
     default_retryable = True
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        provider: str,
-        status_code: int | None = None,
-        request_id: str | None = None,
-        retryable: bool | None = None,
-        vendor_code: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            provider=provider,
-            status_code=status_code,
-            request_id=request_id,
-            retryable=retryable,
-            vendor_code=vendor_code,
-        )
-        self.retry_after = retry_after
 
 
 class StreamError(LlmError):
