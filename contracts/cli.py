@@ -27,7 +27,17 @@ from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
 from contracts.protocols import WireProtocol, WireShape, protocol_for
 from contracts.report import Certificate, installed_version, render_markdown, render_table
-from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode, ProviderFactory, run_case
+from contracts.runner import (
+    CASE_DEADLINE_SECONDS,
+    EndpointUnusable,
+    LiveTarget,
+    Mode,
+    ProviderFactory,
+    connect_problem,
+    run_case,
+    unprovoked,
+    unusable,
+)
 from contracts.scaffold import ScaffoldError, write_profile
 from contracts.spec import Case
 from providers import from_profile
@@ -87,17 +97,24 @@ def _cassette_root(path: str) -> Path:
 
 
 def _live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
-    """Where and with which key to reach the vendor; refuses clearly without a needed key."""
+    """Where and with which key to reach the vendor; refuses clearly without a needed key.
+
+    An endpoint takes no key when `--no-key` says so, when its profile is keyless and its key
+    variable is unset, or when nothing names a key variable: then the profile's placeholder
+    (not a secret) is sent and an invalid key is not tried."""
+    base_url = args.base_url or profile.base_url
     variable = args.api_key_env or profile.api_key_env
-    key = os.environ.get(variable, "") if variable else ""
-    if not key:
-        if variable:
-            raise UsageError(
-                f"{profile.name} needs an API key: set {variable} (the key is read from the "
-                "environment and never written anywhere)"
-            )
-        key = profile.default_api_key or NO_KEY
-    return LiveTarget(base_url=args.base_url or profile.base_url, key=SecretStr(key))
+    key = "" if args.no_key else os.environ.get(variable or "", "")
+    if key:
+        return LiveTarget(base_url=base_url, key=SecretStr(key), key_variable=variable)
+    if variable and not args.no_key and (args.api_key_env or not profile.keyless):
+        raise UsageError(
+            f"{profile.name} needs an API key: set {variable} (the key is read from the "
+            "environment and never written anywhere), or pass --no-key if the endpoint "
+            "takes none"
+        )
+    placeholder = SecretStr(profile.default_api_key or NO_KEY)
+    return LiveTarget(base_url=base_url, key=placeholder, keyless=True, key_variable=variable)
 
 
 def _endpoint_profile(args: argparse.Namespace) -> VendorProfile:
@@ -225,7 +242,7 @@ def _write_certificate(certificate: Certificate, path: Path) -> None:
 def cmd_certify(args: argparse.Namespace) -> int:
     try:
         certificate = _certify(args)
-    except ImportedCassetteError as exc:
+    except (ImportedCassetteError, EndpointUnusable) as exc:
         raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else None
     if args.format == "html":
@@ -254,17 +271,19 @@ def cmd_certify(args: argparse.Namespace) -> int:
 # -- record ------------------------------------------------------------------------------------
 
 
-def _selected(profile: VendorProfile, args: argparse.Namespace, *, live: bool) -> list[Case]:
+def _selected(
+    profile: VendorProfile, args: argparse.Namespace, target: LiveTarget | None
+) -> list[Case]:
     factory = bundled_factory(profile)
     capabilities = capabilities_of(factory)
     cases = [
         case
-        for case, _ in applicable_cases(profile, capabilities, live=live)
+        for case, _ in applicable_cases(profile, capabilities, live=target)
         if not case.scenario.replica_only
         and (not args.scenario or case.scenario.id in args.scenario or case.id in args.scenario)
     ]
     if args.scenario and not cases:
-        how = "live" if live else "from the replica"
+        how = "live" if target else "from the replica"
         raise UsageError(f"no scenario {args.scenario} can be recorded {how} for {profile.name}")
     return cases
 
@@ -285,17 +304,19 @@ def _install(fresh: Path, current: Path, protocol: WireProtocol) -> list[WireSha
     return [protocol.wire_shape(exchange) for exchange in new_exchanges]
 
 
-def _unexpected_error(case: Case, fresh: Path) -> str | None:
-    """Why a freshly recorded cassette is not the answer its scenario asks for: an error
-    status (a 401 from a wrong key, say) where the scenario expects the vendor to answer."""
-    if case.scenario.answer is None:
-        return None
+def _unexpected(case: Case, fresh: Path) -> str | None:
+    """Why a freshly recorded cassette is not what its scenario asks for: an error status (a
+    400 from a server without its tool flags, say) where the scenario expects an answer, or
+    an answer where it expects an error (a server that accepts any key)."""
+    fault = case.scenario.fault
     for exchange in cassettes.exchanges(fresh):
-        if exchange.status >= 400:
-            body = " ".join(exchange.body.split())[:120]
+        body = " ".join(exchange.body.split())[:120]
+        if fault is None and exchange.status >= 400:
             return (
                 f"the server answered {exchange.status} ({body}) where {case.id} expects an answer"
             )
+        if fault is not None and exchange.status < 400:
+            return f"the server answered {exchange.status} where {case.id} expects {fault.status}"
     return None
 
 
@@ -309,15 +330,25 @@ async def _record(args: argparse.Namespace) -> int:
         factory = bundled_factory(profile, args.model)
         protocol = protocol_for(profile)
         shapes: list[WireShape] = []
+        if target and (problem := await connect_problem(target.base_url)):
+            raise UsageError(problem)
         with tempfile.TemporaryDirectory(prefix="llm-contracts-record-") as scratch:
-            for case in _selected(profile, args, live=live):
+            for case in _selected(profile, args, target):
                 mode: Mode = "live" if live else "record-replica"
-                await run_case(
-                    case, profile, factory, mode=mode, cassette_root=Path(scratch), live=target
+                outcome = await run_case(
+                    case,
+                    profile,
+                    factory,
+                    mode=mode,
+                    cassette_root=Path(scratch),
+                    live=target,
+                    model=args.model,
                 )
+                if target and (problem := await unusable(case, outcome, target)):
+                    raise UsageError(f"{problem}; nothing more was recorded")
                 fresh = cassettes.cassette_path(Path(scratch), profile.name, case.id)
                 current = cassettes.cassette_path(root, profile.name, case.id)
-                unexpected = _unexpected_error(case, fresh)
+                unexpected = _unexpected(case, fresh)
                 if unexpected:
                     failed = True
                     print(f"{current}: {unexpected}", file=sys.stderr)
@@ -326,25 +357,34 @@ async def _record(args: argparse.Namespace) -> int:
                         continue
                 shapes += _install(fresh, current, protocol)
                 count += 1
-        if live:
-            count += await _fill_from_replica(profile, factory, root)
+        if target:
+            count += await _fill_from_replica(profile, factory, root, target, args.model)
         for line in profile_mismatches(shapes, protocol):
             print(f"  profile {profile.name} [wire] {line}")
     print(f"{count} cassette(s) recorded")
     return EXIT_FAILED if failed else 0
 
 
-async def _fill_from_replica(profile: VendorProfile, factory: ProviderFactory, root: Path) -> int:
-    """Cases a live endpoint cannot provoke get replica cassettes where none exist yet, so
+async def _fill_from_replica(
+    profile: VendorProfile,
+    factory: ProviderFactory,
+    root: Path,
+    target: LiveTarget,
+    model: str | None,
+) -> int:
+    """Cases this endpoint cannot provoke get replica cassettes where none exist yet, so
     the vendor replays offline in full; existing ones are left alone."""
     capabilities = capabilities_of(factory)
     filled = 0
     for case, _ in applicable_cases(profile, capabilities):
         path = cassettes.cassette_path(root, profile.name, case.id)
-        if case.scenario.live != "skip" or case.scenario.replica_only or path.exists():
+        why = unprovoked(case.scenario, target)
+        if not why or case.scenario.replica_only or path.exists():
             continue
-        await run_case(case, profile, factory, mode="record-replica", cassette_root=root)
-        print(f"{path} (source: replica): new cassette; cannot be provoked live")
+        await run_case(
+            case, profile, factory, mode="record-replica", cassette_root=root, model=model
+        )
+        print(f"{path} (source: replica): new cassette; {why}")
         filled += 1
     return filled
 
@@ -455,6 +495,12 @@ def _live_options(parser: argparse.ArgumentParser) -> None:
         "--model", type=_given, help="the model to ask for (default: the profile's)"
     )
     parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
+    parser.add_argument(
+        "--no-key",
+        action="store_true",
+        help="the endpoint takes no key: send the profile's placeholder, read no key variable, "
+        "and leave errors.authentication not exercised",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,7 +35,7 @@ from contracts.certification import (
     known_defect,
     missing_capability,
 )
-from contracts.checks import NOT_EXERCISED
+from contracts.checks import not_exercised
 from contracts.plugin import CONTRACT_PROPERTY, SKIP_PROPERTY
 from contracts.runner import CONTRACT_KEY, CaseSetupError, Mode, Outcome, run_case
 from contracts.spec import Case, load_clauses
@@ -123,7 +123,7 @@ class ProviderContract:
                 pytrace=False,
             )
         detail, failure = judge(case, clause_id, self.profile(), outcome)
-        if detail == NOT_EXERCISED:
+        if not_exercised(detail):
             record_property(SKIP_PROPERTY, "not-exercised")
             pytest.skip(f"not-exercised: no answer on {case.id} called for {clause_id}")
         if failure is not None:
