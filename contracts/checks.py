@@ -28,7 +28,7 @@ from providers.types import (
 )
 from providers.vendors import StopMapping, VendorProfile
 
-from .runner import Outcome
+from .runner import OVER_LIMITS, Outcome
 
 
 class NotExercised(str):
@@ -397,6 +397,8 @@ _ACCEPTED = {
 
 def _raised(ctx: Context, expected: type[Exception]) -> str | None:
     expect = ctx.case.scenario.expect
+    if ctx.fault_missed() and ctx.case.scenario.live in OVER_LIMITS:
+        return NotExercised(OVER_LIMITS[ctx.case.scenario.live])
     if ctx.fault_missed():
         fault = ctx.case.scenario.fault
         assert fault is not None

@@ -29,6 +29,7 @@ from contracts.protocols import WireProtocol, WireShape, protocol_for
 from contracts.report import Certificate, installed_version, render_markdown, render_table
 from contracts.runner import (
     CASE_DEADLINE_SECONDS,
+    OVER_LIMITS,
     EndpointUnusable,
     LiveTarget,
     Mode,
@@ -330,6 +331,7 @@ async def _record(args: argparse.Namespace) -> int:
         factory = bundled_factory(profile, args.model)
         protocol = protocol_for(profile)
         shapes: list[WireShape] = []
+        declined: set[str] = set()
         if target and (problem := await connect_problem(target.base_url)):
             raise UsageError(problem)
         with tempfile.TemporaryDirectory(prefix="llm-contracts-record-") as scratch:
@@ -349,6 +351,10 @@ async def _record(args: argparse.Namespace) -> int:
                 fresh = cassettes.cassette_path(Path(scratch), profile.name, case.id)
                 current = cassettes.cassette_path(root, profile.name, case.id)
                 unexpected = _unexpected(case, fresh)
+                if unexpected and case.scenario.live in OVER_LIMITS:
+                    print(f"{current}: not recorded: {OVER_LIMITS[case.scenario.live]}")
+                    declined.add(case.id)
+                    continue
                 if unexpected:
                     failed = True
                     print(f"{current}: {unexpected}", file=sys.stderr)
@@ -358,7 +364,9 @@ async def _record(args: argparse.Namespace) -> int:
                 shapes += _install(fresh, current, protocol)
                 count += 1
         if target:
-            count += await _fill_from_replica(profile, factory, root, target, args.model)
+            count += await _fill_from_replica(
+                profile, factory, root, target=target, model=args.model, declined=declined
+            )
         for line in profile_mismatches(shapes, protocol):
             print(f"  profile {profile.name} [wire] {line}")
     print(f"{count} cassette(s) recorded")
@@ -369,16 +377,21 @@ async def _fill_from_replica(
     profile: VendorProfile,
     factory: ProviderFactory,
     root: Path,
+    *,
     target: LiveTarget,
     model: str | None,
+    declined: set[str],
 ) -> int:
-    """Cases this endpoint cannot provoke get replica cassettes where none exist yet, so
-    the vendor replays offline in full; existing ones are left alone."""
+    """Cases this endpoint cannot provoke (or, over limits, would not) get replica cassettes
+    where none exist yet, so the vendor replays offline in full; existing ones are left
+    alone."""
     capabilities = capabilities_of(factory)
     filled = 0
     for case, _ in applicable_cases(profile, capabilities):
         path = cassettes.cassette_path(root, profile.name, case.id)
         why = unprovoked(case.scenario, target)
+        if case.id in declined:
+            why = OVER_LIMITS[case.scenario.live]
         if not why or case.scenario.replica_only or path.exists():
             continue
         await run_case(

@@ -24,7 +24,7 @@ from contracts.observed import Exchange
 from contracts.protocols import protocol_for
 from contracts.replica.server import ReplicaServer
 from contracts.spec import Case, Scenario
-from providers.types import CompletionResponse, LlmProvider, StreamEvent
+from providers.types import CompletionResponse, LlmProvider, StreamEvent, UserMessage
 from providers.vendors import VendorProfile
 
 #: Shaped like a real key so that leaks are caught; valid nowhere.
@@ -113,6 +113,14 @@ class LiveTarget:
         return "" if self.keyless or not cassettes.scrubbable([key]) else key
 
 
+#: Live modes that provoke an error only on a server whose limits are no larger than the
+#: profile says: one that accepts the request could not be made to fail, which is no verdict.
+OVER_LIMITS = {
+    "over_context": "the server accepted a prompt over the profile's max_context_tokens "
+    "(its window is larger)",
+    "over_output": "the server accepted max_tokens at the profile's max_output_tokens "
+    "(its window is larger)",
+}
 #: Why a live run leaves a scenario out.
 CANNOT_PROVOKE = (
     "no case in this run can provoke it (a live endpoint cannot be made to fail on cue); "
@@ -169,6 +177,12 @@ async def exercise(
     request = case.scenario.request.build()
     if model:
         request = request.model_copy(update={"model": model})
+    limits = provider.capabilities
+    if live and case.scenario.live == "over_context":
+        words = " ".join(["a"] * (limits.max_context_tokens + 1))
+        request = request.model_copy(update={"messages": (UserMessage(content=words),)})
+    if live and case.scenario.live == "over_output":
+        request = request.model_copy(update={"max_tokens": limits.max_output_tokens})
     if live and case.scenario.live == "bad_model":
         request = request.model_copy(update={"model": MISSING_MODEL})
 
@@ -249,9 +263,7 @@ class _Run:
         self, base_url: str, key: SecretStr, outcome: Outcome, *, live: bool, model: str | None
     ) -> None:
         provider = self.factory(base_url, key)
-        await exercise(
-            provider, self.case, outcome, live=live, deadline=self.deadline, model=model
-        )
+        await exercise(provider, self.case, outcome, live=live, deadline=self.deadline, model=model)
 
 
 async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:

@@ -108,7 +108,8 @@ def test_an_endpoint_that_is_down_is_one_headline_and_exit_2(
         f"llm-contracts: error: could not connect to {host} ({url}): "
         "Connect call failed ('127.0.0.1', " + host.split(":")[1] + ")"
     ]
-    assert "FAILED" not in out and not out_path.exists()
+    assert "FAILED" not in out
+    assert not out_path.exists()
 
 
 def test_record_from_an_endpoint_that_is_down_is_one_headline_and_keeps_the_set(
@@ -170,9 +171,10 @@ def test_record_with_a_refused_key_stops_with_one_headline_and_keeps_the_set(
     record = ["record", "--vendor", "openai", "--scenario", "text_basic", "--cassettes"]
     record += [str(tmp_path), "--base-url", toy.base_url]
 
-    code, out, err = cli(capsys, *record)
+    code, _, err = cli(capsys, *record)
     assert code == 2
-    assert "answered 401" in err and "check OPENAI_API_KEY" in err
+    assert "answered 401" in err
+    assert "check OPENAI_API_KEY" in err
     assert kept.read_text() == good.read_text()
 
 
