@@ -16,6 +16,7 @@ from contracts.protocols import protocol_for
 from contracts.spec import STOP_FAILURES, Answer, Case, expected_stop
 from providers import errors as error_types
 from providers.types import (
+    CompletionResponse,
     Connected,
     Done,
     MessageDelta,
@@ -88,10 +89,21 @@ class Context:
         return None
 
     def fault_missed(self) -> bool:
-        """The scenario provokes an HTTP error, but the server answered 2xx anyway (a live
-        endpoint that accepts any key, say): the fault did not happen."""
+        """The scenario provokes an HTTP error, but the server answered 2xx with an answer (a
+        live endpoint that accepts any key, say): the fault did not happen. A 2xx carrying an
+        error body is the fault, told another way."""
         status = self.served_status()
-        return self.case.scenario.fault is not None and status is not None and status < 400
+        if self.case.scenario.fault is None or status is None or status >= 400:
+            return False
+        return not _error_body(self.outcome.exchanges[0].body)
+
+    def before_2xx(self) -> bool:
+        """The stream's request was answered with a status other than 2xx (or, unrecorded, the
+        scenario provokes one): nothing may be yielded."""
+        status = self.served_status()
+        if status is None:
+            return self.case.scenario.fault is not None
+        return not 200 <= status < 300
 
     def failure_expected(self) -> bool:
         """The scenario provokes an error, or the vendor's finish value maps to one."""
@@ -113,6 +125,21 @@ class Context:
 
     def of(self, kind: type[Any]) -> list[Any]:
         return [event for event in self.events if isinstance(event, kind)]
+
+    def raised_unexpectedly(self) -> Exception | None:
+        """stream()'s error when the vendor answered normally: clauses about the stream's
+        content judge what was yielded; the raise itself is blamed where it broke something."""
+        if self.failure_expected():
+            return None
+        return self.outcome.stream_error
+
+    def content_complete(self, answer: Answer) -> bool:
+        """Whether stream() yielded all the text, reasoning and closed tool calls sent."""
+        return (
+            _texts(self.events, TextDelta) == "".join(answer.text)
+            and _texts(self.events, ThinkingDelta) == "".join(answer.thinking)
+            and len(self.of(ToolUseEnd)) >= len(answer.tool_calls)
+        )
 
     def errors(self) -> list[tuple[str, Exception | None]]:
         """(path, error) for each path the case ran."""
@@ -140,15 +167,30 @@ def _describe(error: Exception | None) -> str:
     return "no error" if error is None else f"{type(error).__name__}: {error}"
 
 
-def _succeeded(ctx: Context) -> str | None:
-    """Why the case did not run cleanly, for checks that need a normal answer."""
+def _succeeded(ctx: Context, *paths: str) -> str | None:
+    """Why the case did not run cleanly on `paths` (default: all it ran), for checks that need
+    a normal answer there."""
     refused = ctx.refused()
     if refused:
         return refused
     for path, error in ctx.errors():
-        if error is not None:
+        if error is not None and (not paths or path in paths):
             return f"{path}() raised {_describe(error)}"
     return None
+
+
+def _error_body(body: str) -> bool:
+    """Whether a 2xx body is a JSON error document rather than an answer."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False
+    entries = document if isinstance(document, list) else [document]
+    return any(
+        isinstance(e, dict)
+        and (e.get("error") or e.get("object") == "error" or e.get("type") == "error")
+        for e in entries
+    )
 
 
 def _texts(events: list[StreamEvent], kind: type[TextDelta | ThinkingDelta]) -> str:
@@ -160,9 +202,13 @@ def _texts(events: list[StreamEvent], kind: type[TextDelta | ThinkingDelta]) -> 
 
 @check("grammar.connected-first")
 def _connected_first(ctx: Context) -> str | None:
+    if "stream" not in ctx.outcome.ran:
+        return NOT_EXERCISED
     connected = [i for i, e in enumerate(ctx.events) if isinstance(e, Connected)]
-    if (ctx.case.scenario.fault is not None and not ctx.fault_missed()) or ctx.refused():
+    if ctx.before_2xx():
         return f"{len(ctx.events)} event(s) yielded before a 2xx response" if ctx.events else None
+    if not ctx.events and ctx.outcome.stream_error is not None:
+        return None  # a failure before Connected raises and yields nothing
     if connected != [0]:
         return f"Connected at positions {connected}, expected exactly once at 0"
     return None
@@ -173,9 +219,11 @@ def _terminal(ctx: Context) -> str | None:
     if ctx.failure_expected():
         ended = [type(e).__name__ for e in ctx.events if isinstance(e, MessageDelta | Usage | Done)]
         return f"a failing stream still yielded {ended}" if ended else None
-    reason = _succeeded(ctx)
-    if reason:
-        return reason
+    if "stream" not in ctx.outcome.ran:
+        return NOT_EXERCISED
+    if ctx.outcome.stream_error is not None:
+        # It did not finish: what the raise broke (text, calls, the stop) is blamed there.
+        return NOT_EXERCISED
     tail = [type(e).__name__ for e in ctx.events[-3:]]
     counts = {k.__name__: len(ctx.of(k)) for k in (MessageDelta, Usage, Done)}
     if tail != ["MessageDelta", "Usage", "Done"] or set(counts.values()) != {1}:
@@ -188,41 +236,44 @@ _TERMINAL = (MessageDelta, Usage, Done)
 
 @check("grammar.blocks")
 def _blocks(ctx: Context) -> str | None:
-    """Judges the content blocks only: the end of the stream (which terminal events, in which
-    order, how many) is grammar.terminal-sequence's, so it is put in canonical order here."""
-    content = [e for e in ctx.events if not isinstance(e, _TERMINAL)]
+    """Judges the content blocks only: where Connected sits is grammar.connected-first's and
+    the end of the stream grammar.terminal-sequence's, so both are put in canonical form."""
+    if not ctx.events:
+        return None
+    head: list[StreamEvent] = [Connected(provider="", model="")]
+    content = [e for e in ctx.events if not isinstance(e, (Connected, *_TERMINAL))]
     tail = [found[0] for kind in _TERMINAL if (found := ctx.of(kind))]
     raised = ctx.outcome.stream_error is not None
-    found = violations(content + tail, raised=raised)
-    if not raised and len(tail) < len(_TERMINAL):
-        found = [v for v in found if v.rule != "incomplete"]
+    # Done after an error, or an end never reached, is how the stream ended, not a block.
+    ending = {"error-after-done"} | ({"incomplete"} if len(tail) < len(_TERMINAL) else set())
+    found = [v for v in violations(head + content + tail, raised=raised) if v.rule not in ending]
     return "; ".join(map(str, found[:3])) or None
 
 
 # -- content -----------------------------------------------------------------------------------
 
 
-def _answer_for(ctx: Context, path: str) -> Answer | str:
-    """What the vendor answered on `path`, or why there is nothing to judge against."""
-    reason = _succeeded(ctx)
-    answer = ctx.observed(path)
-    if path == "complete" and ctx.outcome.response is None:
-        answer = None
-    if reason or answer is None:
-        return reason or f"no {path}() response was recorded"
-    return answer
-
-
 AnswerCheck = Callable[[Context, Answer], str | None]
 
 
-def on_answer(clause_id: str, path: str = "stream") -> Callable[[AnswerCheck], AnswerCheck]:
-    """Register a check that judges one path's result against what the vendor answered."""
+def on_answer(
+    clause_id: str, *, judged_after_a_raise: bool = True
+) -> Callable[[AnswerCheck], AnswerCheck]:
+    """Register a check that judges stream()'s events against what the vendor answered.
+
+    When stream() raised anyway, a clause about content judges what was yielded (a raise
+    that lost text is text.fidelity's); a clause about the end (`judged_after_a_raise=False`)
+    has nothing to judge, since no end came.
+    """
 
     def register(function: AnswerCheck) -> AnswerCheck:
         def checked(ctx: Context) -> str | None:
-            answer = _answer_for(ctx, path)
-            return answer if isinstance(answer, str) else function(ctx, answer)
+            answer = ctx.observed("stream")
+            if answer is None:
+                return _succeeded(ctx, "stream") or "no stream() response was recorded"
+            if ctx.outcome.stream_error is not None and not judged_after_a_raise:
+                return NOT_EXERCISED
+            return function(ctx, answer)
 
         CHECKS[clause_id] = checked
         return function
@@ -245,13 +296,24 @@ def _thinking(ctx: Context, answer: Answer) -> str | None:
     return None if got == expected else f"thinking {got!r} != sent {expected!r}"
 
 
-def _same_calls(sent: Answer, got: list[tuple[str, str, Any]]) -> str | None:
+Call = tuple[str, str, Any]
+
+
+def _as_named(sent: Answer, got: list[Call]) -> list[Call]:
+    """`got` with the ids of calls the vendor sent without one blanked: a vendor may send no
+    id (or ""), and the provider then names the call itself."""
+    ids = [c.id for c in sent.tool_calls]
+    return [(g[0] if i >= len(ids) or ids[i] else "", g[1], g[2]) for i, g in enumerate(got)]
+
+
+def _same_calls(sent: Answer, got: list[Call]) -> str | None:
     expected = [(c.id, c.name, json.loads(c.joined or "{}")) for c in sent.tool_calls]
-    # A vendor may send no id (or ""): the provider then names the call itself.
-    got = [(g[0] if e[0] else "", g[1], g[2]) for g, e in zip(got, expected, strict=False)] + (
-        got[len(expected) :]
-    )
+    got = _as_named(sent, got)
     return None if got == expected else f"tool calls {got} != sent {expected}"
+
+
+def _same_calls_as(sent: Answer, one: list[Call], other: list[Call]) -> bool:
+    return _as_named(sent, one) == _as_named(sent, other)
 
 
 def _tool_blocks(ctx: Context, answer: Answer, minimum: int) -> str | None:
@@ -279,13 +341,19 @@ def _stop_mapping(ctx: Context) -> str | None:
         return NOT_EXERCISED
     answer = ctx.observed("stream")
     if answer is None or answer.finish is None:
-        return _succeeded(ctx) or "the vendor sent no finish reason"
+        return _succeeded(ctx, "stream") or "the vendor sent no finish reason"
     expected = ctx.expected_stop(answer)
     if expected in STOP_FAILURES:
         return _raised(ctx, STOP_FAILURES[str(expected)])
-    reason = _succeeded(ctx)
-    if reason:
-        return reason
+    error = ctx.outcome.stream_error
+    if error is not None:
+        if expected == StopReason.MAX_TOKENS or not ctx.content_complete(answer):
+            # The raise cut the content short: the clause of what was lost reports it, and
+            # a cap reached is stop.max-tokens' to judge.
+            return NOT_EXERCISED
+        return (
+            f"stream() raised {_describe(error)} where the vendor finished with {answer.finish!r}"
+        )
     deltas = ctx.of(MessageDelta)
     if expected == StopReason.MAX_TOKENS:  # its stop_reason is stop.max-tokens' to judge
         raw = [d.raw_stop_reason for d in deltas]
@@ -300,9 +368,13 @@ def _stop_mapping(ctx: Context) -> str | None:
 def _max_tokens(ctx: Context) -> str | None:
     answer = ctx.observed("stream")
     if answer is None or answer.finish is None:
-        return _succeeded(ctx) or "the vendor sent no finish reason"
+        return _succeeded(ctx, "stream") or "the vendor sent no finish reason"
     if ctx.expected_stop(answer) != StopReason.MAX_TOKENS:
         return _limit_ignored(ctx, answer) or NOT_EXERCISED  # finished before the limit
+    error = ctx.outcome.stream_error
+    if error is not None:
+        cap = answer.finish
+        return f"stream() raised {_describe(error)} where the vendor stopped at the cap ({cap!r})"
     reasons = [d.stop_reason for d in ctx.of(MessageDelta)]
     if reasons != [StopReason.MAX_TOKENS]:
         return f"stop reasons {reasons}, expected [max_tokens] for finish {answer.finish!r}"
@@ -333,7 +405,7 @@ def _usage_matches(usage: Usage, answer: Answer) -> str | None:
     return None if got == want else f"Usage (in, out, estimated) {got} != reported {want}"
 
 
-@on_answer("usage.reported")
+@on_answer("usage.reported", judged_after_a_raise=False)
 def _usage(ctx: Context, answer: Answer) -> str | None:
     usages = ctx.of(Usage)
     if len(usages) != 1:
@@ -341,31 +413,72 @@ def _usage(ctx: Context, answer: Answer) -> str | None:
     return _usage_matches(usages[0], answer)
 
 
-@on_answer("usage.consistent", "complete")
-def _usage_consistent(ctx: Context, answer: Answer) -> str | None:
-    assert ctx.outcome.response is not None
-    found = _usage_matches(ctx.outcome.response.usage, answer)
+def _against_stream(ctx: Context) -> tuple[CompletionResponse, Answer] | str:
+    """complete()'s response and what the vendor sent to it, when there is something to
+    compare: stream() answered too (or was not run, as for a recorded complete())."""
+    if ctx.outcome.stream_error is not None:
+        return NOT_EXERCISED  # nothing to compare with; stream()'s failure is judged apart
+    reason = _succeeded(ctx, "complete")
+    answer, response = ctx.observed("complete"), ctx.outcome.response
+    if reason or answer is None or response is None:
+        return reason or "no complete() response was recorded"
+    return response, answer
+
+
+def _departs(wrong_against_vendor: str | None, same_as_stream: bool, ctx: Context) -> str | None:
+    """complete()'s difference, blamed on complete() only where stream() did not share it: a
+    fault both paths share is the stream clause's to report."""
+    if wrong_against_vendor is None or (same_as_stream and "stream" in ctx.outcome.ran):
+        return None
+    return wrong_against_vendor
+
+
+@check("usage.consistent")
+def _usage_consistent(ctx: Context) -> str | None:
+    if ctx.outcome.complete_error is not None:
+        return NOT_EXERCISED  # complete.agrees reports a complete() that raised
+    compared = _against_stream(ctx)
+    if isinstance(compared, str):
+        return compared
+    response, answer = compared
+    got, streamed = response.usage, ctx.of(Usage)
+    same = [(u.input_tokens, u.output_tokens, u.estimated) for u in streamed] == [
+        (got.input_tokens, got.output_tokens, got.estimated)
+    ]
+    found = _departs(_usage_matches(got, answer), same, ctx)
     return f"complete(): {found}" if found else None
 
 
-@on_answer("complete.agrees", "complete")
-def _complete_agrees(ctx: Context, answer: Answer) -> str | None:
-    response = ctx.outcome.response
-    assert response is not None
+def _stop_of(ctx: Context, answer: Answer) -> tuple[Any, str] | None:
+    """The stop the vendor's finish means, as (stop_reason, raw_stop_reason)."""
+    return None if answer.finish is None else (ctx.expected_stop(answer), answer.finish)
+
+
+@check("complete.agrees")
+def _complete_agrees(ctx: Context) -> str | None:
+    compared = _against_stream(ctx)
+    if isinstance(compared, str):
+        return compared
+    response, answer = compared
     problems = []
-    if response.text != "".join(answer.text):
-        problems.append(f"text {response.text!r} != sent {''.join(answer.text)!r}")
-    calls = _same_calls(answer, [(c.id, c.name, c.input) for c in response.tool_calls])
-    if calls:
-        problems.append(calls)
-    if answer.finish is not None and (
-        response.stop_reason != ctx.expected_stop(answer)
-        or response.raw_stop_reason != answer.finish
-    ):
+    streamed_text, sent_text = _texts(ctx.events, TextDelta), "".join(answer.text)
+    text = None if response.text == sent_text else f"text {response.text!r} != sent {sent_text!r}"
+    problems.append(_departs(text, response.text == streamed_text, ctx))
+    got = [(c.id, c.name, c.input) for c in response.tool_calls]
+    streamed = [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)]
+    problems.append(_departs(_same_calls(answer, got), _same_calls_as(answer, got, streamed), ctx))
+    wanted = _stop_of(ctx, answer)
+    stop = (response.stop_reason, response.raw_stop_reason)
+    if wanted is not None and stop != wanted:
+        streamed_stop = [(d.stop_reason, d.raw_stop_reason) for d in ctx.of(MessageDelta)]
         problems.append(
-            f"stop {response.stop_reason}/{response.raw_stop_reason!r} for finish {answer.finish!r}"
+            _departs(
+                f"stop {stop[0]}/{stop[1]!r} for finish {answer.finish!r}",
+                streamed_stop == [stop],
+                ctx,
+            )
         )
-    return "; ".join(problems) or None
+    return "; ".join(filter(None, problems)) or None
 
 
 # -- what we send ------------------------------------------------------------------------------
@@ -475,13 +588,20 @@ _error_check("errors.unavailable", error_types.ProviderUnavailableError)
 
 @check("errors.mid-stream")
 def _mid_stream(ctx: Context) -> str | None:
+    """The error the vendor sent is raised, as itself: its message kept, never passed off as a
+    cut stream; and what came before it is yielded first (its exact text is text.fidelity's)."""
     wrong = _raised(ctx, error_types.StreamError)
-    answer = ctx.observed("stream")
-    if wrong or answer is None:
+    if wrong:
         return wrong
-    sent, got = "".join(answer.text), _texts(ctx.events, TextDelta)
-    if got != sent:
-        return f"the text sent before the error was {sent!r}, but {got!r} was yielded"
+    error = ctx.outcome.stream_error
+    if isinstance(error, error_types.StreamTruncatedError):
+        return f"the vendor sent an error payload, but stream() raised {_describe(error)}"
+    sent = ctx.case.answer.error if ctx.case.answer else None
+    if error is not None and sent and sent not in str(error):
+        return f"stream() dropped the vendor's message {sent!r}: it says {str(error)!r}"
+    answer = ctx.observed("stream")
+    if answer is not None and "".join(answer.text) and not ctx.of(TextDelta):
+        return f"the vendor sent {''.join(answer.text)!r} before the error, but no text was yielded"
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from contracts.escaping import terminal
 from contracts.observed import Exchange
 
 #: Enough of a request or an answer to recognise it; the cassette keeps the rest.
@@ -48,10 +49,11 @@ class Failure:
     wire: tuple[str, ...]
 
     def __str__(self) -> str:
+        # Printed by pytest on a terminal: what the server said is shown, never acted on.
         lines = [
-            f"[{self.vendor}] {self.clause} on {self.case}: {self.reason}",
+            terminal(f"[{self.vendor}] {self.clause} on {self.case}: {self.reason}"),
             f"troubleshooting: {self.troubleshooting}",
             "wire evidence:",
-            *(f"  {line}" for line in self.wire),
+            *(f"  {terminal(line)}" for line in self.wire),
         ]
         return "\n".join(lines)

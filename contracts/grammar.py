@@ -96,15 +96,18 @@ class _Checker:
             self.fail(position, "order", f"got {name}, expected {_EXPECTED[state]}")
 
     def _content(self, position: int, event: TextDelta | ThinkingDelta) -> None:
-        if not event.text:
+        closes = isinstance(event, ThinkingDelta) and event.closes_block
+        if not event.text and not closes:
             self.fail(position, "empty-delta", f"{type(event).__name__} with empty text")
         kind = type(event).__name__
-        if self.last_content is not None and self.last_content[0] == kind:
+        own_block = isinstance(event, ThinkingDelta) and event.redacted_data is not None
+        if not own_block and self.last_content is not None and self.last_content[0] == kind:
             if event.index != self.last_content[1]:
                 self.fail(position, "index", f"{kind} run changed index mid-block")
-            return
-        self._new_index(position, event.index)
-        self.last_content = (kind, event.index)
+        else:
+            self._new_index(position, event.index)
+        # A signed or redacted reasoning block is complete: what follows is a new block.
+        self.last_content = None if closes else (kind, event.index)
 
     def _new_index(self, position: int, index: int) -> None:
         if index in self.indexes_used:

@@ -9,11 +9,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.cassettes import scrub
+from contracts.escaping import markdown, markdown_block, markdown_code, terminal
 from contracts.spec import load_clauses
 
 #: unsupported: the provider declares the capability the clause needs absent.
 #: not-exercised: the provider claims it, but nothing in this run could provoke it.
 Verdict = Literal["pass", "fail", "xfail", "unsupported", "not-exercised"]
+#: Where a case's streamed Usage came from: the vendor's report, or our estimate without one.
+UsageSource = Literal["reported", "estimated"]
 _SYMBOL = {
     "pass": "pass",
     "fail": "FAIL",
@@ -66,6 +69,9 @@ class VendorResult(_Model):
     provenance: dict[str, str] = Field(default_factory=dict)
     #: Cases that could not run (a missing or broken cassette), each naming its fix.
     problems: list[str] = Field(default_factory=list)
+    #: Per case that streamed a Usage: reported by the vendor or estimated (the gate fails
+    #: a case that turns from reported to estimated).
+    usage: dict[str, UsageSource] = Field(default_factory=dict)
     clauses: dict[str, ClauseResult] = Field(default_factory=dict)
 
     def must_failures(self) -> list[str]:
@@ -109,6 +115,7 @@ def _clause_ids(certificate: Certificate) -> list[str]:
 
 
 def _notes(certificate: Certificate) -> list[str]:
+    """One line per verdict worth a word, each field as the certificate holds it (unescaped)."""
     notes = []
     for vendor in certificate.vendors:
         for clause, result in vendor.clauses.items():
@@ -125,8 +132,13 @@ def _notes(certificate: Certificate) -> list[str]:
 def render_table(certificate: Certificate, *, colour: bool) -> str:
     vendors = certificate.vendors
     clauses = _clause_ids(certificate)
+    names = [terminal(v.vendor) for v in vendors]
+    sources = [terminal(_provenance(v)) for v in vendors]
     width = max([len(c) for c in clauses] + [6])
-    columns = [max(len(v.vendor), len(_provenance(v)), len(real_evidence(v)), 5) for v in vendors]
+    columns = [
+        max(len(name), len(source), len(real_evidence(v)), 5)
+        for v, name, source in zip(vendors, names, sources, strict=True)
+    ]
 
     def paint(verdict: str, cell: str) -> str:
         return f"\x1b[{_COLOUR[verdict]}m{cell}\x1b[0m" if colour else cell
@@ -134,10 +146,10 @@ def render_table(certificate: Certificate, *, colour: bool) -> str:
     lines = [
         "clause".ljust(width)
         + "  "
-        + "  ".join(v.vendor.ljust(w) for v, w in zip(vendors, columns, strict=True)),
+        + "  ".join(name.ljust(w) for name, w in zip(names, columns, strict=True)),
         "source".ljust(width)
         + "  "
-        + "  ".join(_provenance(v).ljust(w) for v, w in zip(vendors, columns, strict=True)),
+        + "  ".join(source.ljust(w) for source, w in zip(sources, columns, strict=True)),
         "evidence".ljust(width)
         + "  "
         + "  ".join(real_evidence(v).ljust(w) for v, w in zip(vendors, columns, strict=True)),
@@ -151,20 +163,27 @@ def render_table(certificate: Certificate, *, colour: bool) -> str:
         lines.append(clause.ljust(width) + "  " + "  ".join(cells))
     failures = certificate.must_failures()
     lines += [LEGEND, ""]
-    lines.extend(_notes(certificate))
+    lines.extend(_terminal_note(note) for note in _notes(certificate))
     lines.append(f"{len(failures)} must-clause failure(s)" if failures else "all must clauses hold")
     return "\n".join(lines)
 
 
+def _terminal_note(note: str) -> str:
+    """A note on one terminal line; its own indent (troubleshooting) kept."""
+    indent = note[: len(note) - len(note.lstrip(" "))]
+    return indent + terminal(note.lstrip(" "))
+
+
 def render_markdown(certificate: Certificate) -> str:
+    """Every field a server or a file controls is escaped: it shows, never acts."""
     vendors = certificate.vendors
-    header = "| clause | " + " | ".join(v.vendor for v in vendors) + " |"
+    header = "| clause | " + " | ".join(markdown(v.vendor) for v in vendors) + " |"
     lines = [
         f"## Contract certificate ({certificate.mode}, {certificate.created_at})",
         "",
         header,
         "|" + "---|" * (len(vendors) + 1),
-        "| *source* | " + " | ".join(_provenance(v) for v in vendors) + " |",
+        "| *source* | " + " | ".join(markdown(_provenance(v)) for v in vendors) + " |",
         "| *evidence* | " + " | ".join(real_evidence(v) for v in vendors) + " |",
     ]
     for clause in _clause_ids(certificate):
@@ -173,11 +192,11 @@ def render_markdown(certificate: Certificate) -> str:
             result = vendor.clauses.get(clause)
             verdict = result.verdict if result else "unsupported"
             cells.append("**FAIL**" if verdict == "fail" else _SYMBOL[verdict])
-        lines.append(f"| `{clause}` | " + " | ".join(cells) + " |")
+        lines.append(f"| {markdown_code(clause)} | " + " | ".join(cells) + " |")
     lines += ["", LEGEND]
     notes = [note for note in _notes(certificate) if not note.startswith(" ")]
     if notes:
-        lines += ["", *(f"- {note}" for note in notes)]
+        lines += ["", *(f"- {markdown(note)}" for note in notes)]
     lines += _failure_details(certificate)
     return "\n".join(lines) + "\n"
 
@@ -189,10 +208,10 @@ def _failure_details(certificate: Certificate) -> list[str]:
         for clause, result in vendor.clauses.items():
             if result.verdict != "fail":
                 continue
-            lines += ["", f"### {vendor.vendor} `{clause}`", ""]
-            lines += [f"- {line}" for line in result.evidence]
+            lines += ["", f"### {markdown(vendor.vendor)} {markdown_code(clause)}", ""]
+            lines += [f"- {markdown(line)}" for line in result.evidence]
             if result.troubleshooting:
-                lines += ["", f"Troubleshooting: {result.troubleshooting}"]
+                lines += ["", f"Troubleshooting: {markdown(result.troubleshooting)}"]
             if result.wire:
-                lines += ["", "```", *result.wire, "```"]
+                lines += ["", *markdown_block(result.wire)]
     return lines

@@ -5,7 +5,6 @@ The provider classes load their vendor SDK when first named: `import providers.t
 third-party provider needs) loads no SDK.
 """
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -29,19 +28,28 @@ from providers.errors import (
     StreamError,
     StreamTruncatedError,
 )
+from providers.protocols import PROTOCOLS, load_reference, protocol_entry
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
     CompletionResponse,
     Connected,
+    ContentPart,
     Done,
+    ImagePart,
+    JsonObjectFormat,
+    JsonSchemaFormat,
     LlmProvider,
     Message,
     MessageDelta,
     ProviderCapabilities,
+    ResponseFormat,
     StopReason,
     StreamEvent,
     TextDelta,
+    TextPart,
+    ThinkingBlock,
+    ThinkingConfig,
     ThinkingDelta,
     TokenCount,
     ToolCall,
@@ -53,31 +61,26 @@ from providers.types import (
     Usage,
     UserMessage,
 )
-from providers.vendors import VendorProfile, WireProtocol, available_vendors, load_profile
+from providers.vendors import VendorProfile, available_vendors, load_profile
 
 if TYPE_CHECKING:
     from providers.anthropic import AnthropicConfig, AnthropicProvider
     from providers.openai_compat import OpenAiCompatConfig, OpenAiCompatibleProvider
 
-#: Public names whose module imports a vendor SDK, and that module.
+#: Public names whose module imports a vendor SDK ("module:Class"): each protocol's provider
+#: and config class, from the one registry.
 _SDK_BOUND = {
-    "AnthropicConfig": "providers.anthropic",
-    "AnthropicProvider": "providers.anthropic",
-    "OpenAiCompatConfig": "providers.openai_compat",
-    "OpenAiCompatibleProvider": "providers.openai_compat",
-}
-#: The provider class of each wire protocol.
-_PROVIDER_CLASSES: dict[WireProtocol, str] = {
-    "openai_chat": "OpenAiCompatibleProvider",
-    "anthropic_messages": "AnthropicProvider",
+    reference.partition(":")[2]: reference
+    for entry in PROTOCOLS.values()
+    for reference in (entry.provider, entry.config)
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _SDK_BOUND.get(name)
-    if module is None:
+    reference = _SDK_BOUND.get(name)
+    if reference is None:
         raise AttributeError(f"module 'providers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = load_reference(reference)
     globals()[name] = value
     return value
 
@@ -109,7 +112,7 @@ def from_profile(
     **overrides: Any,
 ) -> LlmProvider:
     """As `from_vendor`, from a profile already loaded (or made for one endpoint)."""
-    provider_class = __getattr__(_PROVIDER_CLASSES[profile.protocol])
+    provider_class = load_reference(protocol_entry(profile.protocol).provider)
     built: LlmProvider = provider_class.from_profile(
         profile, api_key=api_key, model=model, base_url=base_url, **overrides
     )
@@ -124,10 +127,14 @@ __all__ = [
     "CompletionRequest",
     "CompletionResponse",
     "Connected",
+    "ContentPart",
     "ContextLengthError",
     "CostTable",
     "Done",
+    "ImagePart",
     "InvalidRequestError",
+    "JsonObjectFormat",
+    "JsonSchemaFormat",
     "LlmError",
     "LlmProvider",
     "MalformedResponseError",
@@ -141,11 +148,15 @@ __all__ = [
     "ProviderCapabilities",
     "ProviderUnavailableError",
     "RateLimitError",
+    "ResponseFormat",
     "StopReason",
     "StreamError",
     "StreamEvent",
     "StreamTruncatedError",
     "TextDelta",
+    "TextPart",
+    "ThinkingBlock",
+    "ThinkingConfig",
     "ThinkingDelta",
     "TokenCount",
     "ToolCall",

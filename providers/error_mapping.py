@@ -108,13 +108,27 @@ class VendorError:
         return {str(entry[key]) for entry in _entries(body) for key in _CODE_KEYS if entry.get(key)}
 
 
+def _status_of(code: object) -> int | None:
+    """The HTTP status one code value stands for: a number in range, or a known code word."""
+    text = str(code)
+    if text.isdigit():
+        return int(text) if 400 <= int(text) <= 599 else None
+    return _STATUS_OF_CODE.get(text.lower())
+
+
+def _entry_status(entry: Mapping[str, Any]) -> int | None:
+    """The status one error object names: its most specific key decides (`code` before
+    `status` before `type`), as OpenAI's rejected key says `code: invalid_api_key` beside
+    the generic `type: invalid_request_error`."""
+    for key in _CODE_KEYS:
+        if entry.get(key) is not None and (status := _status_of(entry[key])) is not None:
+            return status
+    return None
+
+
 def status_named_by(body: object) -> int | None:
-    """The HTTP status an error body names (a numeric code, or a known code word), if any."""
-    codes = VendorError.codes(body)
-    numeric = [int(code) for code in codes if code.isdigit() and 400 <= int(code) <= 599]
-    if numeric:
-        return min(numeric)
-    named = [_STATUS_OF_CODE[code.lower()] for code in codes if code.lower() in _STATUS_OF_CODE]
+    """The HTTP status an error body names, if any; across several error objects, the lowest."""
+    named = [status for entry in _entries(body) if (status := _entry_status(entry)) is not None]
     return min(named) if named else None
 
 

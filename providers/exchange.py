@@ -31,7 +31,7 @@ Feed = Callable[[str, Any], list[StreamEvent]]
 
 
 @dataclass(frozen=True, slots=True)
-class Exchange:
+class SdkExchange:
     """Per provider instance. `answer_key` is a field every answer has and no error body
     (`choices`, `content`); `endpoint` names the API in a hint ("an OpenAI-compatible");
     `done` is the data that ends a stream early (`[DONE]`), if the protocol has one;

@@ -11,6 +11,8 @@ import pytest
 from anthropic_wire import (
     KEY,
     answer,
+    block_start,
+    block_stop,
     body,
     message_end,
     message_start,
@@ -30,6 +32,7 @@ from providers import (
     CompletionRequest,
     ContextLengthError,
     Done,
+    ImagePart,
     InvalidRequestError,
     LlmError,
     MalformedResponseError,
@@ -42,6 +45,8 @@ from providers import (
     StreamError,
     StreamTruncatedError,
     TextDelta,
+    TextPart,
+    ThinkingBlock,
     ThinkingDelta,
     ToolCall,
     ToolDefinition,
@@ -91,8 +96,37 @@ async def test_thinking_with_signature_then_text() -> None:
     assert error is None
     assert_grammar(got)
     assert "".join(e.text for e in of(got, ThinkingDelta)) == "Let me think."
-    assert [e.index for e in of(got, ThinkingDelta)] == [0, 0]
+    # The signature closes the block it belongs to, so it can be sent back with it.
+    assert [(e.index, e.signature) for e in of(got, ThinkingDelta)] == [
+        (0, None),
+        (0, None),
+        (0, "c2lnbmF0dXJl"),
+    ]
     assert [(e.index, e.text) for e in of(got, TextDelta)] == [(1, "42")]
+
+
+async def test_two_signed_blocks_and_a_redacted_one_stay_three_blocks() -> None:
+    redacted = [
+        block_start(1, {"type": "redacted_thinking", "data": "RW5jcnlwdGVk"}),
+        block_stop(1),
+    ]
+    got, error = await stream_of(
+        answer(
+            thinking_block(0, "first", signature="c2lnMQ=="),
+            redacted,
+            thinking_block(2, "second", signature="c2lnMg=="),
+            text_block(3, "done"),
+        )
+    )
+    assert error is None
+    assert_grammar(got)
+    assert [(e.index, e.text, e.signature, e.redacted_data) for e in of(got, ThinkingDelta)] == [
+        (0, "first", None, None),
+        (0, "", "c2lnMQ==", None),
+        (1, "", None, "RW5jcnlwdGVk"),
+        (2, "second", None, None),
+        (2, "", "c2lnMg==", None),
+    ]
 
 
 async def test_parallel_tool_calls_with_input_split_mid_token() -> None:
@@ -263,6 +297,7 @@ async def test_complete_reads_text_thinking_and_tools_like_the_stream() -> None:
     )
     response = await provider(json_reply(reply)).complete(ask())
     assert (response.text, response.thinking) == ("Calling.", "hmm")
+    assert response.thinking_blocks == (ThinkingBlock(text="hmm", signature="c2ln"),)
     assert response.tool_calls == (
         ToolCall(
             id="toolu_1", name="weather", arguments='{"city": "Oslo"}', input={"city": "Oslo"}
@@ -419,6 +454,58 @@ async def test_max_tokens_is_always_sent_and_thinking_only_when_configured() -> 
         recorder.provider(thinking_budget_tokens=2048).stream(ask(max_tokens=4096))
     )
     assert recorder.sent()["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+
+
+async def test_image_parts_become_image_blocks_by_url_or_base64() -> None:
+    recorder = Recorder()
+    content = (
+        TextPart(text="Compare"),
+        ImagePart(url="https://example.com/a.png"),
+        ImagePart(data="iVBORw0KGgo=", media_type="image/png"),
+    )
+    request = CompletionRequest(messages=(UserMessage(content=content),))
+    await collect_until_error(recorder.provider().stream(request))
+    assert recorder.sent()["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Compare"},
+                {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}},
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+                },
+            ],
+        }
+    ]
+
+
+async def test_signed_and_redacted_thinking_go_back_first_and_unsigned_reasoning_does_not() -> None:
+    recorder = Recorder()
+    earlier = AssistantMessage(
+        content="Calling.",
+        thinking=(
+            ThinkingBlock(text="from another vendor"),
+            ThinkingBlock(text="Let me check.", signature="EqQBCgIYAhIM+/="),
+            ThinkingBlock(redacted_data="RW5jcnlwdGVk"),
+        ),
+        tool_calls=(ToolCall(id="toolu_a", name="weather", arguments="{}", input={}),),
+    )
+    request = CompletionRequest(
+        messages=(
+            UserMessage(content="Weather?"),
+            earlier,
+            ToolResultMessage(tool_call_id="toolu_a", content="sunny"),
+        ),
+        tools=(ToolDefinition(name="weather"),),
+    )
+    await collect_until_error(recorder.provider().stream(request))
+    assert recorder.sent()["messages"][1]["content"] == [
+        {"type": "thinking", "thinking": "Let me check.", "signature": "EqQBCgIYAhIM+/="},
+        {"type": "redacted_thinking", "data": "RW5jcnlwdGVk"},
+        {"type": "text", "text": "Calling."},
+        {"type": "tool_use", "id": "toolu_a", "name": "weather", "input": {}},
+    ]
 
 
 def test_bad_input_is_refused_before_anything_is_sent() -> None:

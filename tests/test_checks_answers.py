@@ -96,7 +96,13 @@ def test_a_cap_with_no_usage_sent_cannot_be_judged() -> None:
 # -- what there is to judge against -----------------------------------------------------------
 
 
-def test_a_provider_that_raised_is_judged_by_its_error() -> None:
+#: text_basic's clauses about what stream() yields (request.shape judges what was sent).
+STREAM_CLAUSES = [c for c in SCENARIOS["text_basic"].clauses if c != "request.shape"]
+
+
+def test_a_raise_after_the_whole_answer_is_blamed_on_the_stop_alone() -> None:
+    """The text came out whole, then stream() raised where the vendor finished: the stop
+    never came (stop.mapping); the text is faithful and no end was reached to judge."""
     expected = sent(text="hi", finish="stop", stop_reason="end_turn")
     exchange = Exchange(request={}, status=200, content_type="text/event-stream", body="")
     outcome = Outcome(
@@ -106,9 +112,27 @@ def test_a_provider_that_raised_is_judged_by_its_error() -> None:
         exchanges=[exchange],
     )
     case = Case("text_basic", SCENARIOS["text_basic"], "stop", expected)
-    assert CHECKS["text.fidelity"](Context(case, PROFILE, outcome)) == (
-        "stream() raised ValueError: boom"
+    verdicts = {c: CHECKS[c](Context(case, PROFILE, outcome)) for c in STREAM_CLAUSES}
+    assert verdicts["stop.mapping"] == (
+        "stream() raised ValueError: boom where the vendor finished with 'stop'"
     )
+    assert {c for c, v in verdicts.items() if v not in (None, NOT_EXERCISED)} == {"stop.mapping"}
+    assert verdicts["grammar.terminal-sequence"] == NOT_EXERCISED
+    assert verdicts["usage.reported"] == NOT_EXERCISED
+
+
+def test_a_raise_that_loses_text_is_blamed_on_the_text_alone() -> None:
+    expected = sent(text="hi there", finish="stop", stop_reason="end_turn")
+    exchange = Exchange(request={}, status=200, content_type="text/event-stream", body="")
+    outcome = Outcome(
+        events=[START, TextDelta(index=0, text="hi")],
+        stream_error=ValueError("boom"),
+        ran=("stream",),
+        exchanges=[exchange],
+    )
+    case = Case("text_basic", SCENARIOS["text_basic"], "stop", expected)
+    verdicts = {c: CHECKS[c](Context(case, PROFILE, outcome)) for c in STREAM_CLAUSES}
+    assert {c for c, v in verdicts.items() if v not in (None, NOT_EXERCISED)} == {"text.fidelity"}
 
 
 def test_a_complete_path_that_returned_nothing_has_nothing_to_judge() -> None:

@@ -24,7 +24,7 @@ from providers import (
 )
 from providers.anthropic.provider import SDK_ERRORS as ANTHROPIC_ERRORS
 from providers.error_mapping import ErrorMapper, SdkErrors, VendorError, status_named_by
-from providers.openai_compat.provider import SDK_ERRORS as OPENAI_ERRORS
+from providers.openai_sdk import SDK_ERRORS as OPENAI_ERRORS
 from providers.vendors import ErrorQuirks
 
 SECRET = "sk-mapping-secret-0123456789"
@@ -111,6 +111,19 @@ def test_codes_are_read_from_every_entry_and_every_code_field() -> None:
         ([{"error": {"code": 503}}, {"error": {"code": 401}}], 401),
         ([{"error": {"type": "unavailable"}}, {"error": {"type": "not_found"}}], 404),
         ({"error": {"code": 500, "type": "invalid_api_key"}}, 500),
+        # OpenAI's real 401 body: the specific code outranks the generic type.
+        (
+            {
+                "error": {
+                    "message": "Incorrect API key provided: sk-abc***.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            },
+            401,
+        ),
+        ({"error": {"code": None, "type": "invalid_request_error"}}, 400),
         ({"error": {"type": "mystery"}}, None),
         ("text", None),
     ],

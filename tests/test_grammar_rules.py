@@ -137,6 +137,39 @@ def test_a_run_that_changes_index_mid_block_is_flagged(
     assert shown(events) == [f"event 2: index: {kind.__name__} run changed index mid-block"]
 
 
+def test_a_signature_closes_its_reasoning_block_and_redacted_data_is_a_block_of_its_own() -> None:
+    events = [
+        START,
+        ThinkingDelta(index=0, text="a"),
+        ThinkingDelta(index=0, signature="c2ln"),
+        ThinkingDelta(index=1, redacted_data="RW5j"),
+        ThinkingDelta(index=2, text="b"),
+        ThinkingDelta(index=2, text="c", signature="c2lnMg=="),
+        *END,
+    ]
+    assert shown(events) == []
+
+
+def test_reasoning_after_a_signature_may_not_reuse_the_closed_block() -> None:
+    events = [
+        START,
+        ThinkingDelta(index=0, text="a", signature="c2ln"),
+        ThinkingDelta(index=0, text="b"),
+        *END,
+    ]
+    assert shown(events) == ["event 2: index: block index 0 reused by a new block"]
+
+
+def test_redacted_data_inside_an_open_reasoning_block_is_a_new_block() -> None:
+    events = [
+        START,
+        ThinkingDelta(index=0, text="a"),
+        ThinkingDelta(index=0, redacted_data="RW5j"),
+        *END,
+    ]
+    assert shown(events) == ["event 2: index: block index 0 reused by a new block"]
+
+
 def test_a_new_content_block_may_not_reuse_an_index() -> None:
     events = [START, TextDelta(index=0, text="a"), ThinkingDelta(index=0, text="b"), *END]
     assert shown(events) == ["event 2: index: block index 0 reused by a new block"]

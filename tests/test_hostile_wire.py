@@ -47,6 +47,18 @@ def provider_at(wire: Wire, server: ReplicaServer, **overrides: object) -> LlmPr
     ("body", "expected", "retryable"),
     [
         ({"error": {"message": "bad key", "code": "invalid_api_key"}}, AuthenticationError, False),
+        (  # OpenAI's real 401 body: code invalid_api_key beside type invalid_request_error
+            {
+                "error": {
+                    "message": "Incorrect API key provided",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            },
+            AuthenticationError,
+            False,
+        ),
         ({"error": {"message": "bad key", "code": 401}}, AuthenticationError, False),
         (
             [{"error": {"message": "bad key", "status": "UNAUTHENTICATED"}}],

@@ -9,6 +9,9 @@ from contracts.wire import chunk
 from providers import (
     AssistantMessage,
     CompletionRequest,
+    ImagePart,
+    TextPart,
+    ThinkingBlock,
     ToolCall,
     ToolDefinition,
     ToolResultMessage,
@@ -141,3 +144,40 @@ async def test_requests_go_to_the_profile_base_url_with_bearer_auth(vendor: Fake
     sent = vendor.requests[-1]
     assert str(sent.url) == "https://api.z.ai/api/paas/v4/chat/completions"
     assert sent.headers["authorization"].startswith("Bearer ")
+
+
+async def test_image_parts_go_as_image_url_parts_inline_ones_as_data_urls(
+    vendor: FakeVendor,
+) -> None:
+    content = (
+        TextPart(text="Compare"),
+        ImagePart(url="https://example.com/a.png"),
+        ImagePart(data="iVBORw0KGgo=", media_type="image/png"),
+    )
+    body = await sent_stream_body(
+        vendor, "openai", CompletionRequest(messages=(UserMessage(content=content),))
+    )
+    assert body["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "Compare"},
+                {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+            ],
+        }
+    ]
+
+
+async def test_reasoning_is_not_sent_back_to_a_chat_completions_vendor(vendor: FakeVendor) -> None:
+    """Chat Completions has no field for it; vendors that read it back reject it elsewhere."""
+    earlier = AssistantMessage(content="4", thinking=(ThinkingBlock(text="2+2", signature="s"),))
+    request = CompletionRequest(
+        messages=(UserMessage(content="2+2?"), earlier, UserMessage(content="and 3+3?"))
+    )
+    body = await sent_stream_body(vendor, "openai", request)
+    assert body["messages"] == [
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": "4"},
+        {"role": "user", "content": "and 3+3?"},
+    ]

@@ -115,7 +115,6 @@ def _usage(
 
 class OpenAiChat(WireProtocol):
     name = "openai_chat"
-    sdk = "openai"
     facts_model = ChatFacts
     facts: ChatFacts
 

@@ -86,6 +86,13 @@ class MessagesEventReader(ChunkReader):
         elif kind == "thinking":
             text = read.optional_string(block, "thinking", "content_block.thinking")
             self.assembler.text("thinking", text)
+            # A whole Message carries the signature here; a stream sends it as a delta.
+            signature = read.optional_string(block, "signature", "content_block.signature")
+            if signature:
+                self.assembler.thinking_signature(signature)
+        elif kind == "redacted_thinking":
+            data = read.optional_string(block, "data", "content_block.data")
+            self.assembler.redacted_thinking(data)
         elif kind == "tool_use":
             self._tool_blocks.add(index)
             self.assembler.tool_fragment(
@@ -94,7 +101,7 @@ class MessagesEventReader(ChunkReader):
                 read.optional_string(block, "name", "content_block.name"),
                 "",
             )
-        # redacted_thinking and server-side blocks carry nothing this event grammar shows.
+        # Server-side blocks carry nothing this event grammar shows.
 
     def _block_delta(self, event: dict[str, Any]) -> None:
         read = self._json
@@ -112,8 +119,10 @@ class MessagesEventReader(ChunkReader):
                 raise read.malformed("content_block_delta.index", "a tool_use block", index)
             self.assembler.tool_fragment(index, "", "", partial)
         elif kind == "signature_delta":
-            # The signature only matters when the thinking is sent back; check its shape.
-            read.optional_string(delta, "signature", "delta.signature")
+            # Kept byte for byte: the next request of a tool turn must send it back unchanged.
+            signature = read.optional_string(delta, "signature", "delta.signature")
+            if signature:
+                self.assembler.thinking_signature(signature)
 
     def _block_stop(self, event: dict[str, Any]) -> None:
         index = self._index(event, "content_block_stop.index")

@@ -11,11 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from providers.errors import InvalidRequestError
-from providers.openai_compat.request import RequestBuilder
+from providers.request_checks import RequestBuilder
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
+    ImagePart,
     ProviderCapabilities,
+    TextPart,
+    ThinkingBlock,
     ToolResultMessage,
     UserMessage,
 )
@@ -23,6 +26,8 @@ from providers.vendors import RequestQuirks
 
 
 class MessagesRequestBuilder(RequestBuilder):
+    """The Messages body; `thinking_budget_tokens` asks for extended thinking on every request."""
+
     def __init__(
         self,
         provider: str,
@@ -86,14 +91,41 @@ def _turns(request: CompletionRequest) -> list[dict[str, Any]]:
 
 def _blocks(message: UserMessage | AssistantMessage | ToolResultMessage) -> tuple[str, list[Any]]:
     if isinstance(message, UserMessage):
-        return "user", [{"type": "text", "text": message.content}]
+        if isinstance(message.content, str):
+            return "user", [{"type": "text", "text": message.content}]
+        return "user", [_part(part) for part in message.content]
     if isinstance(message, ToolResultMessage):
         return "user", [
             {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}
         ]
-    blocks: list[Any] = [{"type": "text", "text": message.content}] if message.content else []
+    # Thinking goes first and unchanged: a tool turn whose signed thinking was altered or
+    # dropped is refused. Unsigned reasoning (another vendor's) cannot be verified: left out.
+    blocks: list[Any] = [_thinking_block(block) for block in message.thinking if _signed(block)]
+    if message.content:
+        blocks.append({"type": "text", "text": message.content})
     blocks.extend(
         {"type": "tool_use", "id": call.id, "name": call.name, "input": call.input}
         for call in message.tool_calls
     )
     return "assistant", blocks
+
+
+def _part(part: TextPart | ImagePart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if part.url is not None:
+        return {"type": "image", "source": {"type": "url", "url": part.url}}
+    return {
+        "type": "image",
+        "source": {"type": "base64", "media_type": part.media_type, "data": part.data},
+    }
+
+
+def _signed(block: ThinkingBlock) -> bool:
+    return block.signature is not None or block.redacted_data is not None
+
+
+def _thinking_block(block: ThinkingBlock) -> dict[str, Any]:
+    if block.redacted_data is not None:
+        return {"type": "redacted_thinking", "data": block.redacted_data}
+    return {"type": "thinking", "thinking": block.text, "signature": block.signature}

@@ -58,6 +58,8 @@ class _ToolCall:
 class _HeldText:
     kind: BlockKind
     text: str
+    signature: str | None = None
+    redacted_data: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,20 @@ class BlockAssembler:
         else:
             self._held.append(_HeldText(kind, text))
 
+    def thinking_signature(self, signature: str) -> None:
+        """The signature that closes the current reasoning block; it must go back with it."""
+        self._closing_thinking(_HeldText("thinking", "", signature=signature))
+
+    def redacted_thinking(self, data: str) -> None:
+        """A reasoning block the vendor encrypted: a block of its own, to be sent back."""
+        self._closing_thinking(_HeldText("thinking", "", redacted_data=data))
+
+    def _closing_thinking(self, piece: _HeldText) -> None:
+        if self._open_tool is None:
+            self._emit_closing_thinking(piece)
+        else:
+            self._held.append(piece)
+
     def tool_fragment(self, key: int, call_id: str, name: str, arguments: str) -> None:
         """A piece of tool call `key` (the reader's own numbering): identity and/or arguments.
 
@@ -167,7 +183,7 @@ class BlockAssembler:
         while self._held and self._open_tool is None:
             item = self._held.pop(0)
             if isinstance(item, _HeldText):
-                self._emit_text(item.kind, item.text)
+                self._emit_held(item)
             else:
                 self._open_tool = item
                 call = self._tools[item]
@@ -200,7 +216,7 @@ class BlockAssembler:
             self._held.append(_HeldText("text", self._leading_space))
         for item in self._held:
             if isinstance(item, _HeldText):
-                self._emit_text(item.kind, item.text)
+                self._emit_held(item)
             else:
                 self._close(item)
         self._held.clear()
@@ -218,6 +234,27 @@ class BlockAssembler:
         self._output_chars += len(text)
         model = TextDelta if kind == "text" else ThinkingDelta
         self._out.append(model.model_construct(index=self._block_index, text=text))
+
+    def _emit_held(self, piece: _HeldText) -> None:
+        if piece.signature is None and piece.redacted_data is None:
+            self._emit_text(piece.kind, piece.text)
+        else:
+            self._emit_closing_thinking(piece)
+
+    def _emit_closing_thinking(self, piece: _HeldText) -> None:
+        """A signature closes the open reasoning block; redacted data is a block of its own.
+        Either way the next reasoning opens a new block."""
+        if self._block_kind != "thinking" or piece.redacted_data is not None:
+            self._block_index += 1
+        self._block_kind = None
+        self._out.append(
+            ThinkingDelta.model_construct(
+                index=self._block_index,
+                text="",
+                signature=piece.signature,
+                redacted_data=piece.redacted_data,
+            )
+        )
 
     def _start_tool(self, call: _ToolCall) -> None:
         self._block_index += 1

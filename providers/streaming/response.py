@@ -11,6 +11,7 @@ from providers.types import (
     MessageDelta,
     StreamEvent,
     TextDelta,
+    ThinkingBlock,
     ThinkingDelta,
     ToolCall,
     ToolUseEnd,
@@ -23,6 +24,7 @@ def response_from_events(
 ) -> CompletionResponse:
     text: list[str] = []
     thinking: list[str] = []
+    blocks: dict[int, list[ThinkingDelta]] = {}
     tool_calls: list[ToolCall] = []
     finish: MessageDelta | None = None
     usage: Usage | None = None
@@ -31,6 +33,7 @@ def response_from_events(
             text.append(event.text)
         elif isinstance(event, ThinkingDelta):
             thinking.append(event.text)
+            blocks.setdefault(event.index, []).append(event)
         elif isinstance(event, ToolUseEnd):
             tool_calls.append(
                 ToolCall(
@@ -50,10 +53,22 @@ def response_from_events(
     return CompletionResponse(
         text="".join(text),
         thinking="".join(thinking),
+        thinking_blocks=tuple(_thinking_block(deltas) for deltas in blocks.values()),
         tool_calls=tuple(tool_calls),
         stop_reason=finish.stop_reason,
         raw_stop_reason=finish.raw_stop_reason,
         usage=usage,
         model=raw_model,
         request_id=request_id,
+    )
+
+
+def _thinking_block(deltas: list[ThinkingDelta]) -> ThinkingBlock:
+    """One reasoning block from its deltas: the text joined, the signature or redacted data
+    from the delta that closed it."""
+    last = deltas[-1]
+    return ThinkingBlock(
+        text="".join(delta.text for delta in deltas),
+        signature=last.signature,
+        redacted_data=last.redacted_data,
     )
