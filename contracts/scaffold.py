@@ -18,6 +18,9 @@ display_name = "{name}"
 base_url = {base_url}
 # The environment variable holding the key; the key itself is never written anywhere.
 api_key_env = {api_key_env}
+# true when the endpoint may take no key (a local server): with the variable unset, live
+# runs send default_api_key (a placeholder, never a secret) and try no invalid key.
+keyless = false
 default_model = {model}
 
 [capabilities]
