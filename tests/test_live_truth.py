@@ -160,10 +160,15 @@ def test_a_short_key_neither_corrupts_the_recording_nor_the_answer(
 
 
 def test_structured_scrubbing_keeps_yaml_escapes_and_ordinary_words() -> None:
-    document = {"text": "the cat\x06 sat", "key": f"Bearer {KEY}", "list": [KEY, "x"]}
-    dumped = cassettes.dump(document, [KEY, "x", "the"])
+    """Secrets are replaced in the values, before YAML escapes them: a key YAML writes
+    differently (a quote inside a double-quoted scalar) is still found, escapes stay intact,
+    and keys too short to tell from words are left alone."""
+    quoted = 'sk-quote"d-0123456789'
+    document = {"text": f"the cat\x06 said {quoted}", "key": f"Bearer {KEY}", "list": [KEY, "x"]}
+    dumped = cassettes.dump(document, [KEY, quoted, "x", "the"])
+    assert quoted.split('"')[1] not in dumped
     assert yaml.safe_load(dumped) == {
-        "text": "the cat\x06 sat",
+        "text": "the cat\x06 said REDACTED",
         "key": "Bearer REDACTED",
         "list": ["REDACTED", "x"],
     }
