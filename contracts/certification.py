@@ -5,16 +5,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from contracts.cassettes import CassetteRoot
 from contracts.checks import CHECKS, NOT_EXERCISED, Context, NotExercised, not_exercised
+from contracts.checks_features import JUDGES_REFUSALS, refused_as_declared
 from contracts.explain import REDACTED, Failure, wire_evidence
 from contracts.imported import imported_cases
-from contracts.report import ClauseResult, UsageSource, VendorResult, Verdict, shorten
+from contracts.protocols import protocol_for
+from contracts.report import (
+    ClauseResult,
+    UsageSource,
+    VendorResult,
+    Verdict,
+    sdk_label,
+    shorten,
+)
 from contracts.runner import (
     CANNOT_PROVOKE,
     CASE_DEADLINE_SECONDS,
@@ -169,11 +178,21 @@ def _fold(
     )
 
 
+def _judged_path(detail: str) -> str:
+    """Checks of what complete() returned say so first; every other check judges the stream."""
+    return "complete" if detail.startswith("complete()") else "stream"
+
+
 def judge(
     case: Case, clause_id: str, profile: VendorProfile, outcome: Outcome
 ) -> tuple[str | None, Failure | None]:
     """The check's verdict detail for one case, and the failure to show when it fails."""
-    detail = CHECKS[clause_id](Context(case, profile, outcome))
+    context = Context(case, profile, outcome)
+    if clause_id not in JUDGES_REFUSALS and refused_as_declared(context):
+        # Nothing was sent, as the profile says it must not be: only the clause about that
+        # feature has something to judge.
+        return NOT_EXERCISED, None
+    detail = CHECKS[clause_id](context)
     if detail is None or not_exercised(detail):
         return detail, None
     detail = f"{detail} [{evidence(outcome)}]"
@@ -185,7 +204,7 @@ def judge(
         case=case.id,
         reason=detail,
         troubleshooting=load_clauses()[clause_id].troubleshooting,
-        wire=tuple(wire_evidence(outcome.exchanges, outcome.secret)),
+        wire=tuple(wire_evidence(outcome.exchanges, outcome.secret, path=_judged_path(detail))),
     )
     return detail, failure
 
@@ -195,7 +214,7 @@ async def certify_vendor(
     factory: ProviderFactory,
     *,
     mode: Mode,
-    cassette_root: Path | None = None,
+    cassette_root: CassetteRoot | None = None,
     live: LiveTarget | None = None,
     model: str | None = None,
     known_defects: Mapping[DefectKey, str] | None = None,
@@ -264,6 +283,8 @@ async def certify_vendor(
     return VendorResult(
         vendor=profile.name,
         model=model or profile.default_model,
+        sdk=sdk_label(protocol_for(profile).sdk),
+        protocol=profile.protocol,
         base_url_host=urlsplit(live.base_url if live else profile.base_url).hostname or "",
         provenance=provenance,
         problems=problems,

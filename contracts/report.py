@@ -65,6 +65,12 @@ class ClauseResult(_Model):
 class VendorResult(_Model):
     vendor: str
     model: str
+    #: The SDK that sent the requests, with its version ("anthropic 0.60.0"); empty in
+    #: certificates written before it was recorded.
+    sdk: str = ""
+    #: The wire protocol spoken (`openai_chat`, `anthropic_messages`, ...); empty in older
+    #: certificates.
+    protocol: str = ""
     base_url_host: str
     provenance: dict[str, str] = Field(default_factory=dict)
     #: Cases that could not run (a missing or broken cassette), each naming its fix.
@@ -85,12 +91,22 @@ def installed_version(package: str) -> str:
         return "unknown"
 
 
+def sdk_label(distribution: str) -> str:
+    """An SDK and its installed version, as cassettes and certificates name it."""
+    try:
+        return f"{distribution} {importlib.metadata.version(distribution)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{distribution} (not installed)"
+
+
 class Certificate(_Model):
     created_at: str = Field(
         default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     )
     package_version: str = Field(default_factory=lambda: installed_version("llm-contracts"))
-    sdk_version: str = Field(default_factory=lambda: installed_version("openai"))
+    #: Read from older certificates only (it named the openai SDK for every vendor); each
+    #: vendor's result names the SDK of its own protocol now.
+    sdk_version: str | None = Field(default=None, exclude=True)
     mode: str
     vendors: list[VendorResult] = Field(default_factory=list)
 

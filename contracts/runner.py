@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib.metadata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,9 @@ from contracts import cassettes
 from contracts.observed import Exchange
 from contracts.protocols import protocol_for
 from contracts.replica.server import ReplicaServer
+from contracts.report import sdk_label
 from contracts.spec import Case, Scenario
+from providers.errors import InvalidRequestError
 from providers.types import CompletionResponse, LlmProvider, StreamEvent, UserMessage
 from providers.vendors import VendorProfile
 
@@ -44,7 +45,15 @@ CASE_DEADLINE_SECONDS = 60.0
 
 
 class CaseSetupError(Exception):
-    """The case could not be run as asked: a missing, unplayed or unreadable cassette."""
+    """The case could not be run as asked: a missing, unplayed or unreadable cassette.
+
+    `problem` says what is wrong; `remedy` is the bundled command that fixes it, which a
+    caller with its own way of recording (the pytest plugin) replaces with its own."""
+
+    def __init__(self, problem: str, remedy: str) -> None:
+        super().__init__(f"{problem}; {remedy}")
+        self.problem = problem
+        self.remedy = remedy
 
 
 class CaseDeadlineExceeded(TimeoutError):
@@ -215,14 +224,6 @@ async def exercise(
     outcome.ran = tuple(errors)
 
 
-def _sdk(distribution: str) -> str:
-    """The SDK and its version as cassettes record it."""
-    try:
-        return f"{distribution} {importlib.metadata.version(distribution)}"
-    except importlib.metadata.PackageNotFoundError:
-        return f"{distribution} (not installed)"
-
-
 def _meta(
     profile: VendorProfile, base_url: str, source: cassettes.Source, model: str | None
 ) -> dict[str, Any]:
@@ -231,7 +232,7 @@ def _meta(
         "vendor": profile.name,
         "model": model or profile.default_model,
         "recorded_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "sdk": _sdk(protocol_for(profile).sdk),
+        "sdk": sdk_label(protocol_for(profile).sdk),
         "base_url_host": urlsplit(base_url).hostname or "",
     }
 
@@ -273,12 +274,15 @@ async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
         if record_to is None:
             await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None)
         else:
-            with cassettes.recording(
-                record_to, _meta(run.profile, base_url, "replica", run.model), [CONTRACT_KEY]
-            ):
+            meta = _meta(run.profile, base_url, "replica", run.model)
+            with cassettes.recording(record_to, meta, [CONTRACT_KEY]):
                 await run.exercise(
                     base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None
                 )
+            if not server.exchanges:
+                # Refused before sending: the cassette says so, and replays only a provider
+                # that again sends nothing.
+                cassettes.write_empty(record_to, meta)
     outcome.exchanges = _from_replica(server)
     return outcome
 
@@ -291,14 +295,26 @@ async def _live_run(run: _Run, target: LiveTarget, path: Path) -> Outcome:
     meta = _meta(profile, target.base_url, "live", run.model)
     with cassettes.recording(path, meta, [target.hidden(), INVALID_KEY]):
         await run.exercise(target.base_url, key, outcome, live=True, model=None)
+    if not path.is_file() and refused_before_sending(outcome):
+        cassettes.write_empty(path, meta)
     return outcome
+
+
+def refused_before_sending(outcome: Outcome) -> bool:
+    """Every path that ran raised the provider's own refusal, made before any request (an
+    InvalidRequestError with no HTTP status): nothing was sent, and that is the recording."""
+    by_path = {"stream": outcome.stream_error, "complete": outcome.complete_error}
+    errors = [by_path[path] for path in outcome.ran]
+    return bool(errors) and all(
+        isinstance(error, InvalidRequestError) and error.status_code is None for error in errors
+    )
 
 
 def readable_cassette(path: Path, command: str) -> dict[str, Any]:
     """The cassette's meta, once the whole file is known to be a complete cassette; otherwise
     a CaseSetupError naming the file and the command that re-records it."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = cassettes.load_yaml(path.read_text(encoding="utf-8"))
         if not isinstance(document, dict) or "version" not in document:
             raise ValueError("it is cut short: no closing `version` line")
         for interaction in document["interactions"]:
@@ -310,15 +326,15 @@ def readable_cassette(path: Path, command: str) -> dict[str, Any]:
         why = f"not valid YAML: {str(exc).splitlines()[0]}"
     except (ValueError, KeyError, TypeError) as exc:
         why = f"{exc}" if isinstance(exc, ValueError) else f"malformed ({exc!r} missing or wrong)"
-    raise CaseSetupError(f"cassette problem: {path}: {why}; re-record it with `{command}`")
+    raise CaseSetupError(f"cassette problem: {path}: {why}", f"re-record it with `{command}`")
 
 
 async def _replay_run(run: _Run, path: Path) -> Outcome:
     case, profile = run.case, run.profile
     if not path.is_file():
         raise CaseSetupError(
-            f"missing cassette {path}: record it with "
-            f"`{cassettes.record_command(profile.name, case.id)}`"
+            f"missing cassette {path}",
+            f"record it with `{cassettes.record_command(profile.name, case.id)}`",
         )
     outcome = Outcome()
     meta = readable_cassette(path, cassettes.record_command(profile.name, case.id))
@@ -337,12 +353,12 @@ async def _replay_run(run: _Run, path: Path) -> Outcome:
         )
     if not cassette.all_played:
         unplayed = len(cassette.data) - cassette.play_count
+        differs = cassettes.request_difference(outcome.stream_error, outcome.complete_error)
+        command = cassettes.record_command(profile.name, case.id, source or "replica", chosen)
         raise CaseSetupError(
-            f"{path}: {unplayed} recorded interaction(s) never played (the provider sent "
-            f"different requests); re-record with "
-            f"`{cassettes.record_command(profile.name, case.id, source or 'replica', chosen)}` "
-            "and "
-            "review the diff"
+            f"{path}: {unplayed} recorded interaction(s) never played: "
+            + (differs or "the provider sent different requests"),
+            f"re-record with `{command}` and review the diff",
         )
     return outcome
 
@@ -353,7 +369,7 @@ async def run_case(
     factory: ProviderFactory,
     *,
     mode: Mode = "replica",
-    cassette_root: Path | None = None,
+    cassette_root: cassettes.CassetteRoot | None = None,
     live: LiveTarget | None = None,
     deadline: float = CASE_DEADLINE_SECONDS,
     model: str | None = None,
@@ -362,14 +378,16 @@ async def run_case(
     if mode == "replica" or (case.scenario.replica_only and mode != "live"):
         return await _replica_run(run, record_to=None)
     assert cassette_root is not None, f"mode {mode} needs a cassette root"
-    path = cassettes.cassette_path(cassette_root, profile.name, case.id)
-    if mode == "record-replica":
-        outcome = await _replica_run(run, record_to=path)
-    elif mode == "live":
-        assert live is not None, "live mode needs a target"
-        outcome = await _live_run(run, live, path)
-    else:
+    if mode == "replay":
+        path = cassettes.find_cassette(cassette_root, profile.name, case.id)
         outcome = await _replay_run(run, path)
+    else:  # recording writes to the first root only, never to the bundled cassettes
+        path = cassettes.cassette_path(cassettes.roots_of(cassette_root)[0], profile.name, case.id)
+        if mode == "record-replica":
+            outcome = await _replica_run(run, record_to=path)
+        else:
+            assert live is not None, "live mode needs a target"
+            outcome = await _live_run(run, live, path)
     if not path.is_file():  # nothing reached a server (it is down): vcr wrote no cassette
         return outcome
     outcome.cassette_text = path.read_text(encoding="utf-8")

@@ -9,8 +9,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx2
 from pydantic import SecretStr
 
+from contracts import cassettes
 from contracts.runner import LiveTarget, ProviderFactory
 from providers import from_profile
 from providers.types import LlmProvider
@@ -24,12 +26,21 @@ class UsageError(Exception):
     """Bad command-line usage: printed as one line, exit 2."""
 
 
-def bundled_factory(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
+def bundled_factory(
+    profile: VendorProfile,
+    model: str | None = None,
+    *,
+    http_client: httpx2.AsyncClient | None = None,
+) -> ProviderFactory:
     """Our provider for the profile's protocol; no retries, so a recorded cassette replays
-    one-to-one."""
+    one-to-one. One `http_client` shared by every case spares each case building its own
+    (its TLS context alone costs more than replaying the case)."""
+    shared = {} if http_client is None else {"http_client": http_client}
 
     def build(base_url: str, api_key: SecretStr) -> LlmProvider:
-        return from_profile(profile, api_key=api_key, base_url=base_url, model=model, max_retries=0)
+        return from_profile(
+            profile, api_key=api_key, base_url=base_url, model=model, max_retries=0, **shared
+        )
 
     return build
 
@@ -41,14 +52,22 @@ def profiles_named(names: Sequence[str] | None) -> list[VendorProfile]:
         raise UsageError(exc.message) from None
 
 
-def cassette_root(path: str) -> Path:
+def cassette_root(path: str | None) -> cassettes.CassetteRoot:
+    """The folder named by --cassettes; without one, ./cassettes (if any) over the bundled."""
+    if path is None:
+        return cassettes.replay_roots()
     root = Path(path)
     if not root.is_dir():
         raise UsageError(
-            f"no cassette directory at {root.resolve()}: run from the repository root, pass "
-            "--cassettes DIR, or use --replica to certify against the loopback replica"
+            f"no cassette directory at {root.resolve()}: pass an existing --cassettes DIR, "
+            "leave it out to replay the bundled cassettes, or use --replica"
         )
     return root
+
+
+def write_root(path: str | None) -> Path:
+    """Where `record` and `import` write: --cassettes, else ./cassettes (never the package)."""
+    return Path(path) if path is not None else cassettes.LOCAL_ROOT
 
 
 def live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
@@ -73,11 +92,13 @@ def live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
 
 
 def endpoint_profile(args: argparse.Namespace) -> VendorProfile:
-    """A plain OpenAI-compatible profile for `--base-url` without `--vendor`."""
+    """A plain profile of the `--protocol` asked for (Chat Completions by default) for
+    `--base-url` without `--vendor`."""
     if not args.model:
         raise UsageError("--base-url without --vendor needs --model")
     return VendorProfile(
         name="endpoint",
+        protocol=args.protocol or "openai_chat",
         base_url=args.base_url,
         default_model=args.model,
         api_key_env=args.api_key_env,

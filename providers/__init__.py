@@ -1,5 +1,5 @@
-"""LLM providers for every OpenAI-compatible Chat Completions API and for Anthropic's Messages
-API, all streaming one event grammar.
+"""LLM providers for every OpenAI-compatible Chat Completions API, for Anthropic's Messages API
+and for OpenAI's Responses API, all streaming one event grammar.
 
 The provider classes load their vendor SDK when first named: `import providers.types` (what a
 third-party provider needs) loads no SDK.
@@ -22,12 +22,14 @@ from providers.errors import (
     InvalidRequestError,
     LlmError,
     MalformedResponseError,
+    MissingApiKeyError,
     ModelNotFoundError,
     ProviderUnavailableError,
     RateLimitError,
     StreamError,
     StreamTruncatedError,
 )
+from providers.extras import MissingDependencyError
 from providers.protocols import PROTOCOLS, load_reference, protocol_entry
 from providers.types import (
     AssistantMessage,
@@ -66,6 +68,7 @@ from providers.vendors import VendorProfile, available_vendors, load_profile
 if TYPE_CHECKING:
     from providers.anthropic import AnthropicConfig, AnthropicProvider
     from providers.openai_compat import OpenAiCompatConfig, OpenAiCompatibleProvider
+    from providers.openai_responses import OpenAiResponsesConfig, OpenAiResponsesProvider
 
 #: Public names whose module imports a vendor SDK ("module:Class"): each protocol's provider
 #: and config class, from the one registry.
@@ -140,10 +143,14 @@ __all__ = [
     "MalformedResponseError",
     "Message",
     "MessageDelta",
+    "MissingApiKeyError",
+    "MissingDependencyError",
     "ModelNotFoundError",
     "ModelPrice",
     "OpenAiCompatConfig",
     "OpenAiCompatibleProvider",
+    "OpenAiResponsesConfig",
+    "OpenAiResponsesProvider",
     "PriceNotFoundError",
     "ProviderCapabilities",
     "ProviderUnavailableError",

@@ -8,7 +8,8 @@ when used: naming a protocol loads no SDK. A name with no entry is an `UnknownPr
 that lists the registered ones, never a bare KeyError.
 
 What the stop values mean comes from each protocol's own documentation: OpenAI Chat
-Completions `finish_reason`, Anthropic Messages `stop_reason`. A profile's `stop_reasons` go
+Completions `finish_reason`, Anthropic Messages `stop_reason`, the Responses API's status and
+`incomplete_details.reason`. A profile's `stop_reasons` go
 on top of its protocol's map; anything in neither is `other`, with the raw value kept.
 """
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from providers.errors import InvalidRequestError
+from providers.extras import requires
 from providers.types import StopReason
 
 #: A registered protocol's name, as a vendor profile's `protocol` says it.
@@ -47,6 +49,14 @@ ANTHROPIC_MESSAGES_STOP_REASONS: dict[str, StopMapping] = {
     "pause_turn": StopReason.OTHER,
     # The context window filled up while generating: the output was cut for lack of room.
     "model_context_window_exceeded": StopReason.MAX_TOKENS,
+}
+
+#: The Responses API has no finish reason: a completed response says `completed`; an
+#: incomplete one says why in `incomplete_details.reason`.
+OPENAI_RESPONSES_STOP_REASONS: dict[str, StopMapping] = {
+    "completed": StopReason.END_TURN,
+    "max_output_tokens": StopReason.MAX_TOKENS,
+    "content_filter": StopReason.CONTENT_FILTER,
 }
 
 
@@ -86,6 +96,14 @@ PROTOCOLS: dict[ProtocolName, ProtocolEntry] = {
             sdk="anthropic",
             suite="contracts.protocols.anthropic_messages:AnthropicMessages",
         ),
+        ProtocolEntry(
+            name="openai_responses",
+            stop_reasons=OPENAI_RESPONSES_STOP_REASONS,
+            provider="providers.openai_responses.provider:OpenAiResponsesProvider",
+            config="providers.openai_responses.config:OpenAiResponsesConfig",
+            sdk="openai",
+            suite="contracts.protocols.openai_responses:OpenAiResponses",
+        ),
     )
 }
 
@@ -113,4 +131,5 @@ def protocol_entry(name: str) -> ProtocolEntry:
 def load_reference(reference: str) -> Any:
     """The object a "module:attribute" reference names, imported now."""
     module, _, attribute = reference.partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    with requires(attribute):  # a protocol whose SDK is an extra that is not installed
+        return getattr(importlib.import_module(module), attribute)

@@ -37,6 +37,7 @@ from providers.types import (
     ToolUseEnd,
     ToolUseStart,
     Usage,
+    UserMessage,
 )
 from providers.vendors import load_profile
 
@@ -249,6 +250,32 @@ class IgnoresMaxTokens(Broken):
         return request.model_copy(update={"max_tokens": None})
 
 
+class DropsToolChoice(Broken):
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        return request.model_copy(update={"tool_choice": None})
+
+
+class DropsResponseFormat(Broken):
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        return request.model_copy(update={"response_format": None})
+
+
+class FlattensImages(Broken):
+    """Image parts become their message's text alone: sent to a vendor without vision."""
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        messages = tuple(
+            UserMessage(content=m.text) if isinstance(m, UserMessage) else m
+            for m in request.messages
+        )
+        return request.model_copy(update={"messages": messages})
+
+
+class DropsThinking(Broken):
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        return request.model_copy(update={"thinking": None})
+
+
 def _error_defect(
     kind: type[errors.LlmError], into: type[errors.LlmError], **changes: Any
 ) -> type[Broken]:
@@ -317,9 +344,15 @@ DEFECTS: dict[str, type[Broken]] = {
     "errors.mid-stream": LosesTextBeforeAStreamError,
     "stream.truncation": _error_defect(errors.StreamTruncatedError, errors.StreamError),
     "secrets.never-shown": KeyInErrors,
+    "tools.choice": DropsToolChoice,
+    "structured.output": DropsResponseFormat,
+    "vision.input": FlattensImages,
+    "thinking.requested": DropsThinking,
 }
 #: A defect in what is sent: the replica must see the broken request.
 SENT = {"request.shape"}
+#: Defects in what is sent that touch only the requests of the scenarios listing the clause.
+SENT_FEATURES = {"tools.choice", "structured.output", "vision.input", "thinking.requested"}
 
 
 @pytest.fixture(scope="module")
@@ -360,7 +393,7 @@ def test_the_healthy_provider_fails_nothing(
     assert _failing(Broken, healthy) == set()
 
 
-@pytest.mark.parametrize("clause", sorted(set(DEFECTS) - SENT))
+@pytest.mark.parametrize("clause", sorted(set(DEFECTS) - SENT - SENT_FEATURES))
 def test_only_this_clause_catches_its_defect(
     clause: str, healthy: list[tuple[Case, list[str], Outcome]]
 ) -> None:
@@ -376,3 +409,23 @@ def test_only_this_clause_catches_a_defect_in_what_is_sent(clause: str) -> None:
 
     result = asyncio.run(certify_vendor(PROFILE, factory, mode="replica"))
     assert {c for c, r in result.clauses.items() if r.verdict == "fail"} == {clause}
+
+
+@pytest.mark.parametrize("clause", sorted(SENT_FEATURES))
+def test_only_this_clause_catches_a_request_feature_lost_on_the_way(clause: str) -> None:
+    """The defect changes only a field the other scenarios leave unset, so the scenarios that
+    list the clause are the ones it can touch: each is run against the replica."""
+    inner = bundled_factory(PROFILE)
+
+    def factory(base_url: str, key: SecretStr) -> LlmProvider:
+        return DEFECTS[clause](inner(base_url, key), key)
+
+    async def failing() -> set[str]:
+        found: set[str] = set()
+        for case, clauses in applicable_cases(PROFILE, PROFILE.capabilities):
+            if clause in case.scenario.clauses:
+                outcome = await run_case(case, PROFILE, factory)
+                found |= {c for c in clauses if judge(case, c, PROFILE, outcome)[1] is not None}
+        return found
+
+    assert asyncio.run(failing()) == {clause}

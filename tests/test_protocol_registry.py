@@ -5,11 +5,14 @@ another protocol's."""
 from __future__ import annotations
 
 import ast
+import json
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
 import providers
+from contracts.cli import main
 from contracts.protocols import WireProtocol, protocol_for
 from providers.profiled_settings import ProfiledSettings
 from providers.protocols import PROTOCOLS, UnknownProtocolError, load_reference, protocol_entry
@@ -126,3 +129,15 @@ def test_the_shared_provider_modules_import_no_protocol_package() -> None:
         if any(module == p or module.startswith(p + ".") for p in packages)
     ]
     assert crossings == []
+
+
+def test_each_vendor_result_names_the_sdk_of_its_own_protocol(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(
+        ["certify", "--vendor", "anthropic", "--vendor", "openai_responses", "--format", "json"]
+    )
+    assert code == 0
+    results = {v["vendor"]: v for v in json.loads(capsys.readouterr().out)["vendors"]}
+    assert results["anthropic"]["sdk"] == f"anthropic {version('anthropic')}"
+    assert results["openai_responses"]["sdk"] == f"openai {version('openai')}"

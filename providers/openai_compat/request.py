@@ -12,6 +12,7 @@ import re
 import string
 from typing import Any
 
+from providers.openai_compat.features import chat_features
 from providers.request_checks import RequestBuilder
 from providers.types import (
     CompletionRequest,
@@ -55,13 +56,13 @@ class ChatRequestBuilder(RequestBuilder):
         self._tool_call_id = _alnum9 if quirks.tool_call_id_style == "alnum9" else str
 
     def body(self, request: CompletionRequest, *, stream: bool) -> dict[str, Any]:
-        self._validate(request, stream=stream)
+        quirks = self._validate(request, stream=stream)
         body: dict[str, Any] = {
             "model": self.model_for(request),
             "messages": self._messages(request),
         }
         if request.max_tokens is not None:
-            body[self._quirks.max_tokens_param] = request.max_tokens
+            body[quirks.max_tokens_param] = request.max_tokens
         if request.temperature is not None:
             body["temperature"] = request.temperature
         if request.stop:
@@ -78,6 +79,7 @@ class ChatRequestBuilder(RequestBuilder):
                 }
                 for tool in request.tools
             ]
+        body.update(chat_features(request, quirks))
         if stream:
             body["stream"] = True
             if self._quirks.stream_usage == "include_usage":
