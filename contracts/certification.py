@@ -146,7 +146,7 @@ def _fold(
         if found.problems:
             reason = f"cassette problem: {found.problems[0]}"
         elif said:
-            reason = said[0]
+            reason = "; ".join(dict.fromkeys(said))
         elif found.details:
             reason = "no answer the vendor gave called for it"
         else:
@@ -278,7 +278,8 @@ async def certify_vendor(
             why = unprovoked(case.scenario, live)
             if why and why != CANNOT_PROVOKE:
                 for clause_id in clause_ids:
-                    found[clause_id].details.append((case.id, NotExercised(why)))
+                    if not found[clause_id].details:
+                        found[clause_id].details.append((case.id, NotExercised(why)))
     scenarios = load_scenarios()
     return VendorResult(
         vendor=profile.name,

@@ -22,7 +22,8 @@ from contracts.spec import cases_for, load_scenarios
 from contracts.wire import chunk, sse_event
 from providers.vendors import load_profile
 
-WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight"]
+#: More words than the max_tokens scenario's cap of 16.
+WORDS = [f"w{number}" for number in range(20)]
 
 
 class Lenient:
@@ -78,7 +79,7 @@ def _clause(certificate: dict[str, Any], clause: str) -> dict[str, Any]:
     [
         ("errors.authentication", "the server accepted an invalid key (it answered 200 instead)"),
         ("errors.model-not-found", "the server accepted a model that does not exist"),
-        ("stop.max-tokens", "ignored the max-tokens cap: 8 completion tokens for a cap of 5"),
+        ("stop.max-tokens", "ignored the max-tokens cap: 20 completion tokens for a cap of 16"),
     ],
 )
 def test_each_fault_fails_its_clause_saying_what_happened(
@@ -94,7 +95,14 @@ def test_each_fault_fails_its_clause_saying_what_happened(
 
 def test_no_clause_judges_a_fault_that_did_not_happen(certificate: dict[str, Any]) -> None:
     failing = {c for c, r in certificate["vendors"][0]["clauses"].items() if r["verdict"] == "fail"}
-    assert failing == {"errors.authentication", "errors.model-not-found", "stop.max-tokens"}
+    assert failing == {
+        "errors.authentication",
+        "errors.model-not-found",
+        "stop.max-tokens",
+        # It ignores tool_choice and response_format as well.
+        "tools.choice",
+        "structured.output",
+    }
     assert _clause(certificate, "grammar.connected-first")["verdict"] == "pass"
 
 
@@ -116,7 +124,12 @@ def test_a_keyless_endpoint_is_certified_without_trying_a_key(tmp_path: Path) ->
     assert clauses["errors.authentication"]["reason"] == KEYLESS
     assert clauses["secrets.never-shown"]["verdict"] == "not-exercised"
     failing = {c for c, r in clauses.items() if r["verdict"] == "fail"}
-    assert failing == {"errors.model-not-found", "stop.max-tokens"}
+    assert failing == {
+        "errors.model-not-found",
+        "stop.max-tokens",
+        "tools.choice",
+        "structured.output",
+    }
     assert keyless["vendors"][0]["provenance"]["text_basic"] == "live"
 
 
@@ -155,9 +168,9 @@ def test_old_certificates_without_the_new_fields_still_load(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("words", "verdict"),
     [
-        (4, NOT_EXERCISED),  # finished before the cap of 5: nothing to judge
-        (5, NOT_EXERCISED),  # ended naturally on the last allowed token (vLLM counts the end)
-        (6, "the server ignored the max-tokens cap: 6 completion tokens for a cap of 5"),
+        (15, NOT_EXERCISED),  # finished before the cap of 16: nothing to judge
+        (16, NOT_EXERCISED),  # ended naturally on the last allowed token (vLLM counts the end)
+        (17, "the server ignored the max-tokens cap: 17 completion tokens for a cap of 16"),
     ],
 )
 def test_max_tokens_judged_around_the_cap(words: int, verdict: str, tmp_path: Path) -> None:

@@ -26,6 +26,43 @@ TOOL_FLAGS_MESSAGE = (
 )
 
 
+_SAMPLE = {"string": "Paris", "number": 21, "integer": 21, "boolean": True}
+
+
+def _sample(schema: dict[str, Any]) -> dict[str, Any]:
+    """An object that fits `schema`, as vLLM's guided decoding makes the model write one."""
+    properties = schema.get("properties", {})
+    return {name: _SAMPLE.get(spec.get("type"), "Paris") for name, spec in properties.items()}
+
+
+def _forced_call(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The call a `required` or named tool_choice forces, as guided decoding does."""
+    choice = body.get("tool_choice")
+    tools = [tool["function"] for tool in body.get("tools") or []]
+    if choice == "required" and tools:
+        forced = tools[0]
+    elif isinstance(choice, dict):
+        forced = next(t for t in tools if t["name"] == choice["function"]["name"])
+    else:
+        return None
+    arguments = json.dumps(_sample(forced.get("parameters", {})))
+    return {
+        "id": "chatcmpl-tool-1",
+        "type": "function",
+        "function": {"name": forced["name"], "arguments": arguments},
+    }
+
+
+def _content(body: dict[str, Any], words: list[str]) -> str:
+    """What the model says: JSON when a response_format asks for it, else its words."""
+    wanted = body.get("response_format") or {}
+    if wanted.get("type") == "json_schema":
+        return json.dumps(_sample(wanted["json_schema"].get("schema", {})))
+    if wanted.get("type") == "json_object":
+        return json.dumps({"city": "Paris"})
+    return "".join(words)
+
+
 def _error(status: int, message: str, kind: str, param: str | None) -> ScriptedResponse:
     body = {"error": {"message": message, "type": kind, "param": param, "code": status}}
     return ScriptedResponse.json(body, status)
@@ -59,17 +96,26 @@ class VllmLike:
             return _error(400, TOOL_FLAGS_MESSAGE, "BadRequestError", None)
         # vLLM counts the end token: a model that ends on the last allowed token finishes
         # `stop` (stop_reason 0) with completion_tokens equal to the cap.
-        words = WORDS[: cap - 1]
+        words = [WORDS[number % len(WORDS)] for number in range(cap - 1)]
         usage = {"prompt_tokens": prompt, "completion_tokens": len(words) + 1}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         finish: dict[str, Any] = {"finish_reason": "stop", "stop_reason": 0}
+        call = _forced_call(body)
+        if call:
+            finish["finish_reason"] = "tool_calls"
+        text = "" if call else _content(body, words)
         if not body.get("stream"):
-            message = {"role": "assistant", "content": "".join(words), "tool_calls": []}
+            message = {"role": "assistant", "content": text, "tool_calls": [call] if call else []}
             choice = {"index": 0, "message": message, "logprobs": None, **finish}
             whole = {"id": "chatcmpl-1", "object": "chat.completion", "model": MODEL}
             return ScriptedResponse.json({**whole, "choices": [choice], "usage": usage})
         chunks = [chunk({"role": "assistant", "content": ""})]
-        chunks += [chunk({"content": word}) for word in words]
+        if call:
+            chunks.append(chunk({"tool_calls": [{"index": 0, **call}]}))
+        elif text != "".join(words):
+            chunks.append(chunk({"content": text}))
+        else:
+            chunks += [chunk({"content": word}) for word in words]
         last = chunk({"content": ""}, finish="stop")
         last["choices"][0].update(finish)
         chunks += [last, chunk(choices=False, usage=usage)]
