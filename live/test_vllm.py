@@ -1,6 +1,6 @@
 """`certify --live` and `record` against a real vLLM server: the verdicts that are true for it.
 
-Run by `live/run.sh` (the `tox -e live` environment and the live stage of `.ci/run`), which
+Run by `live/run.sh` (the `tox -e live` environment), which
 installs vLLM for CPU in its own environment and builds a tiny random-weight model; this file
 gets both through LIVE_VLLM_PYTHON and LIVE_MODEL_DIR. Two servers are started in turn on
 127.0.0.1: one keyless with the hermes tool flags, one with an API key and without them. Each
