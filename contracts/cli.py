@@ -146,6 +146,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
                     cassette_root=cassette_root(args.cassettes),
                     targets={},
                     model=None,
+                    quiet=True,
                 )
             )
             name = f"the run on {args.cassettes or 'the cassettes'}"
