@@ -32,7 +32,8 @@ class _Progress:
     (also through a pipe or in a CI log); on a terminal also one self-overwriting line per case.
     All on stderr: stdout carries the certificate alone."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet
         self.live = sys.stderr.isatty()
         self.vendor = ""
 
@@ -42,15 +43,20 @@ class _Progress:
             sys.stderr.flush()
 
     def finished(self, result: VendorResult, seconds: float) -> None:
-        failures = result.must_failures()
-        verdict = f"{len(failures)} must clause(s) FAIL" if failures else "all must clauses hold"
-        problems = f", {len(result.problems)} could not run" if result.problems else ""
-        cases = len(result.provenance)
         clear = "\r\x1b[K" if self.live else ""
-        sys.stderr.write(
-            f"{clear}{terminal(result.vendor)}: {cases} cases, {verdict}{problems} "
-            f"({seconds:.1f} s)\n"
-        )
+        if self.quiet:
+            sys.stderr.write(clear)
+            sys.stderr.flush()
+            return
+        cases = len(result.provenance)
+        failures = result.must_failures()
+        if result.problems:  # no verdict: the reasons follow once the run is over
+            summary = f"{len(result.problems)} of {cases} cases could not run"
+        elif failures:
+            summary = f"{cases} cases, {len(failures)} must clause(s) FAIL"
+        else:
+            summary = f"{cases} cases, all must clauses hold"
+        sys.stderr.write(f"{clear}{terminal(result.vendor)}: {summary} ({seconds:.1f} s)\n")
         sys.stderr.flush()
 
 
@@ -62,9 +68,11 @@ async def certify_profiles(
     targets: dict[str, LiveTarget],
     model: str | None,
     deadline: float = CASE_DEADLINE_SECONDS,
+    quiet: bool = False,
 ) -> Certificate:
+    """`quiet`: no line per vendor (a command whose own output is the verdict, the gate)."""
     certificate = Certificate(mode=mode)
-    progress = _Progress()
+    progress = _Progress(quiet=quiet)
     clock = asyncio.get_running_loop().time
     with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
         async with httpx2.AsyncClient(follow_redirects=True) as http_client:

@@ -14,6 +14,7 @@ from anthropic_wire import (
     block_start,
     block_stop,
     body,
+    delta,
     message_end,
     message_start,
     provider,
@@ -649,3 +650,45 @@ async def test_the_stop_reason_is_authoritative_even_with_tool_blocks() -> None:
     assert of(got, MessageDelta) == [
         MessageDelta(stop_reason=StopReason.END_TURN, raw_stop_reason="end_turn")
     ]
+
+
+EXACTLY_MALFORMED = [
+    (
+        {"type": "message_start", "message": []},
+        "message_start.message must be an object, got array",
+    ),
+    (block_start(1, {"type": 7}), "content_block.type must be a string, got number"),
+    (
+        block_start(1, {"type": "thinking", "thinking": 1}),
+        "content_block.thinking must be a string, got number",
+    ),
+    (
+        block_start(1, {"type": "redacted_thinking", "data": []}),
+        "content_block.data must be a string, got array",
+    ),
+    (
+        {"type": "content_block_delta", "delta": {}},
+        "content_block_delta.index must be an integer, got null",
+    ),
+    (
+        delta(0, {"type": "input_json_delta", "partial_json": "{}"}),
+        "content_block_delta.index must be a tool_use block, got number",
+    ),
+    (
+        delta(0, {"type": "signature_delta", "signature": 1}),
+        "delta.signature must be a string, got number",
+    ),
+    (
+        {"type": "message_delta", "delta": {}, "usage": {"cache_creation_input_tokens": -1}},
+        "message_delta.usage.cache_creation_input_tokens must be",
+    ),
+]
+
+
+@pytest.mark.parametrize(("broken", "says"), EXACTLY_MALFORMED)
+async def test_a_malformed_event_names_its_exact_path_and_what_it_must_be(
+    broken: Any, says: str
+) -> None:
+    _, error = await stream_of([message_start(), *text_block(0, "ok"), broken, *message_end()])
+    assert isinstance(error, MalformedResponseError), repr(error)
+    assert f"the vendor sent a malformed response: {says}" in error.message

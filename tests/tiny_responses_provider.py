@@ -23,11 +23,14 @@ from providers.types import (
     CompletionResponse,
     Connected,
     Done,
+    JsonSchemaFormat,
+    Message,
     MessageDelta,
     ProviderCapabilities,
     StopReason,
     StreamEvent,
     TextDelta,
+    TextPart,
     ThinkingDelta,
     TokenCount,
     ToolCall,
@@ -64,12 +67,33 @@ class TinyResponsesProvider:
         return TokenCount(input_tokens=math.ceil(chars / 4))
 
     def _body(self, request: CompletionRequest) -> dict[str, Any]:
+        if request.thinking is not None:
+            raise errors.InvalidRequestError("tiny-responses asks for no reasoning", provider=NAME)
         body: dict[str, Any] = {
             "model": self._model,
-            "input": [{"role": m.role if m.role != "tool" else "user", "content": m.content}
+            "input": [{"role": m.role if m.role != "tool" else "user", "content": _content(m)}
                       for m in request.messages],
             "stream": True,
         }  # fmt: skip
+        if request.tool_choice is not None:
+            forced = request.forced_tool
+            body["tool_choice"] = (
+                {"type": "function", "name": forced} if forced else request.tool_choice
+            )
+        if request.parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = request.parallel_tool_calls
+        wanted = request.response_format
+        if isinstance(wanted, JsonSchemaFormat):
+            body["text"] = {
+                "format": {
+                    "type": "json_schema",
+                    "name": wanted.name,
+                    "schema": wanted.json_schema,
+                    "strict": wanted.strict,
+                }
+            }
+        elif wanted is not None:
+            body["text"] = {"format": {"type": "json_object"}}
         if request.system:
             body["instructions"] = request.system
         if request.max_tokens is not None:
@@ -191,6 +215,19 @@ class TinyResponsesProvider:
             pass
         for closing in _closing(ended, bool(calls), written, estimated_input):
             yield closing
+
+
+def _content(message: Message) -> Any:
+    """Text as it is; a user message of parts as input_text and input_image parts."""
+    if isinstance(message.content, str):
+        return message.content
+    return [
+        {"type": "input_text", "text": part.text}
+        if isinstance(part, TextPart)
+        else {"type": "input_image",
+              "image_url": part.url or f"data:{part.media_type};base64,{part.data}"}
+        for part in message.content
+    ]  # fmt: skip
 
 
 def _closing(

@@ -220,7 +220,23 @@ def fault_headers(fault: Fault) -> dict[str, str]:
     return {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
 
 
+#: Bound protocols by the identity of their profile and suite facts (both immutable), each
+#: kept with the objects it was bound to so an identity is never reused while cached.
+_BOUND: dict[tuple[int, int], tuple[VendorProfile, SuiteProfile, WireProtocol]] = {}
+_BOUND_LIMIT = 64
+
+
 def protocol_for(profile: VendorProfile) -> WireProtocol:
-    """The vendor's protocol (its registered suite class), bound to its facts."""
-    protocol: type[WireProtocol] = load_reference(protocol_entry(profile.protocol).suite)
-    return protocol(profile, load_suite_profile(profile.name))
+    """The vendor's protocol (its registered suite class), bound to its facts.
+
+    Bound once per profile: every case and every check of a vendor asks for it.
+    """
+    suite = load_suite_profile(profile.name)
+    key = (id(profile), id(suite))
+    bound = _BOUND.get(key)
+    if bound is None:
+        protocol: type[WireProtocol] = load_reference(protocol_entry(profile.protocol).suite)
+        if len(_BOUND) >= _BOUND_LIMIT:
+            _BOUND.clear()
+        bound = _BOUND[key] = (profile, suite, protocol(profile, suite))
+    return bound[2]

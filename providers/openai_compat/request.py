@@ -18,12 +18,10 @@ from providers.types import (
     CompletionRequest,
     ImagePart,
     Message,
-    ProviderCapabilities,
     TextPart,
     ToolResultMessage,
     UserMessage,
 )
-from providers.vendors import RequestQuirks
 
 _ALNUM = string.ascii_letters + string.digits
 _ALNUM9 = re.compile(r"^[a-zA-Z0-9]{9}$")
@@ -45,15 +43,11 @@ class ChatRequestBuilder(RequestBuilder):
     """The Chat Completions body: `messages` with the system prompt first, function tools,
     the vendor's max-tokens parameter and `stream_options` where it accepts them."""
 
-    def __init__(
-        self,
-        provider: str,
-        model: str,
-        quirks: RequestQuirks,
-        capabilities: ProviderCapabilities,
-    ) -> None:
-        super().__init__(provider, model, quirks, capabilities)
-        self._tool_call_id = _alnum9 if quirks.tool_call_id_style == "alnum9" else str
+    def _tool_call_id(self, tool_call_id: str) -> str:
+        """A tool-call id as the vendor accepts it back (Mistral: 9 characters [a-zA-Z0-9])."""
+        return (
+            _alnum9(tool_call_id) if self._quirks.tool_call_id_style == "alnum9" else tool_call_id
+        )
 
     def body(self, request: CompletionRequest, *, stream: bool) -> dict[str, Any]:
         quirks = self._validate(request, stream=stream)
