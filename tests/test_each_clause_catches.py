@@ -11,6 +11,7 @@ be replayed, so request.shape's wrapper runs against the replica itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -108,9 +109,11 @@ class CompleteAddsText(Broken):
         return response.model_copy(update={"text": response.text + "!"})
 
 
-def _tool_renamed(events: list[StreamEvent], count: int, which: int) -> list[StreamEvent]:
-    """The `which`th of exactly `count` tool calls, consistently renamed: a well-formed block
-    that is not what the vendor sent."""
+def _tool_renamed(
+    events: list[StreamEvent], count: int, which: int, name: Callable[[list[ToolUseStart]], str]
+) -> list[StreamEvent]:
+    """The `which`th of exactly `count` tool calls, consistently renamed to `name(starts)`: a
+    well-formed block that is not what the vendor sent."""
     starts = [e for e in events if isinstance(e, ToolUseStart)]
     if len(starts) != count:
         return events
@@ -118,7 +121,7 @@ def _tool_renamed(events: list[StreamEvent], count: int, which: int) -> list[Str
 
     def rename(event: StreamEvent) -> StreamEvent:
         if isinstance(event, ToolUseStart | ToolUseEnd) and event.index == index:
-            return event.model_copy(update={"name": f"fn_{event.name}"})
+            return event.model_copy(update={"name": name(starts)})
         return event
 
     return [rename(e) for e in events]
@@ -126,12 +129,14 @@ def _tool_renamed(events: list[StreamEvent], count: int, which: int) -> list[Str
 
 class SingleToolRenamed(Broken):
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return _tool_renamed(events, count=1, which=0)
+        return _tool_renamed(events, count=1, which=0, name=lambda starts: f"fn_{starts[0].name}")
 
 
-class SecondParallelToolRenamed(Broken):
+class SecondParallelCallTakesTheFirstsName(Broken):
+    """Calls keyed by name: the second comes out under the first call's name."""
+
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return _tool_renamed(events, count=2, which=1)
+        return _tool_renamed(events, count=2, which=1, name=lambda starts: starts[0].name)
 
 
 class DropsReasoning(Broken):
@@ -198,7 +203,7 @@ DEFECTS: dict[str, type[Broken]] = {
     "usage.consistent": CompleteUsageOffByOne,
     "complete.agrees": CompleteAddsText,
     "tools.single": SingleToolRenamed,
-    "tools.parallel": SecondParallelToolRenamed,
+    "tools.parallel": SecondParallelCallTakesTheFirstsName,
     "thinking.deltas": DropsReasoning,
     "request.shape": IgnoresMaxTokens,
     "errors.authentication": _error_defect(errors.AuthenticationError, errors.InvalidRequestError),
