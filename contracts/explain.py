@@ -31,6 +31,8 @@ def wire_evidence(exchanges: list[Exchange], secret: str) -> list[str]:
         request = json.dumps(exchange.request, ensure_ascii=False, separators=(",", ":"))
         lines.append(f"request {number}: {trim(request, REQUEST_CHARS)}")
         served = f"{exchange.status} {exchange.content_type}".strip()
+        if exchange.delivery:
+            served += f" in {exchange.delivery}"
         lines.append(f"served {number}: {served}: {trim(exchange.body, BODY_CHARS)!r}")
     if not lines:
         lines.append("nothing reached the server")

@@ -21,6 +21,8 @@ class Exchange:
     status: int
     content_type: str
     body: str
+    #: How the body reached the provider, when the replica cut it into reads.
+    delivery: str = ""
 
     @property
     def streamed(self) -> bool:

@@ -16,7 +16,14 @@ from pydantic import SecretStr
 from contracts.certification import applicable_cases, certify_vendor, judge
 from contracts.cli import bundled_factory
 from contracts.properties import KEY, ProviderBuilder, our_provider
-from contracts.runner import CASE_DEADLINE_SECONDS, CONTRACT_KEY, Outcome, exercise, run_case
+from contracts.runner import (
+    CASE_DEADLINE_SECONDS,
+    CONTRACT_KEY,
+    Outcome,
+    ProviderFactory,
+    exercise,
+    run_case,
+)
 from contracts.spec import Case
 from providers import OpenAiCompatibleProvider, errors
 from providers.errors import StreamTruncatedError
@@ -316,14 +323,20 @@ def failing_clauses(defect: type[Broken], vendor: str = "glm") -> set[str]:
     return asyncio.run(replay_all())
 
 
-def failing_on_the_replica(defect: type[Broken], vendor: str = "glm") -> set[str]:
-    """The clauses that fail when `defect` wraps our provider against the live replica: for
-    a defect in what is sent, which a replay cannot show."""
+def failing_on_the_replica(factory: ProviderFactory, vendor: str = "glm") -> set[str]:
+    """The clauses that fail when the provider `factory` builds runs against the vendor's
+    live replica: for a defect in what is sent or in reading the bytes, which a replay of our
+    provider's run cannot show."""
     profile = load_profile(vendor)
-    inner = bundled_factory(profile)
+    result = asyncio.run(certify_vendor(profile, factory, mode="replica"))
+    return {c for c, r in result.clauses.items() if r.verdict == "fail"}
+
+
+def wrapping_ours(defect: type[Broken], vendor: str = "glm") -> ProviderFactory:
+    """A factory for our provider for `vendor`, wrapped in `defect`."""
+    inner = bundled_factory(load_profile(vendor))
 
     def factory(base_url: str, key: SecretStr) -> LlmProvider:
         return defect(inner(base_url, key), key)
 
-    result = asyncio.run(certify_vendor(profile, factory, mode="replica"))
-    return {c for c, r in result.clauses.items() if r.verdict == "fail"}
+    return factory

@@ -15,7 +15,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from defects import Broken, failing_clauses, failing_on_the_replica, replaced, retyped
+from defects import (
+    Broken,
+    failing_clauses,
+    failing_on_the_replica,
+    replaced,
+    retyped,
+    wrapping_ours,
+)
 
 from contracts.spec import load_clauses
 from providers import errors
@@ -237,4 +244,4 @@ def test_only_this_clause_catches_its_defect(clause: str) -> None:
 
 @pytest.mark.parametrize("clause", sorted(SENT))
 def test_only_this_clause_catches_a_defect_in_what_is_sent(clause: str) -> None:
-    assert failing_on_the_replica(DEFECTS[clause]) == {clause}
+    assert failing_on_the_replica(wrapping_ours(DEFECTS[clause])) == {clause}

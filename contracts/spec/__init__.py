@@ -81,6 +81,9 @@ class Answer(_Spec):
     truncate: bool = False
     #: Drop the connection after this many body pieces.
     disconnect_after: int | None = None
+    #: The last text piece rides on the chunk that carries the finish reason (vLLM and
+    #: gateways do this), where the protocol allows content there.
+    text_on_finish: bool = False
 
 
 class Fault(_Spec):

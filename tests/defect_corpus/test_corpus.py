@@ -3,7 +3,9 @@ names and no other; correct providers fail nothing.
 
 The defects come from bugs reported against real client libraries, gateways and servers
 (each links its issue or pull request). They reach the provider only from outside: an
-`LlmProvider` wrapper around our provider's replayed run (`replayed.py`).
+`LlmProvider` wrapper around our provider's replayed run (`replayed.py`), or, where only the
+bytes can show the defect, a small independent provider or a broken chunk reader plugged into
+our provider, run against the vendor's replica (`on_the_wire.py`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from defects import Broken, failing_clauses
+from defects import Broken, failing_clauses, failing_on_the_replica
+from on_the_wire import WIRE_DEFECTS, WireDefect
 from replayed import DEFECTS, CorpusDefect
 
 from contracts.spec import load_clauses
@@ -23,17 +26,23 @@ def test_the_defect_fails_its_clause_and_no_other(defect: type[CorpusDefect]) ->
     assert failing_clauses(defect, defect.vendor) == {defect.clause}
 
 
+@pytest.mark.parametrize("defect", WIRE_DEFECTS, ids=lambda defect: defect.__name__)
+def test_the_wire_defect_fails_its_clause_and_no_other(defect: type[WireDefect]) -> None:
+    assert failing_on_the_replica(defect.build, defect.vendor) == {defect.clause}
+
+
 def test_each_defect_cites_the_report_it_is_modelled_on() -> None:
-    for defect in DEFECTS:
+    for defect in [*DEFECTS, *WIRE_DEFECTS]:
         assert re.search(
             r"https://github\.com/[\w.-]+/[\w.-]+/(issues|pull)/\d+", defect.__doc__ or ""
         ), defect
 
 
 def test_the_corpus_is_large_and_reaches_every_clause_it_can() -> None:
-    names = [defect.__name__ for defect in DEFECTS]
+    defects: list[type[CorpusDefect] | type[WireDefect]] = [*DEFECTS, *WIRE_DEFECTS]
+    names = [defect.__name__ for defect in defects]
     assert len(set(names)) == len(names) >= 40
-    assert {defect.clause for defect in DEFECTS} <= set(load_clauses())
+    assert {defect.clause for defect in defects} == set(load_clauses())
 
 
 # -- correct providers: nothing fails ----------------------------------------------------------

@@ -1,0 +1,128 @@
+"""Realistic defects that only the bytes on the wire can show, each modelled on a linked bug
+report: a small independent provider (`tiny_provider.TinyProvider`) or our provider with a
+broken chunk reader plugged in through its public `chunk_reader` seam, run against the
+vendor's replica. `clause` is the one clause each must fail."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+import httpx2
+from pydantic import SecretStr
+from tiny_provider import TinyProvider
+
+from providers import OpenAiCompatibleProvider
+from providers.openai_compat.chunks import ChatChunkReader
+from providers.types import CompletionRequest, LlmProvider, StreamEvent
+
+
+class WireDefect:
+    """What each wire defect declares: the clause it breaks, the vendor whose replica shows
+    it, and how to build the broken provider."""
+
+    clause: ClassVar[str]
+    vendor: ClassVar[str]
+
+    @classmethod
+    def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
+        raise NotImplementedError
+
+
+class DecodesEachReadOnItsOwn(TinyProvider, WireDefect):
+    """Each network read is decoded as UTF-8 by itself, so a character split across two reads
+    turns into replacement characters. From
+    https://github.com/sourcegraph/sourcegraph-public-snapshot/pull/50718."""
+
+    clause = "text.fidelity"
+    vendor = "openai"
+
+    @classmethod
+    def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
+        return cls(base_url, key)
+
+    async def _lines(self, response: httpx2.Response) -> AsyncIterator[str]:  # type: ignore[override]
+        pending = ""
+        async for read in response.aiter_bytes():
+            pending += read.decode("utf-8", "replace")
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                yield line
+        if pending:
+            yield pending
+
+
+class NeverAsksForStreamUsage(TinyProvider, WireDefect):
+    """Streams without `stream_options.include_usage`, so a vendor that reports usage only
+    when asked reports none. From https://github.com/NorthlandPositronics/Cogtrix/issues/2376."""
+
+    clause = "request.shape"
+    vendor = "openai"
+
+    @classmethod
+    def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
+        return cls(base_url, key)
+
+    def _body(self, request: CompletionRequest, stream: bool) -> dict[str, Any]:
+        body = super()._body(request, stream)
+        body.pop("stream_options", None)
+        return body
+
+
+class _ReaderDefect(WireDefect):
+    reader: ClassVar[type[ChatChunkReader]]
+
+    @classmethod
+    def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
+        provider = type(cls.__name__, (OpenAiCompatibleProvider,), {"chunk_reader": cls.reader})
+        return provider.from_vendor(cls.vendor, api_key=key, base_url=base_url, max_retries=0)
+
+
+class _SumsUsage(ChatChunkReader):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.totals = {"prompt_tokens": 0, "completion_tokens": 0}
+
+    def feed(self, chunk: Any) -> list[StreamEvent]:
+        usage = chunk.get("usage") if isinstance(chunk, dict) else None
+        if isinstance(usage, dict):
+            for name in self.totals:
+                self.totals[name] += usage.get(name) or 0
+            chunk = {**chunk, "usage": {**usage, **self.totals}}
+        return super().feed(chunk)
+
+
+class SumsRepeatedUsage(_ReaderDefect):
+    """Usage reports are added up, though each is the running total (Gemini sends one on every
+    chunk). From https://github.com/InsForge/InsForge/issues/2015."""
+
+    clause = "usage.reported"
+    vendor = "gemini"
+    reader = _SumsUsage
+
+
+class _IgnoresFinishChunkContent(ChatChunkReader):
+    def feed(self, chunk: Any) -> list[StreamEvent]:
+        chunk = copy.deepcopy(chunk)
+        for choice in (chunk.get("choices") or []) if isinstance(chunk, dict) else []:
+            if choice.get("finish_reason") and isinstance(choice.get("delta"), dict):
+                choice["delta"].pop("content", None)
+        return super().feed(chunk)
+
+
+class IgnoresTextOnTheFinishChunk(_ReaderDefect):
+    """The chunk that carries the finish reason is taken to be empty, so the text it carries
+    is lost. From https://github.com/vllm-project/vllm/pull/36944."""
+
+    clause = "text.fidelity"
+    vendor = "vllm"
+    reader = _IgnoresFinishChunkContent
+
+
+WIRE_DEFECTS: list[type[WireDefect]] = [
+    DecodesEachReadOnItsOwn,
+    NeverAsksForStreamUsage,
+    SumsRepeatedUsage,
+    IgnoresTextOnTheFinishChunk,
+]
