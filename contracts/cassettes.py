@@ -274,8 +274,10 @@ def replaying(path: Path) -> Iterator[Any]:
 
 @contextmanager
 def recording(path: Path, meta: dict[str, Any], secrets: Iterable[str]) -> Iterator[Any]:
-    """Record afresh into `path` (replacing it), with `meta` and the given secrets scrubbed."""
+    """Record afresh into `path` (replacing it), with `meta` and the given secrets scrubbed.
+    When the new interactions equal the replaced cassette's, its `recorded_at` stays."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    previous = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
     if path.exists():
         path.unlink()
     meta_token = _meta.set(meta)
@@ -286,6 +288,25 @@ def recording(path: Path, meta: dict[str, Any], secrets: Iterable[str]) -> Itera
     finally:
         _meta.reset(meta_token)
         _secrets.reset(secrets_token)
+    if previous is not None and path.is_file():
+        _keep_recorded_at(previous, path)
+
+
+def _keep_recorded_at(previous_text: str, path: Path) -> None:
+    """The earlier recording still shows exactly this traffic: keep its date, so re-recording
+    everything leaves unchanged cassettes unchanged in the diff."""
+    try:
+        previous = yaml.safe_load(previous_text)
+    except yaml.YAMLError:
+        return
+    if not isinstance(previous, dict):
+        return
+    recorded_at = (previous.get("meta") or {}).get("recorded_at")
+    fresh = read_document(path)
+    if recorded_at is None or fresh.get("interactions") != previous.get("interactions"):
+        return
+    fresh["meta"] = {**(fresh.get("meta") or {}), "recorded_at": recorded_at}
+    path.write_text(dump(fresh), encoding="utf-8")
 
 
 # -- the secret scan ---------------------------------------------------------------------------

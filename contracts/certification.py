@@ -14,7 +14,15 @@ from pydantic import SecretStr
 from contracts.checks import CHECKS, NOT_EXERCISED, Context
 from contracts.explain import REDACTED, Failure, wire_evidence
 from contracts.imported import imported_cases
-from contracts.report import ClauseResult, VendorResult, Verdict, shorten
+from contracts.protocols import protocol_for
+from contracts.report import (
+    ClauseResult,
+    UsageSource,
+    VendorResult,
+    Verdict,
+    sdk_label,
+    shorten,
+)
 from contracts.runner import (
     CASE_DEADLINE_SECONDS,
     CONTRACT_KEY,
@@ -27,7 +35,7 @@ from contracts.runner import (
 )
 from contracts.spec import Case, Clause, Scenario, cases_for, load_clauses, load_scenarios
 from contracts.vendors import load_suite_profile
-from providers.types import MessageDelta, ProviderCapabilities
+from providers.types import MessageDelta, ProviderCapabilities, Usage
 from providers.vendors import VendorProfile
 
 Progress = Callable[[str, int, int], None]
@@ -49,6 +57,14 @@ def evidence(outcome: Outcome) -> str:
         if error is not None:
             text += f"; {path}() raised {type(error).__name__}"
     return text
+
+
+def usage_source(outcome: Outcome) -> UsageSource | None:
+    """Whether the stream's Usage came from the vendor or was estimated; None without one."""
+    usage = next((event for event in outcome.events if isinstance(event, Usage)), None)
+    if usage is None:
+        return None
+    return "estimated" if usage.estimated else "reported"
 
 
 def capabilities_of(factory: ProviderFactory) -> ProviderCapabilities:
@@ -201,6 +217,7 @@ async def certify_vendor(
             for case in imported_cases(profile.name, cassette_root)
         ]
     provenance: dict[str, str] = {}
+    usage: dict[str, UsageSource] = {}
     problems: list[str] = []
     found: dict[str, _Findings] = defaultdict(_Findings)
     for number, (case, clause_ids) in enumerate(cases, start=1):
@@ -223,6 +240,9 @@ async def certify_vendor(
             provenance[case.id] = "missing"
             continue
         provenance[case.id] = outcome.provenance
+        source = usage_source(outcome)
+        if source is not None:
+            usage[case.id] = source
         for clause_id in clause_ids:
             detail, failure = judge(case, clause_id, profile, outcome)
             found[clause_id].details.append((case.id, detail))
@@ -232,9 +252,11 @@ async def certify_vendor(
     return VendorResult(
         vendor=profile.name,
         model=model or profile.default_model,
+        sdk=sdk_label(protocol_for(profile).sdk),
         base_url_host=urlsplit(live.base_url if live else profile.base_url).hostname or "",
         provenance=provenance,
         problems=problems,
+        usage=usage,
         clauses={
             clause.id: _fold(clause, found[clause.id], capabilities, known, scenarios).model_copy(
                 update={"sources": _sources(found[clause.id].details, provenance)}

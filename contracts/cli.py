@@ -10,42 +10,34 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from contracts import cassettes
-from contracts.certification import applicable_cases, capabilities_of, certify_vendor
-from contracts.drift import drift, profile_mismatches
+from contracts.certify_run import certify, certify_profiles
 from contracts.escaping import terminal
-from contracts.gate import CertificateError, compare, load_certificate, render
+from contracts.gate import (
+    GateRefused,
+    check_judgeable,
+    chosen_vendors,
+    compare,
+    load_certificate,
+    render,
+)
 from contracts.html_report import emit_html
 from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
-from contracts.protocols import WireProtocol, WireShape, protocol_for
+from contracts.recording import record
 from contracts.report import Certificate, installed_version, render_markdown, render_table
-from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode, ProviderFactory, run_case
+from contracts.runner import CASE_DEADLINE_SECONDS
 from contracts.scaffold import ScaffoldError, write_profile
-from contracts.spec import Case
-from providers import from_profile
-from providers.types import LlmProvider
-from providers.vendors import (
-    VENDOR_DIRS_ENV,
-    ProfileError,
-    VendorProfile,
-    available_vendors,
-    load_profile,
-    load_profile_file,
-)
+from contracts.targets import UsageError, bundled_factory, cassette_root, profiles_named
+from providers.vendors import VENDOR_DIRS_ENV, load_profile_file
+
+__all__ = ["UsageError", "build_parser", "bundled_factory", "main"]
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-#: Used against endpoints that need no key (a local server, the Claude proxy).
-NO_KEY = "no-key-needed"
 
 
 def _given(value: str) -> str:
@@ -54,156 +46,6 @@ def _given(value: str) -> str:
     if not value.strip():
         raise argparse.ArgumentTypeError("must not be empty (an unset shell variable?)")
     return value
-
-
-class UsageError(Exception):
-    """Bad command-line usage: printed as one line, exit 2."""
-
-
-def bundled_factory(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
-    """Our provider for the profile's protocol; no retries, so a recorded cassette replays
-    one-to-one."""
-
-    def build(base_url: str, api_key: SecretStr) -> LlmProvider:
-        return from_profile(profile, api_key=api_key, base_url=base_url, model=model, max_retries=0)
-
-    return build
-
-
-def _profiles(names: Sequence[str] | None) -> list[VendorProfile]:
-    try:
-        return [load_profile(name) for name in names or available_vendors()]
-    except ProfileError as exc:
-        raise UsageError(exc.message) from None
-
-
-def _cassette_root(path: str) -> Path:
-    root = Path(path)
-    if not root.is_dir():
-        raise UsageError(
-            f"no cassette directory at {root.resolve()}: run from the repository root, pass "
-            "--cassettes DIR, or use --replica to certify against the loopback replica"
-        )
-    return root
-
-
-def _live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
-    """Where and with which key to reach the vendor; refuses clearly without a needed key."""
-    variable = args.api_key_env or profile.api_key_env
-    key = os.environ.get(variable, "") if variable else ""
-    if not key:
-        if variable:
-            raise UsageError(
-                f"{profile.name} needs an API key: set {variable} (the key is read from the "
-                "environment and never written anywhere)"
-            )
-        key = profile.default_api_key or NO_KEY
-    return LiveTarget(base_url=args.base_url or profile.base_url, key=SecretStr(key))
-
-
-def _endpoint_profile(args: argparse.Namespace) -> VendorProfile:
-    """A plain OpenAI-compatible profile for `--base-url` without `--vendor`."""
-    if not args.model:
-        raise UsageError("--base-url without --vendor needs --model")
-    return VendorProfile(
-        name="endpoint",
-        base_url=args.base_url,
-        default_model=args.model,
-        api_key_env=args.api_key_env,
-    )
-
-
-class _Progress:
-    """One self-overwriting status line on a terminal; silent otherwise."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.vendor = ""
-
-    def __call__(self, case: str, number: int, total: int) -> None:
-        if self.enabled:
-            sys.stderr.write(f"\r\x1b[K{self.vendor}: [{number}/{total}] {case}")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-
-
-# -- certify -----------------------------------------------------------------------------------
-
-
-async def _certify_profiles(
-    profiles: list[VendorProfile],
-    *,
-    mode: Mode,
-    cassette_root: Path | None,
-    targets: dict[str, LiveTarget],
-    model: str | None,
-    deadline: float = CASE_DEADLINE_SECONDS,
-) -> Certificate:
-    certificate = Certificate(mode=mode)
-    progress = _Progress()
-    with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
-        for profile in profiles:
-            progress.vendor = profile.name
-            chosen = model or profile.default_model
-            certificate.vendors.append(
-                await certify_vendor(
-                    profile,
-                    bundled_factory(profile, chosen),
-                    mode=mode,
-                    # A live run records into scratch space only: `record` keeps cassettes.
-                    cassette_root=Path(scratch) if mode == "live" else cassette_root,
-                    live=targets.get(profile.name),
-                    model=chosen,
-                    progress=progress,
-                    deadline=deadline,
-                )
-            )
-    progress.done()
-    return certificate
-
-
-def _certify(args: argparse.Namespace) -> Certificate:
-    live = args.live or bool(args.base_url)
-    profiles = (
-        [_endpoint_profile(args)] if args.base_url and not args.vendor else _profiles(args.vendor)
-    )
-    if live:
-        targets = {p.name: _live_target(p, args) for p in profiles}
-        return asyncio.run(
-            _certify_profiles(
-                profiles,
-                mode="live",
-                cassette_root=None,
-                targets=targets,
-                model=args.model,
-                deadline=args.case_timeout,
-            )
-        )
-    if args.replica:
-        return asyncio.run(
-            _certify_profiles(
-                profiles,
-                mode="replica",
-                cassette_root=None,
-                targets={},
-                model=args.model,
-                deadline=args.case_timeout,
-            )
-        )
-    return asyncio.run(
-        _certify_profiles(
-            profiles,
-            mode="replay",
-            cassette_root=_cassette_root(args.cassettes),
-            targets={},
-            model=args.model,
-            deadline=args.case_timeout,
-        )
-    )
 
 
 def _colour() -> bool:
@@ -225,7 +67,7 @@ def _write_certificate(certificate: Certificate, path: Path) -> None:
 
 def cmd_certify(args: argparse.Namespace) -> int:
     try:
-        certificate = _certify(args)
+        certificate = certify(args)
     except ImportedCassetteError as exc:
         raise UsageError(str(exc)) from None
     out = Path(args.out) if args.out else None
@@ -255,103 +97,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
 # -- record ------------------------------------------------------------------------------------
 
 
-def _selected(profile: VendorProfile, args: argparse.Namespace, *, live: bool) -> list[Case]:
-    factory = bundled_factory(profile)
-    capabilities = capabilities_of(factory)
-    cases = [
-        case
-        for case, _ in applicable_cases(profile, capabilities, live=live)
-        if not case.scenario.replica_only
-        and (not args.scenario or case.scenario.id in args.scenario or case.id in args.scenario)
-    ]
-    if args.scenario and not cases:
-        how = "live" if live else "from the replica"
-        raise UsageError(f"no scenario {args.scenario} can be recorded {how} for {profile.name}")
-    return cases
-
-
-def _install(fresh: Path, current: Path, protocol: WireProtocol) -> list[WireShape]:
-    """Print the drift of `fresh` against `current`, then replace `current` with it."""
-    new_exchanges = cassettes.exchanges(fresh)
-    source = cassettes.read_meta(fresh).get("source")
-    if current.is_file():
-        changes = drift(cassettes.exchanges(current), new_exchanges, protocol)
-        print(f"{current} (source: {source}): " + ("WIRE DRIFT" if changes else "no wire drift"))
-        for line in changes:
-            print(f"    {terminal(line)}")
-    else:
-        print(f"{current} (source: {source}): new cassette")
-    current.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(fresh, current)
-    return [protocol.wire_shape(exchange) for exchange in new_exchanges]
-
-
-def _unexpected_error(case: Case, fresh: Path) -> str | None:
-    """Why a freshly recorded cassette is not the answer its scenario asks for: an error
-    status (a 401 from a wrong key, say) where the scenario expects the vendor to answer."""
-    if case.scenario.answer is None:
-        return None
-    for exchange in cassettes.exchanges(fresh):
-        if exchange.status >= 400:
-            body = " ".join(exchange.body.split())[:120]
-            return (
-                f"the server answered {exchange.status} ({body}) where {case.id} expects an answer"
-            )
-    return None
-
-
-async def _record(args: argparse.Namespace) -> int:
-    live = not args.replica
-    root = Path(args.cassettes)
-    count = 0
-    failed = False
-    for profile in _profiles(args.vendor):
-        target = _live_target(profile, args) if live else None
-        factory = bundled_factory(profile, args.model)
-        protocol = protocol_for(profile)
-        shapes: list[WireShape] = []
-        with tempfile.TemporaryDirectory(prefix="llm-contracts-record-") as scratch:
-            for case in _selected(profile, args, live=live):
-                mode: Mode = "live" if live else "record-replica"
-                await run_case(
-                    case, profile, factory, mode=mode, cassette_root=Path(scratch), live=target
-                )
-                fresh = cassettes.cassette_path(Path(scratch), profile.name, case.id)
-                current = cassettes.cassette_path(root, profile.name, case.id)
-                unexpected = _unexpected_error(case, fresh)
-                if unexpected:
-                    failed = True
-                    print(terminal(f"{current}: {unexpected}"), file=sys.stderr)
-                    if current.is_file() and not args.force:
-                        print(f"    kept the existing {current}; --force replaces it anyway")
-                        continue
-                shapes += _install(fresh, current, protocol)
-                count += 1
-        if live:
-            count += await _fill_from_replica(profile, factory, root)
-        for line in profile_mismatches(shapes, protocol):
-            print(f"  profile {profile.name} [wire] {terminal(line)}")
-    print(f"{count} cassette(s) recorded")
-    return EXIT_FAILED if failed else 0
-
-
-async def _fill_from_replica(profile: VendorProfile, factory: ProviderFactory, root: Path) -> int:
-    """Cases a live endpoint cannot provoke get replica cassettes where none exist yet, so
-    the vendor replays offline in full; existing ones are left alone."""
-    capabilities = capabilities_of(factory)
-    filled = 0
-    for case, _ in applicable_cases(profile, capabilities):
-        path = cassettes.cassette_path(root, profile.name, case.id)
-        if case.scenario.live != "skip" or case.scenario.replica_only or path.exists():
-            continue
-        await run_case(case, profile, factory, mode="record-replica", cassette_root=root)
-        print(f"{path} (source: replica): new cassette; cannot be provoked live")
-        filled += 1
-    return filled
-
-
 def cmd_record(args: argparse.Namespace) -> int:
-    return asyncio.run(_record(args))
+    return EXIT_FAILED if asyncio.run(record(args)) else 0
 
 
 # -- new-vendor and gate -----------------------------------------------------------------------
@@ -385,23 +132,33 @@ def cmd_new_vendor(args: argparse.Namespace) -> int:
 def cmd_gate(args: argparse.Namespace) -> int:
     try:
         baseline = load_certificate(Path(args.baseline))
+        check_judgeable(baseline, f"baseline {args.baseline}")
+        vendors = chosen_vendors(baseline, args.vendor or ())
         if args.current:
             current = load_certificate(Path(args.current))
+            name = f"current certificate {args.current}"
         else:
             current = asyncio.run(
-                _certify_profiles(
-                    _profiles(args.vendor or [v.vendor for v in baseline.vendors]),
+                certify_profiles(
+                    profiles_named(vendors),
                     mode="replay",
-                    cassette_root=_cassette_root(args.cassettes),
+                    cassette_root=cassette_root(args.cassettes),
                     targets={},
                     model=None,
                 )
             )
-    except CertificateError as exc:
+            name = f"the run on {args.cassettes}"
+        check_judgeable(current, name)
+    except (GateRefused, ImportedCassetteError) as exc:
         raise UsageError(str(exc)) from None
     changes = compare(baseline, current, args.vendor or ())
-    sys.stdout.write(render(changes, markdown=args.format == "markdown"))
-    return EXIT_FAILED if any(change.regression for change in changes) else 0
+    markdown = args.format == "markdown"
+    sys.stdout.write(render(changes, markdown=markdown))
+    regressions = [change for change in changes if change.regression]
+    if markdown and regressions:
+        # Markdown usually goes to a file ($GITHUB_STEP_SUMMARY): the job log still needs them.
+        sys.stderr.write(render(regressions, markdown=False))
+    return EXIT_FAILED if regressions else 0
 
 
 # -- import ------------------------------------------------------------------------------------

@@ -121,13 +121,14 @@ def render_html(certificate: Certificate) -> str:
         for label, colour in _LOOK.values()
     )
     title = f"Contract certificate ({certificate.mode}, {certificate.created_at})"
+    sdks = ", ".join(sorted({v.sdk for v in certificate.vendors if v.sdk})) or "unknown"
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f"<style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         f"<p>llm-contracts {escape(certificate.package_version)}, "
-        f"openai SDK {escape(certificate.sdk_version)}. Click a cell for its reason, "
+        f"SDK {escape(sdks)}. Click a cell for its reason, "
         "troubleshooting and evidence.</p>"
         f'<p class="legend">{legend}</p>'
         f'<p class="summary">{escape(summary)}</p>'

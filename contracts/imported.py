@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from contracts import cassettes
 from contracts.expected import Expected
 from contracts.importer import IMPORTED_DIR
+from contracts.runner import CaseSetupError, readable_cassette
 from contracts.spec import Case, Expect, Fault, RequestSpec, Scenario
 from providers import errors as error_types
 
@@ -45,6 +46,7 @@ ERROR_CLAUSES: dict[type[error_types.LlmError], str] = {
 }
 CASE_PREFIX = f"{IMPORTED_DIR}/"
 STAND_IN = "(the request of an imported recording)"
+REIMPORT = "llm-contracts import"
 
 
 class ImportedCassetteError(ValueError):
@@ -84,14 +86,20 @@ def _scenario(path: Path, expected: Expected, document: dict[str, Any]) -> Scena
 
 
 def read_case(path: Path) -> Case:
+    try:
+        readable_cassette(path, REIMPORT)
+    except CaseSetupError as exc:
+        raise ImportedCassetteError(str(exc)) from None
     document = cassettes.read_document(path)
     try:
         expected = Expected.model_validate(document.get("expected"))
     except ValidationError as exc:
         raise ImportedCassetteError(
             f"{path}: no valid `expected` block ({exc.error_count()} problem(s)); re-import the "
-            "recording with `llm-contracts import`"
+            f"recording with `{REIMPORT}`"
         ) from None
+    if not document["interactions"]:
+        raise ImportedCassetteError(f"{path}: no interaction to replay; re-import the recording")
     scenario = _scenario(path, expected, document)
     return Case(scenario.id, scenario, expected.finish, expected=expected)
 

@@ -103,7 +103,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         and issubclass(cls, suite.ProviderContract)
         and "contract_case" in metafunc.fixturenames
     ):
-        metafunc.parametrize("contract_case", suite.contract_params(cls))
+        record_mode = str(metafunc.config.getoption("contract_record_mode", default="none"))
+        try:
+            params = suite.contract_params(cls, record_mode)
+        except suite.ContractDefinitionError as exc:
+            pytest.fail(str(exc), pytrace=False)  # the class is wrong, not our code: no traceback
+        metafunc.parametrize("contract_case", params)
 
 
 def _verdict(report: pytest.TestReport, properties: dict[str, Any]) -> str:

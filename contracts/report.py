@@ -15,6 +15,8 @@ from contracts.spec import load_clauses
 #: unsupported: the provider declares the capability the clause needs absent.
 #: not-exercised: the provider claims it, but nothing in this run could provoke it.
 Verdict = Literal["pass", "fail", "xfail", "unsupported", "not-exercised"]
+#: Where a case's streamed Usage came from: the vendor's report, or our estimate without one.
+UsageSource = Literal["reported", "estimated"]
 _SYMBOL = {
     "pass": "pass",
     "fail": "FAIL",
@@ -63,10 +65,16 @@ class ClauseResult(_Model):
 class VendorResult(_Model):
     vendor: str
     model: str
+    #: The SDK that sent the requests, with its version ("anthropic 0.60.0"); empty in
+    #: certificates written before it was recorded.
+    sdk: str = ""
     base_url_host: str
     provenance: dict[str, str] = Field(default_factory=dict)
     #: Cases that could not run (a missing or broken cassette), each naming its fix.
     problems: list[str] = Field(default_factory=list)
+    #: Per case that streamed a Usage: reported by the vendor or estimated (the gate fails
+    #: a case that turns from reported to estimated).
+    usage: dict[str, UsageSource] = Field(default_factory=dict)
     clauses: dict[str, ClauseResult] = Field(default_factory=dict)
 
     def must_failures(self) -> list[str]:
@@ -80,12 +88,22 @@ def installed_version(package: str) -> str:
         return "unknown"
 
 
+def sdk_label(distribution: str) -> str:
+    """An SDK and its installed version, as cassettes and certificates name it."""
+    try:
+        return f"{distribution} {importlib.metadata.version(distribution)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{distribution} (not installed)"
+
+
 class Certificate(_Model):
     created_at: str = Field(
         default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     )
     package_version: str = Field(default_factory=lambda: installed_version("llm-contracts"))
-    sdk_version: str = Field(default_factory=lambda: installed_version("openai"))
+    #: Read from older certificates only (it named the openai SDK for every vendor); each
+    #: vendor's result names the SDK of its own protocol now.
+    sdk_version: str | None = Field(default=None, exclude=True)
     mode: str
     vendors: list[VendorResult] = Field(default_factory=list)
 

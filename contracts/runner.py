@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib.metadata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from contracts import cassettes
 from contracts.observed import Exchange
 from contracts.protocols import protocol_for
 from contracts.replica.server import ReplicaServer
+from contracts.report import sdk_label
 from contracts.spec import Case
 from providers.types import CompletionResponse, LlmProvider, StreamEvent
 from providers.vendors import VendorProfile
@@ -124,21 +124,13 @@ async def exercise(
     outcome.ran = tuple(errors)
 
 
-def _sdk(distribution: str) -> str:
-    """The SDK and its version as cassettes record it."""
-    try:
-        return f"{distribution} {importlib.metadata.version(distribution)}"
-    except importlib.metadata.PackageNotFoundError:
-        return f"{distribution} (not installed)"
-
-
 def _meta(profile: VendorProfile, base_url: str, source: cassettes.Source) -> dict[str, Any]:
     return {
         "source": source,
         "vendor": profile.name,
         "model": profile.default_model,
         "recorded_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "sdk": _sdk(protocol_for(profile).sdk),
+        "sdk": sdk_label(protocol_for(profile).sdk),
         "base_url_host": urlsplit(base_url).hostname or "",
     }
 

@@ -21,7 +21,8 @@ vendor dialect, the case, the reason, what usually causes it and the wire eviden
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,7 +39,7 @@ from contracts.certification import (
 from contracts.checks import NOT_EXERCISED
 from contracts.plugin import CONTRACT_PROPERTY, SKIP_PROPERTY
 from contracts.runner import CONTRACT_KEY, CaseSetupError, Mode, Outcome, run_case
-from contracts.spec import Case, load_clauses
+from contracts.spec import Case, cases_for, load_clauses, load_scenarios
 from contracts.vendors import load_suite_profile
 from providers.types import LlmProvider, ProviderCapabilities
 from providers.vendors import VendorProfile, load_profile
@@ -130,15 +131,45 @@ class ProviderContract:
             pytest.fail(str(failure), pytrace=False)
 
 
-def contract_params(cls: type[ProviderContract]) -> list[Any]:
-    """One pytest param per (case, clause) this class's provider can be held to, and one
-    per clause it cannot (reported unsupported)."""
+def _check_known_defects(cls: type[ProviderContract], profile: VendorProfile) -> None:
+    """Refuse a known defect that names no clause or no case: a typo would otherwise turn
+    into an xfail that marks nothing, and the defect would fail as if unknown."""
     blank = [clause for clause, reason in cls.known_defects.items() if not reason.strip()]
     if blank:
         raise ContractDefinitionError(
             f"{cls.__name__}.known_defects: an xfail needs a reason; blank for {blank}"
         )
+    clauses = load_clauses()
+    case_ids = {case.id for scenario in load_scenarios() for case in cases_for(scenario, profile)}
+    for key in cls.known_defects:
+        case_id, clause_id = key if isinstance(key, tuple) else (None, key)
+        if clause_id not in clauses:
+            raise ContractDefinitionError(
+                f"{cls.__name__}.known_defects: no clause {clause_id!r}"
+                + _did_you_mean(clause_id, clauses)
+            )
+        if case_id is not None and case_id not in case_ids:
+            raise ContractDefinitionError(
+                f"{cls.__name__}.known_defects: no case {case_id!r} for vendor {profile.name}"
+                + _did_you_mean(case_id, case_ids)
+            )
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def contract_params(cls: type[ProviderContract], record_mode: str = "none") -> list[Any]:
+    """One pytest param per (case, clause) this class's provider can be held to, and one
+    per clause it cannot (reported unsupported)."""
+    if record_mode != "none" and cls.cassette_root is None:
+        raise ContractDefinitionError(
+            f"--contract-record-mode={record_mode} records cassettes, but {cls.__name__} has no "
+            "cassette_root to record them into: set `cassette_root = Path(...)` on the class"
+        )
     profile = cls.profile()
+    _check_known_defects(cls, profile)
     capabilities = cls.declared_capabilities()
     known: dict[DefectKey, str] = {}
     known.update(load_suite_profile(profile.name).known_defects)
@@ -148,10 +179,9 @@ def contract_params(cls: type[ProviderContract]) -> list[Any]:
     for case, clause_ids in applicable_cases(profile, capabilities):
         for clause_id in clause_ids:
             reason = known_defect(known, case.id, clause_id)
-            # Not strict: a defect per clause may show in some cases of that clause only.
-            marks = (
-                [contract, pytest.mark.xfail(reason=reason, strict=False)] if reason else [contract]
-            )
+            # Strictness is the user's `xfail_strict`; a defect declared per clause may show
+            # in some of its cases only, which strict mode reports as XPASS(strict).
+            marks = [contract, pytest.mark.xfail(reason=reason)] if reason else [contract]
             params.append(pytest.param((case, clause_id), id=f"{case.id}-{clause_id}", marks=marks))
     for clause in load_clauses().values():
         if missing_capability(clause.requires, capabilities):

@@ -1,11 +1,10 @@
-"""LLM providers for every OpenAI-compatible Chat Completions API and for Anthropic's Messages
-API, all streaming one event grammar.
+"""LLM providers for every OpenAI-compatible Chat Completions API, for Anthropic's Messages API
+and for OpenAI's Responses API, all streaming one event grammar.
 
 The provider classes load their vendor SDK when first named: `import providers.types` (what a
 third-party provider needs) loads no SDK.
 """
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -29,6 +28,7 @@ from providers.errors import (
     StreamError,
     StreamTruncatedError,
 )
+from providers.protocols import PROTOCOLS, load_reference, protocol_entry
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
@@ -61,31 +61,27 @@ from providers.types import (
     Usage,
     UserMessage,
 )
-from providers.vendors import VendorProfile, WireProtocol, available_vendors, load_profile
+from providers.vendors import VendorProfile, available_vendors, load_profile
 
 if TYPE_CHECKING:
     from providers.anthropic import AnthropicConfig, AnthropicProvider
     from providers.openai_compat import OpenAiCompatConfig, OpenAiCompatibleProvider
+    from providers.openai_responses import OpenAiResponsesConfig, OpenAiResponsesProvider
 
-#: Public names whose module imports a vendor SDK, and that module.
+#: Public names whose module imports a vendor SDK ("module:Class"): each protocol's provider
+#: and config class, from the one registry.
 _SDK_BOUND = {
-    "AnthropicConfig": "providers.anthropic",
-    "AnthropicProvider": "providers.anthropic",
-    "OpenAiCompatConfig": "providers.openai_compat",
-    "OpenAiCompatibleProvider": "providers.openai_compat",
-}
-#: The provider class of each wire protocol.
-_PROVIDER_CLASSES: dict[WireProtocol, str] = {
-    "openai_chat": "OpenAiCompatibleProvider",
-    "anthropic_messages": "AnthropicProvider",
+    reference.partition(":")[2]: reference
+    for entry in PROTOCOLS.values()
+    for reference in (entry.provider, entry.config)
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _SDK_BOUND.get(name)
-    if module is None:
+    reference = _SDK_BOUND.get(name)
+    if reference is None:
         raise AttributeError(f"module 'providers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = load_reference(reference)
     globals()[name] = value
     return value
 
@@ -117,7 +113,7 @@ def from_profile(
     **overrides: Any,
 ) -> LlmProvider:
     """As `from_vendor`, from a profile already loaded (or made for one endpoint)."""
-    provider_class = __getattr__(_PROVIDER_CLASSES[profile.protocol])
+    provider_class = load_reference(protocol_entry(profile.protocol).provider)
     built: LlmProvider = provider_class.from_profile(
         profile, api_key=api_key, model=model, base_url=base_url, **overrides
     )
@@ -149,6 +145,8 @@ __all__ = [
     "ModelPrice",
     "OpenAiCompatConfig",
     "OpenAiCompatibleProvider",
+    "OpenAiResponsesConfig",
+    "OpenAiResponsesProvider",
     "PriceNotFoundError",
     "ProviderCapabilities",
     "ProviderUnavailableError",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import (
-    AsyncGenerator,
     AsyncIterator,
     Awaitable,
     Callable,
@@ -148,7 +147,8 @@ def proxy_page_error(
 
 
 class SseBody:
-    """One streaming response. `check()` before `Connected`, then `events()`, then `tail()`.
+    """One streaming response. `check()` before `Connected`; then `read()` each piece of the
+    body and `feed()` it to get the events it completes; then `tail()` once the body ends.
 
     `json_answer` turns a JSON body (where an event stream was expected) into the error the
     protocol maps it to: a vendor's error body keeps the vendor's own message and type.
@@ -187,14 +187,14 @@ class SseBody:
         self._judge(data)
         self._first = data
 
-    async def events(self) -> AsyncGenerator[SseEvent, None]:
-        self._started = True
-        if self._first:
-            for event in self._feed(self._first):
-                yield event
-        while (data := await self._read()) is not None:
-            for event in self._feed(data):
-                yield event
+    async def read(self) -> bytes | None:
+        """The next piece of the body, or None at its end. The caller's loop reads and feeds
+        directly (no generator per layer): this is the stream's per-event path."""
+        if not self._started:
+            self._started = True
+            if self._first:
+                return self._first
+        return await self._read()
 
     def tail(self) -> SseEvent | None:
         """The event the body ended inside of, if any. A body that gave no event at all is
@@ -231,7 +231,8 @@ class SseBody:
             kept += data
         return bytes(kept)
 
-    def _feed(self, data: bytes) -> list[SseEvent]:
+    def feed(self, data: bytes) -> list[SseEvent]:
+        """The events this piece of the body completes."""
         try:
             events = self._decoder.feed(data)
         except SseEventTooLargeError as exc:

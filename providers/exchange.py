@@ -10,8 +10,8 @@ hardening made once holds for all of them: the deadline, the event size cap, the
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, aclosing
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,7 +31,7 @@ Feed = Callable[[str, Any], list[StreamEvent]]
 
 
 @dataclass(frozen=True, slots=True)
-class Exchange:
+class SdkExchange:
     """Per provider instance. `answer_key` is a field every answer has and no error body
     (`choices`, `content`); `endpoint` names the API in a hint ("an OpenAI-compatible");
     `done` is the data that ends a stream early (`[DONE]`), if the protocol has one;
@@ -117,9 +117,18 @@ class Exchange:
                     model=model,
                     request_id=self.errors.request_id(response.headers),
                 )
-                async with aclosing(self._events(body)) as events:
-                    async for name, data in events:
-                        for output in feed(name, data):
+                # One loop, no generator per layer: this is the per-event path.
+                done, ended = self.done, False
+                while not ended and (data := await body.read()) is not None:
+                    for event in body.feed(data):
+                        if event.data == done:
+                            ended = True
+                            break
+                        for output in feed(event.event, self.parse(event.data)):
+                            yield output
+                if not ended:
+                    for name, parsed in self._tail(body):
+                        for output in feed(name, parsed):
                             yield output
             except httpx2.TransportError as exc:
                 failure = type(exc).__name__
@@ -145,26 +154,16 @@ class Exchange:
 
     # -- internals ----------------------------------------------------------------------------
 
-    async def _events(self, body: SseBody) -> AsyncGenerator[tuple[str, Any], None]:
-        """Each event's name and parsed data, up to `done` or the end of the body.
-
-        A body that ends inside an event keeps it when its JSON is whole; a cut one means the
-        answer is incomplete.
-        """
-        async for event in body.events():
-            if event.data == self.done:
-                return
-            yield event.event, self.parse(event.data)
+    def _tail(self, body: SseBody) -> list[tuple[str, Any]]:
+        """The event the body ended inside of, when its JSON is whole; a cut one means the
+        answer is incomplete."""
         tail = body.tail()
         if tail is None or tail.data == self.done:
-            return
+            return []
         try:
-            parsed = self.parse(tail.data)
+            return [(tail.event, self.parse(tail.data))]
         except MalformedResponseError:
             pass
-        else:
-            yield tail.event, parsed
-            return
         raise StreamTruncatedError(
             "the body ended in the middle of an event: the answer is incomplete; retry the request",
             provider=self.provider,

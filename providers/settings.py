@@ -16,7 +16,8 @@ from pydantic import ConfigDict, Field, SecretStr, ValidationError, field_valida
 
 from providers.errors import InvalidRequestError
 from providers.frozen import Frozen, describe_errors
-from providers.vendors import VendorProfile, WireProtocol
+from providers.protocols import ProtocolName
+from providers.vendors import VendorProfile
 
 #: Ten minutes: a long reasoning answer fits; a server trickling bytes forever does not.
 DEFAULT_DEADLINE = 600.0
@@ -103,7 +104,7 @@ class ProviderSettings(Frozen):
 def vendor_settings(
     settings: type[_Settings],
     profile: VendorProfile,
-    protocol: WireProtocol,
+    protocol: ProtocolName,
     *,
     api_key: str | SecretStr | None,
     model: str | None,

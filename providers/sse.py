@@ -12,13 +12,14 @@ event (or one unfinished line) may take.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True, slots=True)
-class SseEvent:
+class SseEvent(NamedTuple):
+    """One dispatched event. A tuple: built once per event on the stream's hot path."""
+
     data: bytes
     event: str = "message"
 
@@ -79,11 +80,32 @@ class SseDecoder:
             self._pending.append(tail)
             self._pending_size += len(tail)
         events: list[SseEvent] = []
+        # The field rules inline, in locals: this loop runs for every line of every stream.
+        data, size, limit = self._data, self._data_size, self._limit
         for line in lines:
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
-        self._check_size()
+            if not line:
+                if data:
+                    events.append(
+                        SseEvent(data[0] if len(data) == 1 else b"\n".join(data), self._event)
+                    )
+                    data, size = [], 0
+                self._event = "message"
+            # Comments (":ok", keep-alives) and unknown fields fall through every test below.
+            elif line.startswith(b"data:"):
+                # One slice, not partition-then-strip: a long line is copied once.
+                value = line[6:] if line.startswith(b" ", 5) else line[5:]
+                data.append(value)
+                size += len(value)
+                if limit is not None and size > limit:
+                    raise SseEventTooLargeError(limit)
+            elif line == b"data":  # a field name alone has an empty value
+                data.append(b"")
+            elif line.startswith(b"event:"):
+                value = line[7:] if line.startswith(b" ", 6) else line[6:]
+                self._event = value.decode("utf-8", "replace")
+        self._data, self._data_size = data, size
+        if limit is not None and size + self._pending_size > limit:
+            raise SseEventTooLargeError(limit)
         return events
 
     def finish(self) -> SseEvent | None:
@@ -92,8 +114,8 @@ class SseDecoder:
         Call it once, when the body has ended: the decoder is done after it.
         """
         if self._pending:
-            # A partial line is never blank, so reading it can only add to the event.
-            self._line(b"".join(self._pending))
+            # Ends the partial line; it is never blank, so it can only add to the event.
+            self.feed(b"\n")
         if not self._data:
             return None
         return SseEvent(b"\n".join(self._data), self._event)
@@ -107,33 +129,3 @@ class SseDecoder:
         self._at_start = False
         self._pending.clear()
         return head[len(_BOM) :] if head.startswith(_BOM) else head
-
-    def _check_size(self) -> None:
-        if self._limit is not None and self._data_size + self._pending_size > self._limit:
-            raise SseEventTooLargeError(self._limit)
-
-    def _line(self, line: bytes) -> SseEvent | None:
-        if not line:
-            if not self._data:
-                self._event = "message"
-                return None
-            event = SseEvent(
-                self._data[0] if len(self._data) == 1 else b"\n".join(self._data), self._event
-            )
-            self._data = []
-            self._data_size = 0
-            self._event = "message"
-            return event
-        # Comments (":ok", keep-alives) and unknown fields fall through every test below.
-        if line.startswith(b"data:"):
-            # One slice, not partition-then-strip: a long line is copied once.
-            value = line[6:] if line.startswith(b" ", 5) else line[5:]
-            self._data.append(value)
-            self._data_size += len(value)
-            self._check_size()
-        elif line == b"data":  # a field name alone has an empty value
-            self._data.append(b"")
-        elif line.startswith(b"event:"):
-            value = line[7:] if line.startswith(b" ", 6) else line[6:]
-            self._event = value.decode("utf-8", "replace")
-        return None

@@ -298,16 +298,25 @@ class ThinkingDelta(_Frozen):
     text: str = ""
     signature: str | None = None
     redacted_data: str | None = None
+    #: On the delta that closes a block: the protocol's own record of it, to send back
+    #: unchanged (a Responses reasoning item: id, summary, encrypted content).
+    provider_data: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _carries_something(self) -> ThinkingDelta:
-        if not self.text and self.signature is None and self.redacted_data is None:
-            raise ValueError("a ThinkingDelta needs text, a signature or redacted_data")
+        if not self.text and not self.closes_block:
+            raise ValueError(
+                "a ThinkingDelta needs text, a signature, redacted_data or provider_data"
+            )
         return self
 
     @property
     def closes_block(self) -> bool:
-        return self.signature is not None or self.redacted_data is not None
+        return (
+            self.signature is not None
+            or self.redacted_data is not None
+            or self.provider_data is not None
+        )
 
 
 class ToolUseStart(_Frozen):

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
+import pytest
 
+from contracts.cli import main
 from contracts.grammar import violations
 from contracts.transport import PieceStream
 from contracts.wire import sse_body
@@ -145,3 +147,13 @@ def carries_reasoning(profile: VendorProfile) -> bool:
     """Whether the vendor's wire has a place for reasoning: a Chat vendor needs a reasoning
     field; Anthropic Messages has thinking blocks."""
     return profile.protocol != "openai_chat" or bool(profile.wire.reasoning_fields)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`llm-contracts ARGV` in process: exit code, stdout, stderr."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_info:
+        code = int(exit_info.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -116,3 +116,35 @@ def test_changed_request_leaves_interactions_unplayed_and_fails(tmp_path: Path) 
         asyncio.run(
             run_case(case, profile, bundled_factory(profile), mode="replay", cassette_root=tmp_path)
         )
+
+
+def _record_text_basic(root: Path) -> Path:
+    profile = load_profile("mistral")
+    case = cases_for(next(s for s in load_scenarios() if s.id == "text_basic"), profile)[0]
+    factory = bundled_factory(profile)
+    asyncio.run(run_case(case, profile, factory, mode="record-replica", cassette_root=root))
+    return cassettes.cassette_path(root, "mistral", "text_basic")
+
+
+def _dated_long_ago(path: Path) -> str:
+    meta = cassettes.read_meta(path)
+    text = path.read_text(encoding="utf-8").replace(
+        meta["recorded_at"], "2020-01-01T00:00:00+00:00"
+    )
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def test_re_recording_unchanged_traffic_leaves_the_cassette_byte_for_byte(tmp_path: Path) -> None:
+    path = _record_text_basic(tmp_path)
+    before = _dated_long_ago(path)
+    _record_text_basic(tmp_path)
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_re_recording_changed_traffic_dates_the_cassette_afresh(tmp_path: Path) -> None:
+    path = _record_text_basic(tmp_path)
+    path.write_text(_dated_long_ago(path).replace('"Hello"', '"Howdy"'), encoding="utf-8")
+    _record_text_basic(tmp_path)
+    assert '"Howdy"' not in path.read_text(encoding="utf-8")
+    assert not cassettes.read_meta(path)["recorded_at"].startswith("2020")

@@ -12,23 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import run_cli as cli
 from toy_vendor import KEY, MODEL, ToyVendor
 
 import contracts.scaffold
-from contracts.cli import main
 from contracts.replica.server import ReplicaServer
 from providers.vendors import ProfileError, load_profile_file
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_info:
-        code = int(exit_info.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture

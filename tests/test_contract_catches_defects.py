@@ -7,7 +7,7 @@ from pathlib import Path
 import defects
 import pytest
 
-from contracts import cli
+from contracts import certify_run, cli
 from contracts.runner import ProviderFactory
 from providers.vendors import VendorProfile
 
@@ -16,13 +16,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 def break_certify(monkeypatch: pytest.MonkeyPatch, rewrite: defects.Rewrite) -> None:
     """certify builds providers through `bundled_factory`: wrap what it builds."""
-    real = cli.bundled_factory
+    real = certify_run.bundled_factory
 
     def broken(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
         build = real(profile, model)
         return lambda base_url, api_key: defects.RewrittenStream(build(base_url, api_key), rewrite)
 
-    monkeypatch.setattr(cli, "bundled_factory", broken)
+    monkeypatch.setattr(certify_run, "bundled_factory", broken)
 
 
 DEFECTS = [

@@ -24,7 +24,7 @@ from providers import (
 )
 from providers.anthropic.provider import SDK_ERRORS as ANTHROPIC_ERRORS
 from providers.error_mapping import ErrorMapper, SdkErrors, VendorError, status_named_by
-from providers.openai_compat.provider import SDK_ERRORS as OPENAI_ERRORS
+from providers.openai_sdk import SDK_ERRORS as OPENAI_ERRORS
 from providers.vendors import ErrorQuirks
 
 SECRET = "sk-mapping-secret-0123456789"

@@ -175,3 +175,49 @@ def test_loading_the_plugin_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("defect", "says"),
+    [
+        (
+            '"text.fidlity"',
+            "TestTiny.known_defects: no clause 'text.fidlity' (did you mean 'text.fidelity'?)",
+        ),
+        (
+            '("text_basik", "text.fidelity")',
+            "TestTiny.known_defects: no case 'text_basik' for vendor openai "
+            "(did you mean 'text_basic'?)",
+        ),
+    ],
+    ids=["clause", "case"],
+)
+def test_a_known_defect_naming_nothing_is_refused_without_a_traceback(
+    pytester: pytest.Pytester, defect: str, says: str
+) -> None:
+    pytester.makepyfile(test_tiny=CONTRACT.replace('("text_basic", "text.fidelity")', defect))
+    result = _run(pytester, "-q")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([f"*{says}*"])
+    assert "Traceback" not in result.stdout.str()
+    assert "def pytest_generate_tests" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("mode", ["once", "all"])
+def test_a_record_mode_without_a_cassette_root_is_refused(
+    contract: pytest.Pytester, mode: str
+) -> None:
+    result = _run(contract, "-q", f"--contract-record-mode={mode}")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [f"*--contract-record-mode={mode} records cassettes, but TestTiny has no cassette_root*"]
+    )
+
+
+def test_xfail_strict_from_the_users_config_is_honoured(contract: pytest.Pytester) -> None:
+    # text_basic's text.fidelity is declared a known defect but holds: strict makes it fail.
+    selected = ("-q", "-k", "text_basic and fidelity")
+    _run(contract, *selected).assert_outcomes(xpassed=1)
+    strict = _run(contract, *selected, "-o", "xfail_strict=true")
+    strict.assert_outcomes(failed=1)
+    strict.stdout.fnmatch_lines(["*XPASS(strict)*a known defect on one case only*"])

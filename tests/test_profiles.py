@@ -25,6 +25,7 @@ BUNDLED = [
     "mistral",
     "ollama",
     "openai",
+    "openai_responses",
     "openrouter",
     "together",
     "vllm",
@@ -47,6 +48,7 @@ def test_seed_defaults() -> None:
     assert load_profile("mistral").request.max_tokens_param == "max_tokens"
     assert load_profile("anthropic").protocol == "anthropic_messages"
     assert load_profile("openai").protocol == "openai_chat"
+    assert load_profile("openai_responses").protocol == "openai_responses"
 
 
 def test_bad_profile_is_reported_with_file_and_field(tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ def test_new_vendor_journey(  # noqa: PLR0915 - one journey, told in order
         MODEL,
         "127.0.0.1",
     )
-    assert first["sdk_version"]
+    assert toyllm["sdk"].startswith("openai ")
     assert first["package_version"]
     assert toyllm["clauses"]["tools.parallel"]["verdict"] == "pass"
     assert toyllm["clauses"]["errors.authentication"]["verdict"] == "pass"

@@ -70,8 +70,9 @@ class ToyVendor:
         last = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
         text = f"Echo: {last}"
         limit = body.get("max_tokens") or body.get("max_completion_tokens")
-        if limit is not None and limit < len(text.split()):
-            return " ".join(text.split()[:limit]), [], "length"
+        # A token of this toy is a character, so the suite's smallest cap (16) still cuts.
+        if limit is not None and limit < len(text):
+            return text[:limit], [], "length"
         return text, [], "stop"
 
     def _stream(

@@ -54,6 +54,40 @@ def _messages_answer(text: str) -> dict[str, Any]:
     }
 
 
+def _responses_answer(text: str, *, status: str = "completed") -> dict[str, Any]:
+    message = {
+        "id": "msg_01",
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+    return {
+        "id": "resp_01",
+        "object": "response",
+        "model": "gpt-4.1-mini",
+        "status": status,
+        "output": [message],
+        "usage": {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2},
+    }
+
+
+def _responses_events(text: str, *, finished: bool) -> bytes:
+    answer = _responses_answer(text)
+    started = {**answer, "status": "in_progress", "output": [], "usage": None}
+    added = {**answer["output"][0], "content": []}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": started},
+        {"type": "response.output_item.added", "output_index": 0, "item": added},
+        {"type": "response.output_text.delta", "output_index": 0, "delta": text},
+    ]
+    if finished:
+        events.append(
+            {"type": "response.output_item.done", "output_index": 0, "item": answer["output"][0]}
+        )
+        events.append({"type": "response.completed", "response": answer})
+    return b"".join(sse_event(json.dumps(event), event=event["type"]) for event in events)
+
+
 @dataclass(frozen=True)
 class Wire:
     name: str
@@ -102,4 +136,14 @@ ANTHROPIC = Wire(
     request_id_header="request-id",
     sdk_logger="anthropic._base_client",
 )
-WIRES = {wire.name: wire for wire in (OPENAI, ANTHROPIC)}
+RESPONSES = Wire(
+    name="openai_responses",
+    vendor="openai_responses",
+    stream=lambda text: _responses_events(text, finished=True),
+    unfinished=lambda text: _responses_events(text, finished=False),
+    answer=_responses_answer,
+    event_name="response.output_text.delta",
+    request_id_header="x-request-id",
+    sdk_logger="openai._base_client",
+)
+WIRES = {wire.name: wire for wire in (OPENAI, ANTHROPIC, RESPONSES)}

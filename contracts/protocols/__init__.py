@@ -9,7 +9,6 @@ names its protocol, and `protocol_for` builds it with that vendor's facts.
 
 from __future__ import annotations
 
-import importlib
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -23,13 +22,8 @@ from contracts.replica.server import RecordedRequest, ScriptedResponse
 from contracts.spec import Answer, Case, Fault, RequestSpec
 from contracts.vendors import SuiteProfile, find_suite_file, load_suite_profile
 from providers.frozen import Frozen, describe_errors
+from providers.protocols import load_reference, protocol_entry
 from providers.vendors import ProfileError, VendorProfile
-
-#: Each protocol's implementation, as "module:Class", imported when a vendor speaks it.
-PROTOCOLS = {
-    "openai_chat": "contracts.protocols.openai_chat:OpenAiChat",
-    "anthropic_messages": "contracts.protocols.anthropic_messages:AnthropicMessages",
-}
 
 
 class WireFacts(Frozen):
@@ -52,8 +46,6 @@ class WireProtocol(ABC):
     """One wire protocol, bound to one vendor's profile and suite facts."""
 
     name: ClassVar[str]
-    #: The distribution whose version cassettes record as the SDK in use.
-    sdk: ClassVar[str]
     facts_model: ClassVar[type[WireFacts]]
 
     def __init__(self, profile: VendorProfile, suite: SuiteProfile) -> None:
@@ -65,6 +57,11 @@ class WireProtocol(ABC):
             where = find_suite_file(suite.name) or f"the suite file of {suite.name}"
             problems = describe_errors(exc, prefix="wire.")
             raise ProfileError(f"{where}: invalid for protocol {self.name}: {problems}") from None
+
+    @property
+    def sdk(self) -> str:
+        """The distribution whose version cassettes and certificates record as the SDK."""
+        return protocol_entry(self.name).sdk
 
     # -- serve --------------------------------------------------------------------------------
 
@@ -148,12 +145,6 @@ def fault_headers(fault: Fault) -> dict[str, str]:
 
 
 def protocol_for(profile: VendorProfile) -> WireProtocol:
-    """The vendor's protocol, bound to its facts."""
-    protocol: type[WireProtocol] = load_object(PROTOCOLS[profile.protocol])
+    """The vendor's protocol (its registered suite class), bound to its facts."""
+    protocol: type[WireProtocol] = load_reference(protocol_entry(profile.protocol).suite)
     return protocol(profile, load_suite_profile(profile.name))
-
-
-def load_object(reference: str) -> Any:
-    """The object a "module:attribute" reference names, imported now."""
-    module, _, attribute = reference.partition(":")
-    return getattr(importlib.import_module(module), attribute)

@@ -50,7 +50,6 @@ def _counts(answer: Answer) -> tuple[int, int]:
 
 class AnthropicMessages(WireProtocol):
     name = "anthropic_messages"
-    sdk = "anthropic"
     facts_model = MessagesFacts
     facts: MessagesFacts
 

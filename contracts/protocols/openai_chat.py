@@ -106,7 +106,6 @@ def _usage(
 
 class OpenAiChat(WireProtocol):
     name = "openai_chat"
-    sdk = "openai"
     facts_model = ChatFacts
     facts: ChatFacts
 

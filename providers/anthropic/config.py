@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from providers.settings import ProviderSettings
-from providers.vendors import VendorProfile
+from providers.profiled_settings import ProfiledSettings
 
 
-class AnthropicConfig(ProviderSettings):
+class AnthropicConfig(ProfiledSettings):
     """Settings for `AnthropicProvider`; `profile` carries the capabilities and quirks.
 
     `thinking_budget_tokens` turns on extended thinking with that budget for every request
     (it must stay below each request's max_tokens).
     """
 
-    profile: VendorProfile
+    protocol = "anthropic_messages"
+
     thinking_budget_tokens: int | None = Field(default=None, ge=1024)

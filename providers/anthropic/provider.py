@@ -11,14 +11,12 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anthropic
-from pydantic import SecretStr
 
 from providers.anthropic.config import AnthropicConfig
 from providers.anthropic.events import MessagesEventReader, message_events
 from providers.anthropic.request import MessagesRequestBuilder
 from providers.error_mapping import SdkErrors
 from providers.sdk_provider import SdkProvider
-from providers.settings import vendor_settings
 from providers.streaming import WireJson
 from providers.streaming.response import response_from_events
 from providers.types import (
@@ -26,7 +24,6 @@ from providers.types import (
     CompletionResponse,
     StreamEvent,
 )
-from providers.vendors import VendorProfile, load_profile
 
 SDK_ERRORS = SdkErrors(
     base=anthropic.AnthropicError,
@@ -42,16 +39,17 @@ class AnthropicProvider(SdkProvider[MessagesEventReader]):
     #: Reads this protocol's events into the shared block assembler; a subclass may swap it.
     event_reader: type[MessagesEventReader] = MessagesEventReader
 
+    protocol = "anthropic_messages"
+    config_class = AnthropicConfig
+    default_vendor = "anthropic"
+    sdk_errors = SDK_ERRORS
+    sdk_logger = "anthropic._base_client"
+    answer_key = "content"
+    endpoint = "an Anthropic Messages"
+    end = "message_stop"
+
     def __init__(self, config: AnthropicConfig) -> None:
-        super().__init__(
-            config,
-            config.profile,
-            sdk=SDK_ERRORS,
-            sdk_logger="anthropic._base_client",
-            answer_key="content",
-            endpoint="an Anthropic Messages",
-            end="message_stop",
-        )
+        super().__init__(config)
         self._client = anthropic.AsyncAnthropic(
             api_key=config.api_key.get_secret_value(),
             base_url=config.base_url,
@@ -69,48 +67,6 @@ class AnthropicProvider(SdkProvider[MessagesEventReader]):
             self._profile.request,
             self._profile.capabilities,
             thinking_budget_tokens=config.thinking_budget_tokens,
-        )
-
-    @classmethod
-    def from_vendor(
-        cls,
-        name: str = "anthropic",
-        *,
-        api_key: str | SecretStr | None = None,
-        model: str | None = None,
-        base_url: str | None = None,
-        **overrides: Any,
-    ) -> AnthropicProvider:
-        """Build from a bundled profile; the key defaults to the profile's environment variable.
-
-        Other keyword arguments (`http_client`, `timeout`, `max_retries`, `extra_headers`,
-        `thinking_budget_tokens`) pass through to `AnthropicConfig`.
-        """
-        return cls.from_profile(
-            load_profile(name), api_key=api_key, model=model, base_url=base_url, **overrides
-        )
-
-    @classmethod
-    def from_profile(
-        cls,
-        profile: VendorProfile,
-        *,
-        api_key: str | SecretStr | None = None,
-        model: str | None = None,
-        base_url: str | None = None,
-        **overrides: Any,
-    ) -> AnthropicProvider:
-        """As `from_vendor`, from a profile already loaded (or made for one endpoint)."""
-        return cls(
-            vendor_settings(
-                AnthropicConfig,
-                profile,
-                "anthropic_messages",
-                api_key=api_key,
-                model=model,
-                base_url=base_url,
-                overrides=overrides,
-            )
         )
 
     # -- LlmProvider --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.errors import InvalidRequestError
-from providers.openai_compat.request import RequestBuilder
+from providers.request_checks import RequestBuilder
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
@@ -26,6 +26,8 @@ from providers.vendors import RequestQuirks
 
 
 class MessagesRequestBuilder(RequestBuilder):
+    """The Messages body; `thinking_budget_tokens` asks for extended thinking on every request."""
+
     def __init__(
         self,
         provider: str,

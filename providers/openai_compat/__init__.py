@@ -1,7 +1,6 @@
 """The provider for every OpenAI-compatible Chat Completions endpoint.
 
-The provider class loads the `openai` SDK when first named, so another protocol's provider can
-reuse this package's request checks without loading it.
+The provider class loads the `openai` SDK when first named: the config alone loads no SDK.
 """
 
 from typing import TYPE_CHECKING, Any

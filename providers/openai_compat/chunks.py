@@ -25,7 +25,11 @@ class ChatChunkReader(ChunkReader):
     ) -> None:
         super().__init__(profile, errors, assembler)
         self._reasoning_fields = profile.wire.reasoning_fields
-        self._usage_paths = profile.wire.usage_paths
+        # Each usage path as its keys, each key with the path to it (for the error message).
+        self._usage_paths = tuple(
+            tuple((key, ".".join(keys[:depth])) for depth, key in enumerate(keys, start=1))
+            for keys in (path.split(".") for path in profile.wire.usage_paths)
+        )
         self._tool_data_fields = profile.wire.tool_call_data_fields
         self._reasoning_in_completion = profile.wire.reasoning_in_completion
         # Tool-call key -> the first id the vendor gave it (empty until one arrives).
@@ -143,11 +147,10 @@ class ChatChunkReader(ChunkReader):
 
     def _usage_report(self, chunk: dict[str, Any]) -> dict[str, Any] | None:
         """The first usage object at one of the profile's paths (`x_groq.usage`, ...)."""
-        for path in self._usage_paths:
+        for steps in self._usage_paths:
             report = chunk
-            keys = path.split(".")
-            for depth, key in enumerate(keys, start=1):
-                report = self._json.optional_object(report, key, ".".join(keys[:depth]))
+            for key, path in steps:
+                report = self._json.optional_object(report, key, path)
             if report:
                 return report
         return None

@@ -14,6 +14,7 @@ and truncation (no finish reason means `StreamTruncatedError`, never `Done`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from providers.errors import (
     StreamError,
     StreamTruncatedError,
 )
+from providers.frozen import trusted_constructor
 from providers.protocols import StopMapping
 from providers.types import (
     Done,
@@ -39,6 +41,13 @@ from providers.types import (
 )
 
 BlockKind = Literal["text", "thinking"]
+
+# Built for every content event from values read here: no validation on the per-event path.
+_DELTAS: dict[BlockKind, Callable[..., TextDelta | ThinkingDelta]] = {
+    "text": trusted_constructor(TextDelta),
+    "thinking": trusted_constructor(ThinkingDelta),
+}
+_tool_input_delta = trusted_constructor(ToolInputDelta)
 
 
 @dataclass(slots=True)
@@ -60,6 +69,7 @@ class _HeldText:
     text: str
     signature: str | None = None
     redacted_data: str | None = None
+    provider_data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +125,8 @@ class BlockAssembler:
             if self._block_index < 0 and text.isspace():
                 self._leading_space += text
                 return
-            text, self._leading_space = self._leading_space + text, ""
+            if self._leading_space:
+                text, self._leading_space = self._leading_space + text, ""
         if self._open_tool is None:
             self._emit_text(kind, text)
         else:
@@ -128,6 +139,11 @@ class BlockAssembler:
     def redacted_thinking(self, data: str) -> None:
         """A reasoning block the vendor encrypted: a block of its own, to be sent back."""
         self._closing_thinking(_HeldText("thinking", "", redacted_data=data))
+
+    def thinking_record(self, data: dict[str, Any]) -> None:
+        """The protocol's record that closes the current reasoning block (a Responses reasoning
+        item), to be sent back unchanged."""
+        self._closing_thinking(_HeldText("thinking", "", provider_data=data))
 
     def _closing_thinking(self, piece: _HeldText) -> None:
         if self._open_tool is None:
@@ -158,9 +174,7 @@ class BlockAssembler:
             if call.started:
                 if arguments:
                     self._out.append(
-                        ToolInputDelta.model_construct(
-                            index=call.block_index, partial_json=arguments
-                        )
+                        _tool_input_delta(index=call.block_index, partial_json=arguments)
                     )
             elif call.name:
                 self._start_tool(call)
@@ -232,11 +246,10 @@ class BlockAssembler:
             self._block_kind = kind
             self._block_index += 1
         self._output_chars += len(text)
-        model = TextDelta if kind == "text" else ThinkingDelta
-        self._out.append(model.model_construct(index=self._block_index, text=text))
+        self._out.append(_DELTAS[kind](index=self._block_index, text=text))
 
     def _emit_held(self, piece: _HeldText) -> None:
-        if piece.signature is None and piece.redacted_data is None:
+        if piece.signature is None and piece.redacted_data is None and piece.provider_data is None:
             self._emit_text(piece.kind, piece.text)
         else:
             self._emit_closing_thinking(piece)
@@ -253,6 +266,7 @@ class BlockAssembler:
                 text="",
                 signature=piece.signature,
                 redacted_data=piece.redacted_data,
+                provider_data=piece.provider_data,
             )
         )
 
@@ -265,7 +279,7 @@ class BlockAssembler:
         self._out.append(ToolUseStart(index=call.block_index, id=call.id, name=call.name))
         if call.parts:
             self._out.append(
-                ToolInputDelta(index=call.block_index, partial_json="".join(call.parts))
+                _tool_input_delta(index=call.block_index, partial_json="".join(call.parts))
             )
 
     def _close(self, key: int) -> None:

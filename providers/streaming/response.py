@@ -64,11 +64,12 @@ def response_from_events(
 
 
 def _thinking_block(deltas: list[ThinkingDelta]) -> ThinkingBlock:
-    """One reasoning block from its deltas: the text joined, the signature or redacted data
-    from the delta that closed it."""
+    """One reasoning block from its deltas: the text joined, the signature, redacted data or
+    protocol record from the delta that closed it."""
     last = deltas[-1]
     return ThinkingBlock(
         text="".join(delta.text for delta in deltas),
         signature=last.signature,
         redacted_data=last.redacted_data,
+        provider_data=last.provider_data,
     )

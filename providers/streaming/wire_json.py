@@ -69,8 +69,11 @@ class WireJson:
         self, parent: Mapping[str, Any], key: str, path: str
     ) -> list[dict[str, Any]]:
         """An array of objects; absent or null reads as an empty array."""
-        item_path = f"{path}[]"
-        return [self.object(item, item_path) for item in self.optional_array(parent, key, path)]
+        items = self.optional_array(parent, key, path)
+        for item in items:
+            if type(item) is not dict:
+                raise self.malformed(f"{path}[]", "an object", item)
+        return items
 
     def optional_string(self, parent: Mapping[str, Any], key: str, path: str) -> str:
         """A string field; absent or null reads as the empty string."""

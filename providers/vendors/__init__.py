@@ -14,16 +14,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from providers.errors import InvalidRequestError
 from providers.frozen import Frozen as _Section
 from providers.frozen import describe_errors
 from providers.protocols import (
     OPENAI_CHAT_STOP_REASONS,
-    STANDARD_STOP_REASONS_BY_PROTOCOL,
+    PROTOCOLS,
+    ProtocolName,
     StopMapping,
-    WireProtocol,
+    protocol_entry,
 )
 from providers.types import ProviderCapabilities
 
@@ -38,11 +39,11 @@ __all__ = [
     "STANDARD_STOP_REASONS",
     "ErrorQuirks",
     "ProfileError",
+    "ProtocolName",
     "RequestQuirks",
     "StopMapping",
+    "StreamFacts",
     "VendorProfile",
-    "WireFacts",
-    "WireProtocol",
     "available_vendors",
     "find_profile",
     "load_profile",
@@ -97,7 +98,7 @@ class ErrorQuirks(_Section):
     non_retryable_rate_limit_codes: tuple[str, ...] = ("insufficient_quota",)
 
 
-class WireFacts(_Section):
+class StreamFacts(_Section):
     """What the provider must know about how the vendor streams to read it right."""
 
     #: Delta fields that carry reasoning text, first present wins.
@@ -135,7 +136,7 @@ class VendorProfile(_Section):
     name: str = Field(pattern=rf"^{NAME_PATTERN}$")
     #: The wire protocol the vendor speaks; it picks the provider class and the standard
     #: stop map.
-    protocol: WireProtocol = "openai_chat"
+    protocol: ProtocolName = "openai_chat"
     display_name: str = ""
     base_url: str
     api_key_env: str | None = None
@@ -147,7 +148,14 @@ class VendorProfile(_Section):
     request: RequestQuirks = RequestQuirks()
     stop_reasons: dict[str, StopMapping] = Field(default_factory=dict)
     errors: ErrorQuirks = ErrorQuirks()
-    wire: WireFacts = WireFacts()
+    wire: StreamFacts = StreamFacts()
+
+    @field_validator("protocol")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        if value not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {value!r}: choose one of {', '.join(PROTOCOLS)}")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -170,7 +178,7 @@ class VendorProfile(_Section):
 
     def stop_mapping(self) -> dict[str, StopMapping]:
         """The protocol's standard stop-value map with this vendor's values on top."""
-        return {**STANDARD_STOP_REASONS_BY_PROTOCOL[self.protocol], **self.stop_reasons}
+        return {**protocol_entry(self.protocol).stop_reasons, **self.stop_reasons}
 
 
 class ProfileError(InvalidRequestError):

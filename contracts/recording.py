@@ -1,0 +1,116 @@
+"""`record`: re-record a vendor's cassettes, live or from the replica, printing the wire drift
+against the cassettes they replace."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from contracts import cassettes
+from contracts.certification import applicable_cases, capabilities_of
+from contracts.drift import drift, profile_mismatches
+from contracts.escaping import terminal
+from contracts.protocols import WireProtocol, WireShape, protocol_for
+from contracts.runner import Mode, ProviderFactory, run_case
+from contracts.spec import Case
+from contracts.targets import UsageError, bundled_factory, live_target, profiles_named
+from providers.vendors import VendorProfile
+
+
+def _selected(profile: VendorProfile, args: argparse.Namespace, *, live: bool) -> list[Case]:
+    factory = bundled_factory(profile)
+    capabilities = capabilities_of(factory)
+    cases = [
+        case
+        for case, _ in applicable_cases(profile, capabilities, live=live)
+        if not case.scenario.replica_only
+        and (not args.scenario or case.scenario.id in args.scenario or case.id in args.scenario)
+    ]
+    if args.scenario and not cases:
+        how = "live" if live else "from the replica"
+        raise UsageError(f"no scenario {args.scenario} can be recorded {how} for {profile.name}")
+    return cases
+
+
+def _install(fresh: Path, current: Path, protocol: WireProtocol) -> list[WireShape]:
+    """Print the drift of `fresh` against `current`, then replace `current` with it."""
+    new_exchanges = cassettes.exchanges(fresh)
+    source = cassettes.read_meta(fresh).get("source")
+    if current.is_file():
+        changes = drift(cassettes.exchanges(current), new_exchanges, protocol)
+        print(f"{current} (source: {source}): " + ("WIRE DRIFT" if changes else "no wire drift"))
+        for line in changes:
+            print(f"    {terminal(line)}")
+    else:
+        print(f"{current} (source: {source}): new cassette")
+    current.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(fresh, current)
+    return [protocol.wire_shape(exchange) for exchange in new_exchanges]
+
+
+def _unexpected_error(case: Case, fresh: Path) -> str | None:
+    """Why a freshly recorded cassette is not the answer its scenario asks for: an error
+    status (a 401 from a wrong key, say) where the scenario expects the vendor to answer."""
+    if case.scenario.answer is None:
+        return None
+    for exchange in cassettes.exchanges(fresh):
+        if exchange.status >= 400:
+            body = " ".join(exchange.body.split())[:120]
+            return (
+                f"the server answered {exchange.status} ({body}) where {case.id} expects an answer"
+            )
+    return None
+
+
+async def record(args: argparse.Namespace) -> bool:
+    """Record what `args` selects; whether any recording was not the answer asked for."""
+    live = not args.replica
+    root = Path(args.cassettes)
+    count = 0
+    failed = False
+    for profile in profiles_named(args.vendor):
+        target = live_target(profile, args) if live else None
+        factory = bundled_factory(profile, args.model)
+        protocol = protocol_for(profile)
+        shapes: list[WireShape] = []
+        with tempfile.TemporaryDirectory(prefix="llm-contracts-record-") as scratch:
+            for case in _selected(profile, args, live=live):
+                mode: Mode = "live" if live else "record-replica"
+                await run_case(
+                    case, profile, factory, mode=mode, cassette_root=Path(scratch), live=target
+                )
+                fresh = cassettes.cassette_path(Path(scratch), profile.name, case.id)
+                current = cassettes.cassette_path(root, profile.name, case.id)
+                unexpected = _unexpected_error(case, fresh)
+                if unexpected:
+                    failed = True
+                    print(terminal(f"{current}: {unexpected}"), file=sys.stderr)
+                    if current.is_file() and not args.force:
+                        print(f"    kept the existing {current}; --force replaces it anyway")
+                        continue
+                shapes += _install(fresh, current, protocol)
+                count += 1
+        if live:
+            count += await _fill_from_replica(profile, factory, root)
+        for line in profile_mismatches(shapes, protocol):
+            print(f"  profile {profile.name} [wire] {terminal(line)}")
+    print(f"{count} cassette(s) recorded")
+    return failed
+
+
+async def _fill_from_replica(profile: VendorProfile, factory: ProviderFactory, root: Path) -> int:
+    """Cases a live endpoint cannot provoke get replica cassettes where none exist yet, so
+    the vendor replays offline in full; existing ones are left alone."""
+    capabilities = capabilities_of(factory)
+    filled = 0
+    for case, _ in applicable_cases(profile, capabilities):
+        path = cassettes.cassette_path(root, profile.name, case.id)
+        if case.scenario.live != "skip" or case.scenario.replica_only or path.exists():
+            continue
+        await run_case(case, profile, factory, mode="record-replica", cassette_root=root)
+        print(f"{path} (source: replica): new cassette; cannot be provoked live")
+        filled += 1
+    return filled

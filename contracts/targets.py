@@ -1,0 +1,77 @@
+"""What a command points at: the profiles named, the cassette directory, the live endpoint and
+key, and the provider built for a profile. Bad choices are a `UsageError` (one line, exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from contracts.runner import LiveTarget, ProviderFactory
+from providers import from_profile
+from providers.types import LlmProvider
+from providers.vendors import ProfileError, VendorProfile, available_vendors, load_profile
+
+#: Used against endpoints that need no key (a local server, the Claude proxy).
+NO_KEY = "no-key-needed"
+
+
+class UsageError(Exception):
+    """Bad command-line usage: printed as one line, exit 2."""
+
+
+def bundled_factory(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
+    """Our provider for the profile's protocol; no retries, so a recorded cassette replays
+    one-to-one."""
+
+    def build(base_url: str, api_key: SecretStr) -> LlmProvider:
+        return from_profile(profile, api_key=api_key, base_url=base_url, model=model, max_retries=0)
+
+    return build
+
+
+def profiles_named(names: Sequence[str] | None) -> list[VendorProfile]:
+    try:
+        return [load_profile(name) for name in names or available_vendors()]
+    except ProfileError as exc:
+        raise UsageError(exc.message) from None
+
+
+def cassette_root(path: str) -> Path:
+    root = Path(path)
+    if not root.is_dir():
+        raise UsageError(
+            f"no cassette directory at {root.resolve()}: run from the repository root, pass "
+            "--cassettes DIR, or use --replica to certify against the loopback replica"
+        )
+    return root
+
+
+def live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
+    """Where and with which key to reach the vendor; refuses clearly without a needed key."""
+    variable = args.api_key_env or profile.api_key_env
+    key = os.environ.get(variable, "") if variable else ""
+    if not key:
+        if variable:
+            raise UsageError(
+                f"{profile.name} needs an API key: set {variable} (the key is read from the "
+                "environment and never written anywhere)"
+            )
+        key = profile.default_api_key or NO_KEY
+    return LiveTarget(base_url=args.base_url or profile.base_url, key=SecretStr(key))
+
+
+def endpoint_profile(args: argparse.Namespace) -> VendorProfile:
+    """A plain OpenAI-compatible profile for `--base-url` without `--vendor`."""
+    if not args.model:
+        raise UsageError("--base-url without --vendor needs --model")
+    return VendorProfile(
+        name="endpoint",
+        base_url=args.base_url,
+        default_model=args.model,
+        api_key_env=args.api_key_env,
+    )
