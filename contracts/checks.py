@@ -6,12 +6,14 @@ Checks read only the outcome (events, errors, what was sent), never the provider
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from contracts.grammar import violations
+from contracts.observed import Exchange
 from contracts.protocols import protocol_for
 from contracts.spec import STOP_FAILURES, Answer, Case, expected_stop
 from providers import errors as error_types
@@ -539,7 +541,34 @@ def _raised(ctx: Context, expected: type[Exception]) -> str | None:
             )
     if ctx.of(Done):
         problems.append("Done was yielded although the stream failed")
+    problems.extend(_retries(ctx))
     return "; ".join(problems) or None
+
+
+def _retries(ctx: Context) -> list[str]:
+    """What the request journal shows against the scenario: an error that is not retryable
+    sent more than once by one call, or a retry sooner than the server's Retry-After."""
+    fault = ctx.case.scenario.fault
+    if fault is None or not ctx.outcome.exchanges or ctx.fault_missed():
+        return []
+    per_call: dict[bool, list[Exchange]] = {}  # a call's requests: streamed or not
+    for exchange in ctx.outcome.exchanges:
+        per_call.setdefault(bool((exchange.request or {}).get("stream")), []).append(exchange)
+    retried = max(len(requests) for requests in per_call.values())
+    if ctx.case.scenario.expect.retryable is False and retried > 1:
+        return [f"one call sent {retried} requests: a {fault.status} is not retryable"]
+    waits = [
+        later.at - earlier.at
+        for requests in per_call.values()
+        for earlier, later in itertools.pairwise(requests)
+        if earlier.at is not None and later.at is not None
+    ]
+    if fault.retry_after is not None and waits and min(waits) < fault.retry_after:
+        return [
+            f"retried {min(waits):.2f} s after a {fault.status} that said Retry-After: "
+            f"{fault.retry_after}"
+        ]
+    return []
 
 
 def _error_check(clause_id: str, expected: type[Exception]) -> None:

@@ -23,6 +23,8 @@ class Exchange:
     body: str
     #: How the body reached the provider, when the replica cut it into reads.
     delivery: str = ""
+    #: When the request arrived (seconds, the replica's clock); None when not recorded.
+    at: float | None = None
 
     @property
     def streamed(self) -> bool:

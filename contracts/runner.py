@@ -143,6 +143,7 @@ def _from_replica(server: ReplicaServer) -> list[Exchange]:
             content_type=reply.headers.get("content-type", ""),
             body=reply.body.decode("utf-8", "replace"),
             delivery=reply.delivery,
+            at=request.at,
         )
         for request, reply in server.exchanges
     ]

@@ -38,6 +38,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: bytes
+    #: When it arrived (event-loop clock, seconds): the journal that shows retries and waits.
+    at: float = 0.0
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -206,7 +208,7 @@ class ReplicaServer:
                 headers[name.strip().lower()] = value.strip()
         length = int(headers.get("content-length", "0"))
         body = await reader.readexactly(length) if length else b""
-        return RecordedRequest(method, target, headers, body)
+        return RecordedRequest(method, target, headers, body, asyncio.get_running_loop().time())
 
     async def _write_response(self, writer: asyncio.StreamWriter, reply: ScriptedResponse) -> None:
         head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}"]

@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import httpx2
+from defects import Broken, wrapping_ours
 from pydantic import SecretStr
 from tiny_provider import TinyProvider
 
-from providers import OpenAiCompatibleProvider
+from providers import OpenAiCompatibleProvider, errors
 from providers.openai_compat.chunks import ChatChunkReader
-from providers.types import CompletionRequest, LlmProvider, StreamEvent
+from providers.types import CompletionRequest, CompletionResponse, LlmProvider, StreamEvent
 
 
 class WireDefect:
@@ -120,7 +121,65 @@ class IgnoresTextOnTheFinishChunk(_ReaderDefect):
     reader = _IgnoresFinishChunkContent
 
 
+class _WrapsOurs(Broken, WireDefect):
+    """A wrapper around our provider for the vendor, run against the replica."""
+
+    @classmethod
+    def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
+        return wrapping_ours(cls, cls.vendor)(base_url, key)
+
+
+class _Retries(_WrapsOurs):
+    """Calls the wrapped provider again, right away, while it raises `retried`."""
+
+    retried: ClassVar[type[Exception]]
+    attempts: ClassVar[int]
+
+    async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
+        for attempt in range(self.attempts):
+            started = False
+            try:
+                async for event in self.inner.stream(request):
+                    started = True
+                    yield event
+                return
+            except self.retried:
+                if started or attempt + 1 == self.attempts:
+                    raise
+
+    async def complete(self, request: CompletionRequest) -> CompletionResponse:
+        for _ in range(self.attempts - 1):
+            try:
+                return await self.inner.complete(request)
+            except self.retried:
+                continue
+        return await self.inner.complete(request)
+
+
+class RetriesARejectedKey(_Retries):
+    """A 401 is retried as if it were transient. From
+    https://github.com/Gitlawb/openclaude/issues/1356 ("Retrying in 1 second… (attempt
+    4/10)" on an invalid key)."""
+
+    clause = "errors.authentication"
+    vendor = "openai"
+    retried = errors.AuthenticationError
+    attempts = 4
+
+
+class RetriesBeforeRetryAfter(_Retries):
+    """A 429 is retried at once, whatever Retry-After said. From
+    https://github.com/Lore-Hex/QuillCode/issues/852 (the backoff ignores Retry-After)."""
+
+    clause = "errors.rate-limit"
+    vendor = "openai"
+    retried = errors.RateLimitError
+    attempts = 2
+
+
 WIRE_DEFECTS: list[type[WireDefect]] = [
+    RetriesARejectedKey,
+    RetriesBeforeRetryAfter,
     DecodesEachReadOnItsOwn,
     NeverAsksForStreamUsage,
     SumsRepeatedUsage,
