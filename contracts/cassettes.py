@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 import vcr
 import yaml
+from vcr.errors import CannotOverwriteExistingCassetteException
 
 from contracts.observed import Exchange
 from providers.vendors import available_vendors, load_profile
@@ -55,13 +57,49 @@ _meta: ContextVar[dict[str, Any] | None] = ContextVar("cassette_meta", default=N
 _secrets: ContextVar[tuple[str, ...]] = ContextVar("cassette_secrets", default=())
 
 
+#: Where `record` and `import` write by default, and what replay reads first: the folder the
+#: command runs in, so a user's own cassettes never go into the installed package.
+LOCAL_ROOT = Path("cassettes")
+#: One folder, or several read in order (the user's own, then the bundled ones).
+CassetteRoot = Path | tuple[Path, ...]
+
+
+def bundled_root() -> Path:
+    """The cassettes shipped with the package: inside an installed wheel, or the checkout's
+    `cassettes/` folder when the package runs from source (an editable install)."""
+    package = Path(__file__).resolve().parent
+    shipped = package / "bundled_cassettes"
+    return shipped if shipped.is_dir() else package.parent / "cassettes"
+
+
+def replay_roots() -> tuple[Path, ...]:
+    """What replay reads when no folder is named: `./cassettes` if there is one (a user's
+    imports and recordings), then the bundled cassettes."""
+    roots = [LOCAL_ROOT] if LOCAL_ROOT.is_dir() else []
+    bundled = bundled_root()
+    if not any(root.resolve() == bundled.resolve() for root in roots):
+        roots.append(bundled)
+    return tuple(roots)
+
+
+def roots_of(root: CassetteRoot) -> tuple[Path, ...]:
+    return (root,) if isinstance(root, Path) else root
+
+
 def cassette_path(root: Path, vendor: str, scenario: str) -> Path:
     return root / vendor / f"{scenario}.yaml"
 
 
+def find_cassette(root: CassetteRoot, vendor: str, scenario: str) -> Path:
+    """The cassette in the first root that holds it; else where the first root would."""
+    candidates = [cassette_path(folder, vendor, scenario) for folder in roots_of(root)]
+    return next((path for path in candidates if path.is_file()), candidates[0])
+
+
 def record_command(vendor: str, scenario: str, source: Source = "replica") -> str:
+    """The command that re-records one cassette; ids are quoted (`[...]` is a shell glob)."""
     flag = " --replica" if source == "replica" else ""
-    return f"llm-contracts record --vendor {vendor} --scenario {scenario}{flag}"
+    return f"llm-contracts record --vendor {vendor} --scenario {shlex.quote(scenario)}{flag}"
 
 
 def known_key_values() -> tuple[str, ...]:
@@ -208,9 +246,16 @@ def deserialize(text: str) -> dict[str, Any]:
     return {"interactions": interactions, "version": document.get("version", 1)}
 
 
-class _SerializerModule:
+class _Serializer:
+    """vcrpy's serializer interface over this module's two functions."""
+
     serialize = staticmethod(serialize)
     deserialize = staticmethod(deserialize)
+
+
+#: Register it to read these cassettes with plain vcrpy:
+#: `my_vcr.register_serializer("llm_contracts_yaml", contracts.cassettes.vcr_serializer)`.
+vcr_serializer = _Serializer()
 
 
 def read_document(path: Path) -> dict[str, Any]:
@@ -250,14 +295,72 @@ def _same_endpoint(sent: Any, recorded: Any) -> None:
     assert sent_endpoint == recorded_endpoint, f"{sent_endpoint} != {recorded_endpoint}"
 
 
+def _json_or_text(body: Any) -> Any:
+    text = _text(body)
+    try:
+        return json.loads(text) if text else text
+    except ValueError:
+        return text
+
+
+def _first_difference(recorded: Any, sent: Any, where: str = "") -> str | None:
+    """Where two JSON values first differ, as `field.path: recorded X, sent Y`."""
+    if isinstance(recorded, dict) and isinstance(sent, dict):
+        for key in [*recorded, *(k for k in sent if k not in recorded)]:
+            if key not in sent:
+                return f"{where}{key}: recorded {recorded[key]!r}, not sent"
+            if key not in recorded:
+                return f"{where}{key}: sent {sent[key]!r}, not recorded"
+            found = _first_difference(recorded[key], sent[key], f"{where}{key}.")
+            if found:
+                return found
+        return None
+    if isinstance(recorded, list) and isinstance(sent, list) and len(recorded) == len(sent):
+        for index, (old, new) in enumerate(zip(recorded, sent, strict=True)):
+            found = _first_difference(old, new, f"{where.rstrip('.')}[{index}].")
+            if found:
+                return found
+        return None
+    if recorded != sent:
+        return f"{where.rstrip('.') or 'body'}: recorded {recorded!r}, sent {sent!r}"
+    return None
+
+
+def _same_json_body(sent: Any, recorded: Any) -> None:
+    """vcrpy's body matcher, naming the first field that differs (vcrpy reports the message)."""
+    difference = _first_difference(_json_or_text(recorded.body), _json_or_text(sent.body))
+    assert difference is None, difference
+
+
+#: vcrpy reports a matcher by its function's name; users know it by the name it matches on.
+_MATCHER_NAMES = {_same_json_body.__name__: "body", _same_endpoint.__name__: "endpoint"}
+
+
+def request_difference(*errors: BaseException | None) -> str | None:
+    """How the request a replay could not match differs from the closest recorded one, as
+    vcrpy found it (its exception travels inside the provider's error)."""
+    for outermost in errors:
+        error, seen = outermost, set()
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            if isinstance(error, CannotOverwriteExistingCassetteException):
+                for _, _, failed in error.similar_requests[:1]:
+                    return "; ".join(
+                        f"{_MATCHER_NAMES.get(name, name)} differs: {why}" for name, why in failed
+                    )
+            error = error.__cause__ or error.__context__
+    return None
+
+
 def make_vcr(match_on: tuple[str, ...] = MATCH_ON) -> vcr.VCR:
     recorder = vcr.VCR(
         serializer=SERIALIZER,
         match_on=match_on,
         decode_compressed_response=True,
     )
-    recorder.register_serializer(SERIALIZER, _SerializerModule)
+    recorder.register_serializer(SERIALIZER, vcr_serializer)
     recorder.register_matcher("endpoint", _same_endpoint)
+    recorder.register_matcher("body", _same_json_body)
     return recorder
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from contracts.cassettes import CassetteRoot
 from contracts.checks import CHECKS, NOT_EXERCISED, Context
 from contracts.explain import REDACTED, Failure, wire_evidence
 from contracts.imported import imported_cases
@@ -171,6 +171,11 @@ def _fold(
     )
 
 
+def _judged_path(detail: str) -> str:
+    """Checks of what complete() returned say so first; every other check judges the stream."""
+    return "complete" if detail.startswith("complete()") else "stream"
+
+
 def judge(
     case: Case, clause_id: str, profile: VendorProfile, outcome: Outcome
 ) -> tuple[str | None, Failure | None]:
@@ -186,7 +191,7 @@ def judge(
         case=case.id,
         reason=detail,
         troubleshooting=load_clauses()[clause_id].troubleshooting,
-        wire=tuple(wire_evidence(outcome.exchanges, outcome.secret)),
+        wire=tuple(wire_evidence(outcome.exchanges, outcome.secret, path=_judged_path(detail))),
     )
     return detail, failure
 
@@ -196,7 +201,7 @@ async def certify_vendor(
     factory: ProviderFactory,
     *,
     mode: Mode,
-    cassette_root: Path | None = None,
+    cassette_root: CassetteRoot | None = None,
     live: LiveTarget | None = None,
     model: str | None = None,
     known_defects: Mapping[DefectKey, str] | None = None,
@@ -253,6 +258,7 @@ async def certify_vendor(
         vendor=profile.name,
         model=model or profile.default_model,
         sdk=sdk_label(protocol_for(profile).sdk),
+        protocol=profile.protocol,
         base_url_host=urlsplit(live.base_url if live else profile.base_url).hostname or "",
         provenance=provenance,
         problems=problems,

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from contracts import cassettes
 from contracts.certification import certify_vendor
 from contracts.report import Certificate
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
@@ -44,7 +45,7 @@ async def certify_profiles(
     profiles: list[VendorProfile],
     *,
     mode: Mode,
-    cassette_root: Path | None,
+    cassette_root: cassettes.CassetteRoot | None,
     targets: dict[str, LiveTarget],
     model: str | None,
     deadline: float = CASE_DEADLINE_SECONDS,

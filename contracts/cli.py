@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
@@ -24,14 +23,20 @@ from contracts.gate import (
     load_certificate,
     render,
 )
-from contracts.html_report import emit_html
 from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
+from contracts.output import CERTIFICATE_FORMATS, chosen_format, deliver, render_certificate
 from contracts.recording import record
-from contracts.report import Certificate, installed_version, render_markdown, render_table
+from contracts.report import installed_version, render_table
 from contracts.runner import CASE_DEADLINE_SECONDS
 from contracts.scaffold import ScaffoldError, write_profile
-from contracts.targets import UsageError, bundled_factory, cassette_root, profiles_named
+from contracts.targets import (
+    UsageError,
+    bundled_factory,
+    cassette_root,
+    profiles_named,
+    write_root,
+)
 from providers.vendors import VENDOR_DIRS_ENV, load_profile_file
 
 __all__ = ["UsageError", "build_parser", "bundled_factory", "main"]
@@ -52,40 +57,20 @@ def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _default_certificate_path(certificate: Certificate) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    names = "-".join(v.vendor for v in certificate.vendors)
-    return Path("certificates") / f"{names}-{certificate.mode}-{stamp}.json"
-
-
-def _write_certificate(certificate: Certificate, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(certificate.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    path.with_suffix(".md").write_text(render_markdown(certificate), encoding="utf-8")
-    print(f"certificate: {path} (and {path.with_suffix('.md')})")
-
-
 def cmd_certify(args: argparse.Namespace) -> int:
     try:
+        baseline = load_certificate(Path(args.baseline)) if args.baseline else None
         certificate = certify(args)
-    except ImportedCassetteError as exc:
+    except (ImportedCassetteError, GateRefused) as exc:
         raise UsageError(str(exc)) from None
-    out = Path(args.out) if args.out else None
-    if args.format == "html":
-        # The page is the report asked for; a live run still keeps its JSON certificate.
-        emit_html(certificate, out)
-        out = _default_certificate_path(certificate) if certificate.mode == "live" else None
-    else:
-        if out is None and certificate.mode == "live":
-            out = _default_certificate_path(certificate)
-        if args.format == "json" and not args.out:
-            sys.stdout.write(certificate.model_dump_json(indent=2) + "\n")
-        elif args.format == "markdown" and not args.out:
-            sys.stdout.write(render_markdown(certificate))
-        else:
-            print(render_table(certificate, colour=_colour()))
-    if out is not None:
-        _write_certificate(certificate, out)
+    form = chosen_format(args.format, args.out, CERTIFICATE_FORMATS)
+    deliver(
+        render_certificate(
+            certificate, form, colour=_colour() and args.out is None, baseline=baseline
+        ),
+        args.out,
+        terminal=render_table(certificate, colour=_colour()),
+    )
     problems = [problem for vendor in certificate.vendors for problem in vendor.problems]
     for problem in problems:
         print(f"llm-contracts: error: {terminal(problem)}", file=sys.stderr)
@@ -147,15 +132,15 @@ def cmd_gate(args: argparse.Namespace) -> int:
                     model=None,
                 )
             )
-            name = f"the run on {args.cassettes}"
+            name = f"the run on {args.cassettes or 'the cassettes'}"
         check_judgeable(current, name)
     except (GateRefused, ImportedCassetteError) as exc:
         raise UsageError(str(exc)) from None
     changes = compare(baseline, current, args.vendor or ())
-    markdown = args.format == "markdown"
-    sys.stdout.write(render(changes, markdown=markdown))
+    markdown = chosen_format(args.format, args.out, GATE_FORMATS) == "markdown"
+    deliver(render(changes, markdown=markdown), args.out, terminal=render(changes, markdown=False))
     regressions = [change for change in changes if change.regression]
-    if markdown and regressions:
+    if markdown and regressions and args.out is None:
         # Markdown usually goes to a file ($GITHUB_STEP_SUMMARY): the job log still needs them.
         sys.stderr.write(render(regressions, markdown=False))
     return EXIT_FAILED if regressions else 0
@@ -178,7 +163,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             result = import_file(
                 Path(name),
                 vendor=args.vendor,
-                root=Path(args.cassettes),
+                root=write_root(args.cassettes),
                 origin=origin,
                 form=args.format,
                 prefix=args.prefix,
@@ -215,6 +200,22 @@ def _live_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
 
 
+_REPLAY_HELP = (
+    "cassette directory to replay (default: ./cassettes where it exists, over the cassettes "
+    "bundled with the package)"
+)
+_WRITE_HELP = "cassette directory to write (default: ./cassettes)"
+_FORMAT_HELP = (
+    "how to render {what} (default: what --out's suffix says, .json .md .html, else table)"
+)
+_OUT_HELP = (
+    "write the report to this one file instead of standard output (nothing else is written); "
+    "the terminal then shows the table"
+)
+#: What `gate` renders: the certificate's vocabulary, where it applies to a comparison.
+GATE_FORMATS = ("table", "markdown")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-contracts",
@@ -231,9 +232,16 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument(
         "--vendor", action="append", help="vendor to certify (repeatable; default: all)"
     )
-    certify.add_argument("--format", choices=("table", "markdown", "json", "html"), default="table")
-    certify.add_argument("--out", help="write the certificate JSON here (and Markdown beside)")
-    certify.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    certify.add_argument(
+        "--format", choices=CERTIFICATE_FORMATS, help=_FORMAT_HELP.format(what="the certificate")
+    )
+    certify.add_argument("--out", metavar="PATH", help=_OUT_HELP)
+    certify.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="a certificate to compare with: the HTML page lists what changed since",
+    )
+    certify.add_argument("--cassettes", help=_REPLAY_HELP)
     certify.add_argument(
         "--replica",
         action="store_true",
@@ -261,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument("--vendor", action="append", required=True)
     record.add_argument("--scenario", action="append", help="scenario id (repeatable)")
-    record.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    record.add_argument("--cassettes", help=_WRITE_HELP)
     record.add_argument(
         "--replica", action="store_true", help="record from the loopback replica (source: replica)"
     )
@@ -285,11 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     gate = commands.add_parser("gate", help="fail on any clause that regressed from a baseline")
     gate.add_argument("--baseline", required=True, help="the baseline certificate JSON")
     gate.add_argument("--current", help="the current certificate (default: certify now)")
-    gate.add_argument("--format", choices=("text", "markdown"), default="text")
+    gate.add_argument(
+        "--format", choices=GATE_FORMATS, help=_FORMAT_HELP.format(what="the comparison")
+    )
+    gate.add_argument("--out", metavar="PATH", help=_OUT_HELP)
     gate.add_argument(
         "--vendor", action="append", help="compare only this vendor (repeatable; default: all)"
     )
-    gate.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    gate.add_argument("--cassettes", help=_REPLAY_HELP)
     _live_options(gate)
     _vendors_dir_option(gate)
     gate.set_defaults(handler=cmd_gate)
@@ -304,7 +315,7 @@ def _import_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     command.add_argument("paths", nargs="+", metavar="PATH", help="recordings to import")
     command.add_argument("--vendor", required=True, help="the vendor that answered them")
     command.add_argument("--format", choices=FORMATS, help="force a format (default: detect)")
-    command.add_argument("--cassettes", default="cassettes", help="cassette directory")
+    command.add_argument("--cassettes", help=_WRITE_HELP)
     command.add_argument("--prefix", default="", help="prefix for the cassette names")
     command.add_argument("--origin-repo", help="where the recordings come from (owner/name)")
     command.add_argument("--origin-commit", help="the commit they were taken from")

@@ -13,29 +13,69 @@ from contracts.escaping import terminal
 from contracts.observed import Exchange
 
 #: Enough of a request or an answer to recognise it; the cassette keeps the rest.
-REQUEST_CHARS = 300
-BODY_CHARS = 600
+REQUEST_CHARS = 600
+BODY_CHARS = 1500
 REDACTED = "[REDACTED]"
+#: The answer's tail gets this share of the room: a stream's finish, usage, [DONE] or error
+#: event is at its end, and it is what most checks judge.
+_TAIL_SHARE = 2 / 3
+
+
+def _elided(count: int, chars: int, unit: str) -> str:
+    return f"... ({count} {unit}, {chars} chars not shown; the cassette has them all) ..."
 
 
 def trim(text: str, limit: int) -> str:
+    """Its start and its end, the middle elided: never cut where the decisive part is."""
     if len(text) <= limit:
         return text
-    return f"{text[: limit - 30]}... ({len(text) - limit + 30} more chars)"
+    tail = int(limit * _TAIL_SHARE)
+    head = limit - tail
+    return f"{text[:head]} {_elided(1, len(text) - limit, 'span')} {text[-tail:]}"
 
 
-def wire_evidence(exchanges: list[Exchange], secret: str) -> list[str]:
-    """One line per request sent and per answer served, trimmed and without the key."""
-    lines = []
-    for number, exchange in enumerate(exchanges, start=1):
-        request = json.dumps(exchange.request, ensure_ascii=False, separators=(",", ":"))
-        lines.append(f"request {number}: {trim(request, REQUEST_CHARS)}")
-        served = f"{exchange.status} {exchange.content_type}".strip()
-        if exchange.delivery:
-            served += f" in {exchange.delivery}"
-        lines.append(f"served {number}: {served}: {trim(exchange.body, BODY_CHARS)!r}")
-    if not lines:
-        lines.append("nothing reached the server")
+def body_excerpt(body: str, limit: int = BODY_CHARS) -> list[str]:
+    """The body as lines of text: whole when short; else its first events and its last ones,
+    whole events only, with the elided middle counted."""
+    if len(body) <= limit:
+        return body.splitlines() or ["(empty body)"]
+    events = [event for event in body.replace("\r\n", "\n").split("\n\n") if event.strip()]
+    if len(events) < 3:
+        return trim(body, limit).splitlines()
+    head: list[str] = []
+    room = limit - int(limit * _TAIL_SHARE)
+    while events and len(events[0]) <= room - sum(map(len, head)):
+        head.append(events.pop(0))
+    tail: list[str] = []
+    room = int(limit * _TAIL_SHARE)
+    while events and len(events[-1]) <= room - sum(map(len, tail)):
+        tail.insert(0, events.pop())
+    if not tail:  # one huge last event: its end, cut to fit, is still the decisive part
+        tail.append(trim(events.pop(), room))
+    lines = [line for event in head for line in (*event.splitlines(), "")]
+    if events:
+        lines += [_elided(len(events), sum(map(len, events)), "events"), ""]
+    lines += [line for event in tail for line in (*event.splitlines(), "")]
+    return lines[:-1]
+
+
+def _delivered(exchange: Exchange) -> str:
+    """How the replica cut the body into reads, when it did."""
+    return f" in {exchange.delivery}" if exchange.delivery else ""
+
+
+def wire_evidence(exchanges: list[Exchange], secret: str, *, path: str = "stream") -> list[str]:
+    """The exchange of the path judged (stream() goes first, complete() last), as text lines:
+    the request sent and the answer served around its decisive end, without the key."""
+    if not exchanges:
+        return ["nothing reached the server"]
+    exchange = exchanges[-1 if path == "complete" else 0]
+    request = json.dumps(exchange.request, ensure_ascii=False, separators=(",", ":"))
+    lines = [
+        f"request ({path}): {trim(request, REQUEST_CHARS)}",
+        f"served: {exchange.status} {exchange.content_type}{_delivered(exchange)}".rstrip(),
+        *(f"  {line}" if line else "" for line in body_excerpt(exchange.body)),
+    ]
     return [line.replace(secret, REDACTED) for line in lines] if secret else lines
 
 

@@ -104,6 +104,11 @@ def read_case(path: Path) -> Case:
     return Case(scenario.id, scenario, expected.finish, expected=expected)
 
 
-def imported_cases(vendor: str, root: Path) -> list[Case]:
-    """The vendor's imported recordings (root/vendor/imported/*.yaml) as cases."""
-    return [read_case(path) for path in sorted((root / vendor / IMPORTED_DIR).glob("*.yaml"))]
+def imported_cases(vendor: str, root: cassettes.CassetteRoot) -> list[Case]:
+    """The vendor's imported recordings (root/vendor/imported/*.yaml) as cases; of two with
+    the same name in several roots, the first root's."""
+    found: dict[str, Path] = {}
+    for folder in cassettes.roots_of(root):
+        for path in (folder / vendor / IMPORTED_DIR).glob("*.yaml"):
+            found.setdefault(path.name, path)
+    return [read_case(found[name]) for name in sorted(found)]

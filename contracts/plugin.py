@@ -15,17 +15,21 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
     from contracts.replica import ReplicaServer, Responder
 
-#: The test report property carrying (class label, clause id) for the summary.
-CONTRACT_PROPERTY = "llm_contract"
-#: The report property saying why a contract test was skipped: unsupported or not-exercised.
-SKIP_PROPERTY = "llm_contract_skip"
+#: On a contract test's item, then its report: (class label, clause id), for the summary.
+#: Not a `record_property`: junit's xunit2 family refuses those with a warning per test.
+CONTRACT_LABEL = pytest.StashKey[tuple[str, str]]()
+#: Why a contract test was skipped: unsupported or not-exercised.
+SKIP_REASON = pytest.StashKey[str]()
+#: The report attributes they are copied to (plain data, so they survive pytest-xdist).
+_LABEL_ATTRIBUTE = "llm_contract"
+_SKIP_ATTRIBUTE = "llm_contract_skip"
 #: How verdicts fold over a clause's cases, worst first.
 _PRECEDENCE = ("fail", "xfail", "xpass", "pass", "not-exercised", "unsupported")
 #: The order the summary counts them in.
@@ -111,13 +115,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("contract_case", params)
 
 
-def _verdict(report: pytest.TestReport, properties: dict[str, Any]) -> str:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    report = yield
+    label = item.stash.get(CONTRACT_LABEL, None)
+    if label is not None:
+        setattr(report, _LABEL_ATTRIBUTE, list(label))
+        setattr(report, _SKIP_ATTRIBUTE, item.stash.get(SKIP_REASON, "not-exercised"))
+    return report
+
+
+def _verdict(report: pytest.TestReport) -> str:
     if hasattr(report, "wasxfail"):
         return "xpass" if report.passed else "xfail"
     if report.failed:
         return "fail"
     if report.skipped:
-        return str(properties.get(SKIP_PROPERTY, "not-exercised"))
+        return str(getattr(report, _SKIP_ATTRIBUTE, "not-exercised"))
     return "pass"
 
 
@@ -127,11 +141,11 @@ def contract_verdicts(
     """Per contract class, each clause's verdict folded over its cases (worst first)."""
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for report in reports:
-        properties = dict(getattr(report, "user_properties", []))
-        if CONTRACT_PROPERTY not in properties or report.when != "call":
+        label = getattr(report, _LABEL_ATTRIBUTE, None)
+        if label is None or report.when != "call":
             continue
-        contract, clause = properties[CONTRACT_PROPERTY]
-        found[contract][clause].add(_verdict(report, properties))
+        contract, clause = label
+        found[contract][clause].add(_verdict(report))
     return {
         contract: {
             clause: next(v for v in _PRECEDENCE if v in verdicts)

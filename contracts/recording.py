@@ -16,7 +16,13 @@ from contracts.escaping import terminal
 from contracts.protocols import WireProtocol, WireShape, protocol_for
 from contracts.runner import Mode, ProviderFactory, run_case
 from contracts.spec import Case
-from contracts.targets import UsageError, bundled_factory, live_target, profiles_named
+from contracts.targets import (
+    UsageError,
+    bundled_factory,
+    live_target,
+    profiles_named,
+    write_root,
+)
 from providers.vendors import VendorProfile
 
 
@@ -68,7 +74,7 @@ def _unexpected_error(case: Case, fresh: Path) -> str | None:
 async def record(args: argparse.Namespace) -> bool:
     """Record what `args` selects; whether any recording was not the answer asked for."""
     live = not args.replica
-    root = Path(args.cassettes)
+    root = write_root(args.cassettes)
     count = 0
     failed = False
     for profile in profiles_named(args.vendor):

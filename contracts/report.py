@@ -68,6 +68,9 @@ class VendorResult(_Model):
     #: The SDK that sent the requests, with its version ("anthropic 0.60.0"); empty in
     #: certificates written before it was recorded.
     sdk: str = ""
+    #: The wire protocol spoken (`openai_chat`, `anthropic_messages`, ...); empty in older
+    #: certificates.
+    protocol: str = ""
     base_url_host: str
     provenance: dict[str, str] = Field(default_factory=dict)
     #: Cases that could not run (a missing or broken cassette), each naming its fix.

@@ -44,7 +44,15 @@ CASE_DEADLINE_SECONDS = 60.0
 
 
 class CaseSetupError(Exception):
-    """The case could not be run as asked: a missing, unplayed or unreadable cassette."""
+    """The case could not be run as asked: a missing, unplayed or unreadable cassette.
+
+    `problem` says what is wrong; `remedy` is the bundled command that fixes it, which a
+    caller with its own way of recording (the pytest plugin) replaces with its own."""
+
+    def __init__(self, problem: str, remedy: str) -> None:
+        super().__init__(f"{problem}; {remedy}")
+        self.problem = problem
+        self.remedy = remedy
 
 
 class CaseDeadlineExceeded(TimeoutError):
@@ -208,15 +216,15 @@ def readable_cassette(path: Path, command: str) -> dict[str, Any]:
         why = f"not valid YAML: {str(exc).splitlines()[0]}"
     except (ValueError, KeyError, TypeError) as exc:
         why = f"{exc}" if isinstance(exc, ValueError) else f"malformed ({exc!r} missing or wrong)"
-    raise CaseSetupError(f"cassette problem: {path}: {why}; re-record it with `{command}`")
+    raise CaseSetupError(f"cassette problem: {path}: {why}", f"re-record it with `{command}`")
 
 
 async def _replay_run(run: _Run, path: Path) -> Outcome:
     case, profile = run.case, run.profile
     if not path.is_file():
         raise CaseSetupError(
-            f"missing cassette {path}: record it with "
-            f"`{cassettes.record_command(profile.name, case.id)}`"
+            f"missing cassette {path}",
+            f"record it with `{cassettes.record_command(profile.name, case.id)}`",
         )
     outcome = Outcome()
     source = readable_cassette(path, cassettes.record_command(profile.name, case.id)).get("source")
@@ -226,11 +234,12 @@ async def _replay_run(run: _Run, path: Path) -> Outcome:
         )
     if not cassette.all_played:
         unplayed = len(cassette.data) - cassette.play_count
+        differs = cassettes.request_difference(outcome.stream_error, outcome.complete_error)
+        command = cassettes.record_command(profile.name, case.id, source or "replica")
         raise CaseSetupError(
-            f"{path}: {unplayed} recorded interaction(s) never played (the provider sent "
-            f"different requests); re-record with "
-            f"`{cassettes.record_command(profile.name, case.id, source or 'replica')}` and "
-            "review the diff"
+            f"{path}: {unplayed} recorded interaction(s) never played: "
+            + (differs or "the provider sent different requests"),
+            f"re-record with `{command}` and review the diff",
         )
     return outcome
 
@@ -241,7 +250,7 @@ async def run_case(
     factory: ProviderFactory,
     *,
     mode: Mode = "replica",
-    cassette_root: Path | None = None,
+    cassette_root: cassettes.CassetteRoot | None = None,
     live: LiveTarget | None = None,
     deadline: float = CASE_DEADLINE_SECONDS,
 ) -> Outcome:
@@ -249,14 +258,16 @@ async def run_case(
     if mode == "replica" or (case.scenario.replica_only and mode != "live"):
         return await _replica_run(run, record_to=None)
     assert cassette_root is not None, f"mode {mode} needs a cassette root"
-    path = cassettes.cassette_path(cassette_root, profile.name, case.id)
-    if mode == "record-replica":
-        outcome = await _replica_run(run, record_to=path)
-    elif mode == "live":
-        assert live is not None, "live mode needs a target"
-        outcome = await _live_run(run, live, path)
-    else:
+    if mode == "replay":
+        path = cassettes.find_cassette(cassette_root, profile.name, case.id)
         outcome = await _replay_run(run, path)
+    else:  # recording writes to the first root only, never to the bundled cassettes
+        path = cassettes.cassette_path(cassettes.roots_of(cassette_root)[0], profile.name, case.id)
+        if mode == "record-replica":
+            outcome = await _replica_run(run, record_to=path)
+        else:
+            assert live is not None, "live mode needs a target"
+            outcome = await _live_run(run, live, path)
     if not path.is_file():  # nothing reached a server (it is down): vcr wrote no cassette
         return outcome
     outcome.cassette_text = path.read_text(encoding="utf-8")

@@ -22,27 +22,32 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections.abc import Callable, Iterable
+import shlex
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pytest
 from pydantic import SecretStr
 
-from contracts.certification import (
-    DefectKey,
-    applicable_cases,
-    judge,
-    known_defect,
-    missing_capability,
-)
-from contracts.checks import NOT_EXERCISED
-from contracts.plugin import CONTRACT_PROPERTY, SKIP_PROPERTY
-from contracts.runner import CONTRACT_KEY, CaseSetupError, Mode, Outcome, run_case
-from contracts.spec import Case, cases_for, load_clauses, load_scenarios
-from contracts.vendors import load_suite_profile
+from providers.extras import requires
 from providers.types import LlmProvider, ProviderCapabilities
 from providers.vendors import VendorProfile, load_profile
+
+with requires("contracts.suite (the ProviderContract base class)"):
+    import pytest
+
+    from contracts.certification import (
+        DefectKey,
+        applicable_cases,
+        judge,
+        known_defect,
+        missing_capability,
+    )
+    from contracts.checks import NOT_EXERCISED
+    from contracts.plugin import CONTRACT_LABEL, SKIP_REASON
+    from contracts.runner import CONTRACT_KEY, CaseSetupError, Mode, Outcome, run_case
+    from contracts.spec import Case, cases_for, load_clauses, load_scenarios
+    from contracts.vendors import load_suite_profile
 
 #: A base URL nothing listens on: building a provider to read its capabilities sends nothing.
 _NOWHERE = "http://127.0.0.1:9/v1"
@@ -86,6 +91,15 @@ class ProviderContract:
         missing = not (self.cassette_root / self.vendor / f"{case.id}.yaml").is_file()
         return "record-replica" if record_mode == "once" and missing else "replay"
 
+    def _remedy(self, request: pytest.FixtureRequest, case: Case) -> str:
+        """The user's own command (re-)recording this case's cassette from their provider."""
+        selected = shlex.quote(request.node.nodeid.rpartition("::")[0])  # path::Class
+        assert self.cassette_root is not None
+        missing = not (self.cassette_root / self.vendor / f"{case.id}.yaml").is_file()
+        mode, verb = ("once", "record it") if missing else ("all", "re-record it")
+        command = f"pytest {selected} --contract-record-mode={mode} -k {shlex.quote(case.id)}"
+        return f"{verb} with `{command}`" + ("" if missing else " and review the diff")
+
     def _outcome(self, case: Case, record_mode: str) -> Outcome:
         """Each case runs once per class; its clauses are separate tests over the outcome."""
         key = (type(self), case.id)
@@ -103,29 +117,30 @@ class ProviderContract:
 
     # A plain test running its own event loop: third parties need no pytest-asyncio setup.
     def test_contract(
-        self,
-        contract_case: tuple[Case | None, str],
-        record_property: Callable[[str, object], None],
-        request: pytest.FixtureRequest,
+        self, contract_case: tuple[Case | None, str], request: pytest.FixtureRequest
     ) -> None:
         case, clause_id = contract_case
-        record_property(CONTRACT_PROPERTY, (f"{type(self).__name__} ({self.vendor})", clause_id))
+        stash = request.node.stash
+        stash[CONTRACT_LABEL] = (f"{type(self).__name__} ({self.vendor})", clause_id)
         if case is None:
-            record_property(SKIP_PROPERTY, "unsupported")
+            stash[SKIP_REASON] = "unsupported"
             needed = load_clauses()[clause_id].requires
             pytest.skip(f"unsupported: the provider declares no {needed} capability")
         record_mode = str(request.config.getoption("contract_record_mode", default="none"))
+        problem: str | None = None
         try:
             outcome = self._outcome(case, record_mode)
         except CaseSetupError as exc:
+            problem = exc.problem
+        if problem is not None:  # failed outside the handler: no chained bundled remedy shown
             pytest.fail(
-                f"cassette problem, not a provider failure: {exc}\n(cassettes of your own "
-                "provider are recorded with `pytest --contract-record-mode=once`)",
+                f"cassette problem, not a provider failure: {problem}; "
+                + self._remedy(request, case),
                 pytrace=False,
             )
         detail, failure = judge(case, clause_id, self.profile(), outcome)
         if detail == NOT_EXERCISED:
-            record_property(SKIP_PROPERTY, "not-exercised")
+            stash[SKIP_REASON] = "not-exercised"
             pytest.skip(f"not-exercised: no answer on {case.id} called for {clause_id}")
         if failure is not None:
             pytest.fail(str(failure), pytrace=False)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from contracts import cassettes
 from contracts.runner import LiveTarget, ProviderFactory
 from providers import from_profile
 from providers.types import LlmProvider
@@ -41,14 +42,22 @@ def profiles_named(names: Sequence[str] | None) -> list[VendorProfile]:
         raise UsageError(exc.message) from None
 
 
-def cassette_root(path: str) -> Path:
+def cassette_root(path: str | None) -> cassettes.CassetteRoot:
+    """The folder named by --cassettes; without one, ./cassettes (if any) over the bundled."""
+    if path is None:
+        return cassettes.replay_roots()
     root = Path(path)
     if not root.is_dir():
         raise UsageError(
-            f"no cassette directory at {root.resolve()}: run from the repository root, pass "
-            "--cassettes DIR, or use --replica to certify against the loopback replica"
+            f"no cassette directory at {root.resolve()}: pass an existing --cassettes DIR, "
+            "leave it out to replay the bundled cassettes, or use --replica"
         )
     return root
+
+
+def write_root(path: str | None) -> Path:
+    """Where `record` and `import` write: --cassettes, else ./cassettes (never the package)."""
+    return Path(path) if path is not None else cassettes.LOCAL_ROOT
 
 
 def live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:

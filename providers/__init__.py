@@ -22,12 +22,14 @@ from providers.errors import (
     InvalidRequestError,
     LlmError,
     MalformedResponseError,
+    MissingApiKeyError,
     ModelNotFoundError,
     ProviderUnavailableError,
     RateLimitError,
     StreamError,
     StreamTruncatedError,
 )
+from providers.extras import MissingDependencyError
 from providers.protocols import PROTOCOLS, load_reference, protocol_entry
 from providers.types import (
     AssistantMessage,
@@ -141,6 +143,8 @@ __all__ = [
     "MalformedResponseError",
     "Message",
     "MessageDelta",
+    "MissingApiKeyError",
+    "MissingDependencyError",
     "ModelNotFoundError",
     "ModelPrice",
     "OpenAiCompatConfig",

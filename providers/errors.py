@@ -52,6 +52,15 @@ class AuthenticationError(LlmError):
     """401 / 403: the key is missing, wrong, or lacks access."""
 
 
+class MissingApiKeyError(AuthenticationError):
+    """No key was given and the profile's environment variable is unset: nothing was sent."""
+
+    def __init__(self, provider: str, variable: str | None) -> None:
+        where = f"set the environment variable {variable}, or pass" if variable else "pass"
+        super().__init__(f"no API key for {provider}: {where} api_key=", provider=provider)
+        self.variable = variable
+
+
 class RateLimitError(LlmError):
     """429. `retry_after` is the vendor's Retry-After in seconds, when it sent one."""
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from providers.errors import InvalidRequestError
+from providers.extras import requires
 from providers.types import StopReason
 
 #: A registered protocol's name, as a vendor profile's `protocol` says it.
@@ -130,4 +131,5 @@ def protocol_entry(name: str) -> ProtocolEntry:
 def load_reference(reference: str) -> Any:
     """The object a "module:attribute" reference names, imported now."""
     module, _, attribute = reference.partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    with requires(attribute):  # a protocol whose SDK is an extra that is not installed
+        return getattr(importlib.import_module(module), attribute)

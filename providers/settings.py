@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx2
 from pydantic import ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from providers.errors import InvalidRequestError
+from providers.errors import InvalidRequestError, MissingApiKeyError
 from providers.frozen import Frozen, describe_errors
 from providers.protocols import ProtocolName
 from providers.vendors import VendorProfile
@@ -144,8 +144,5 @@ def _api_key(profile: VendorProfile, api_key: str | SecretStr | None) -> SecretS
     if api_key is None:
         api_key = os.environ.get(profile.api_key_env or "") or profile.default_api_key
     if not api_key:
-        raise InvalidRequestError(
-            f"no API key for {profile.name}: set {profile.api_key_env} or pass api_key=",
-            provider=profile.name,
-        )
+        raise MissingApiKeyError(profile.name, profile.api_key_env)
     return api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)

@@ -37,12 +37,21 @@ def test_certify_a_bare_base_url_without_vendor(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TOY_KEY", KEY)
     code, out, err = cli(
-        capsys, "certify", "--base-url", toy.base_url, "--model", MODEL, "--api-key-env", "TOY_KEY"
+        capsys,
+        "certify",
+        "--base-url",
+        toy.base_url,
+        "--model",
+        MODEL,
+        "--api-key-env",
+        "TOY_KEY",
+        "--out",
+        "endpoint.json",
     )
     assert "Traceback" not in out + err
     assert code in (0, 1), err
     assert out.splitlines()[0].split() == ["clause", "endpoint"]
-    [certificate] = (tmp_path / "certificates").glob("endpoint-live-*.json")
+    certificate = tmp_path / "endpoint.json"
     clauses = json.loads(certificate.read_text())["vendors"][0]["clauses"]
     assert clauses["text.fidelity"]["verdict"] == "pass"
     assert clauses["errors.unavailable"]["verdict"] == "not-exercised"

@@ -80,5 +80,5 @@ def test_pytest_fails_naming_clause_and_vendor(
     broken = pytester.runpytest_inprocess(*args)
     assert broken.ret == pytest.ExitCode.TESTS_FAILED
     broken.stdout.fnmatch_lines([f"*[[]mistral[]] {clause} on *"])
-    broken.stdout.fnmatch_lines(["troubleshooting: *", "wire evidence:", "  request 1: {*"])
+    broken.stdout.fnmatch_lines(["troubleshooting: *", "wire evidence:", "  request (*): {*"])
     broken.stdout.fnmatch_lines([f"TestMistral (mistral): * pass, * fail, *; FAILED: *{clause}*"])

@@ -91,7 +91,8 @@ def test_matrix_has_one_cell_per_vendor_and_clause_with_its_verdict() -> None:
         ("stream.truncation", "fail"),
         ("stream.truncation", "unsupported"),
     ]
-    assert page.details == 4
+    # four cells, the one failure (open), and each vendor's cases
+    assert page.details == 4 + 1 + 2
 
 
 def test_cells_open_to_reason_evidence_and_statement_escaped() -> None:
@@ -137,3 +138,42 @@ def test_certify_format_html_writes_the_page(tmp_path: Path) -> None:
     assert page.vendors == ["glm"]
     assert set(page.cells.values()) <= {"pass", "unsupported", "xfail", "not-exercised"}
     assert len(page.cells) >= 20
+
+
+def test_the_release_managers_view() -> None:
+    """Endpoint, totals per vendor and per clause, the failure open with its reason,
+    troubleshooting and wire bytes, and each case with its provenance."""
+    certificate = _certificate()
+    openai = certificate.vendors[0]
+    openai.protocol = "openai_chat"
+    openai.sdk = "openai 3.57.0"
+    failing = openai.clauses["stream.truncation"]
+    failing.troubleshooting = "Track whether a finish reason arrived."
+    failing.wire = ["request (stream): {}", "served: 200 text/event-stream", "  data: [DONE]"]
+    html = render_html(certificate)
+    text = "".join(_parse(html).text)
+    endpoints = html[html.index('<table id="endpoints">') : html.index("</table>")]
+    assert "<td>api.openai.com</td><td>gpt-4o</td><td>openai_chat</td>" in endpoints
+    assert "<td>1 pass · 1 FAIL</td>" in endpoints  # totals per vendor
+    assert '<td class="total">1 FAIL · 1 n/a</td>' in html  # totals per clause
+    card = html[html.index('<details open class="failure fail"') :]
+    card = card[: card.index("</details>")]
+    assert "Track whether a finish reason arrived." in card
+    assert "  data: [DONE]" in card
+    assert "truncated: stream() gave no error" in card
+    assert "text_basic" in text  # the per-case view
+    assert 'id="baseline"' not in html  # no baseline given, no comparison
+
+
+def test_a_baseline_shows_what_changed_regressions_first() -> None:
+    baseline = _certificate()
+    baseline.vendors[0].clauses["stream.truncation"] = ClauseResult(verdict="pass", level="must")
+    baseline.vendors[1].clauses["grammar.connected-first"] = ClauseResult(
+        verdict="fail", level="must"
+    )
+    html = render_html(_certificate(), baseline)
+    listed = html[html.index('<ul id="baseline">') : html.index("</ul>")]
+    assert listed.index("regression: openai stream.truncation: pass -&gt; fail") < listed.index(
+        "improvement: glm grammar.connected-first: fail -&gt; pass"
+    )
+    assert "Against the baseline: 1 regression(s)" in html

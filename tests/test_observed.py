@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from support import carries_reasoning
 
-from contracts.observed import Exchange
+from contracts.observed import Exchange, Reading, body_payloads, key_paths, sse_payloads
 from contracts.protocols import WireProtocol, protocol_for
-from contracts.spec import Answer, cases_for, load_scenarios
+from contracts.spec import Answer, UsageSpec, cases_for, load_scenarios
 from providers import available_vendors, load_profile
 
 
@@ -55,3 +55,54 @@ def test_oracle_reads_back_every_scenario_answer_in_every_protocol(vendor: str) 
 def test_an_http_error_has_no_answer() -> None:
     protocol = protocol_for(load_profile("openai"))
     assert protocol.read(Exchange({}, 429, "application/json", "{}")) is None
+
+
+def test_sse_payloads_reads_each_event_and_notes_done() -> None:
+    body = 'data: {"a": 1}\r\n\r\ndata:{"b": 2}\r\rdata: not json\n\ndata: [DONE]\n\n'
+    assert sse_payloads(body) == ([{"a": 1}, {"b": 2}, None], True)
+
+
+def test_sse_payloads_joins_multi_line_data_and_skips_other_fields() -> None:
+    body = 'event: x\nid: 1\ndata: {"a":\ndata: 1}\n\n: comment\n\n'
+    assert sse_payloads(body) == ([{"a": 1}], False)
+    crlf = 'data: {"a":\r\ndata: 1}\r\n\r\n'
+    assert sse_payloads(crlf) == ([{"a": 1}], False)
+
+
+def test_body_payloads_of_a_json_body_and_of_one_that_does_not_parse() -> None:
+    assert body_payloads(Exchange(None, 200, "application/json", '{"a": 1}')) == [{"a": 1}]
+    assert body_payloads(Exchange(None, 200, "application/json", "<html>")) == []
+    streamed = Exchange(None, 200, "text/event-stream; charset=utf-8", 'data: {"a": 1}\n\n')
+    assert streamed.streamed
+    assert body_payloads(streamed) == [{"a": 1}]
+
+
+def test_key_paths_name_nested_keys_and_lists_without_values() -> None:
+    value = {"a": {"b": 1}, "c": [{"d": 2}, {"e": [3]}]}
+    assert key_paths(value, "") == {"a", "a.b", "c", "c[].d", "c[].e"}
+    assert key_paths([{"x": 1}], "top") == {"top[].x"}
+    assert key_paths(7, "p") == set()
+
+
+def test_a_reading_without_finish_is_truncated_and_keeps_calls_in_block_order() -> None:
+    reading = Reading()
+    reading.text += ["He", "llo"]
+    reading.calls[2] = {"id": "b", "name": "g", "arguments": "{}"}
+    reading.calls[0] = {"id": "a", "name": "f", "arguments": '{"x": 1}'}
+    answer = reading.answer()
+    assert answer.text == ("Hello",)
+    assert answer.thinking == ("",)
+    assert [call.id for call in answer.tool_calls] == ["a", "b"]
+    assert answer.tool_calls[0].arguments == ('{"x": 1}',)
+    assert answer.usage == "none"
+    assert answer.truncate
+
+
+def test_a_reading_with_finish_and_counts_reports_usage() -> None:
+    reading = Reading()
+    reading.finish = "stop"
+    reading.counts = (3, 4)
+    answer = reading.answer()
+    assert answer.finish == "stop"
+    assert not answer.truncate
+    assert answer.usage == UsageSpec(prompt=3, completion=4)

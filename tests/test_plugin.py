@@ -104,8 +104,9 @@ def test_a_failure_shows_clause_case_reason_troubleshooting_and_wire(
             "[[]openai[]] text.fidelity on text_unicode: text * != sent *",
             "troubleshooting: Usually text is stripped*",
             "wire evidence:",
-            '  request 1: {"model":*',
-            "  served 1: 200 text/event-stream: *",
+            '  request (stream): {"model":*',
+            "  served: 200 text/event-stream",
+            "    data: *",
         ]
     )
     assert "Traceback" not in result.stdout.str()
@@ -130,7 +131,10 @@ def test_record_mode_once_records_missing_cassettes_then_replays(
     missing = _run(pytester, "-q", "-k", "text_basic and shape")
     assert missing.ret == pytest.ExitCode.TESTS_FAILED
     missing.stdout.fnmatch_lines(
-        ["cassette problem, not a provider failure: missing cassette *", "*record-mode=once*"]
+        [
+            "cassette problem, not a provider failure: missing cassette *; record it with "
+            "`pytest test_tiny.py::TestTiny --contract-record-mode=once -k text_basic`"
+        ]
     )
     recorded = _run(pytester, "-q", "--contract-record-mode=once", "-k", "text_basic")
     assert recorded.ret == pytest.ExitCode.OK

@@ -55,4 +55,4 @@ def test_the_evidence_says_how_the_body_was_delivered() -> None:
         delivery=delivered.delivery,
     )
     served = wire_evidence([exchange], secret="")[1]
-    assert served.startswith(f"served 1: 200 text/event-stream in {delivered.delivery}: ")
+    assert served == f"served: 200 text/event-stream in {delivered.delivery}"

@@ -81,8 +81,8 @@ def test_each_fault_fails_its_clause_saying_what_happened(
     assert result["verdict"] == "fail"
     assert says in result["evidence"][0]
     assert result["troubleshooting"]
-    assert result["wire"][0].startswith("request 1: {")
-    assert "served 1: 200 " in result["wire"][1]
+    assert result["wire"][0].startswith("request (stream): {")
+    assert result["wire"][1].startswith("served: 200 ")
 
 
 def test_no_clause_judges_a_fault_that_did_not_happen(certificate: dict[str, Any]) -> None:

@@ -84,6 +84,9 @@ def test_new_vendor_journey(  # noqa: PLR0915 - one journey, told in order
     assert toyllm["clauses"]["tools.parallel"]["verdict"] == "pass"
     assert toyllm["clauses"]["errors.authentication"]["verdict"] == "pass"
     assert toyllm["clauses"]["errors.rate-limit"]["verdict"] == "not-exercised"
+    code, out = cli(
+        capsys, "certify", "--vendor", "toyllm", "--live", "--out", "certs/first.md", *vendors
+    )
     assert "| `text.fidelity` | pass |" in (tmp_path / "certs" / "first.md").read_text()
 
     # 3. record: live cassettes, say so, and name the profile fields the vendor contradicts

@@ -1,0 +1,95 @@
+"""A third party's own project, as pytest habits have it: `-W error --junitxml` passes, a stale
+cassette names the request field that differs and the project's own re-record command, and
+the cassettes are readable by plain vcrpy through the registered serializer."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx2
+import pytest
+import vcr
+
+from contracts import cassettes
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECT_TEST = """
+from pathlib import Path
+
+from pydantic import SecretStr
+from tiny_provider import TinyProvider
+
+from contracts.suite import ProviderContract
+
+
+class TestMine(ProviderContract):
+    vendor = "openai"
+    cassette_root = Path(__file__).parent / "cassettes"
+
+    def make_provider(self, base_url: str, api_key: SecretStr) -> TinyProvider:
+        return TinyProvider(base_url, api_key)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A separate project: its own provider (on raw httpx2) and its contract test module."""
+    shutil.copy(REPO / "tests" / "tiny_provider.py", tmp_path / "tiny_provider.py")
+    (tmp_path / "test_mine.py").write_text(PROJECT_TEST, encoding="utf-8")
+    return tmp_path
+
+
+def pytest_in(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    # The project does not use pytest-asyncio, which this repository's test tools install
+    # beside it: its own configuration warning is not the contract plugin's to answer for.
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:asyncio", *argv],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_junit_warnings_as_errors_and_a_stale_cassette(project: Path) -> None:
+    recorded = pytest_in(project, "-k", "text_basic", "--contract-record-mode=once")
+    assert recorded.returncode == 0, recorded.stdout
+
+    # -W error --junitxml: no record_property warning (xunit2 has no per-test properties)
+    result = pytest_in(project, "-W", "error", "--junitxml=j.xml", "-k", "text_basic")
+    assert result.returncode == 0, result.stdout
+    assert " passed" in result.stdout.splitlines()[-1]
+    assert "error" not in result.stdout.splitlines()[-1]
+    assert "<properties>" not in (project / "j.xml").read_text(encoding="utf-8")
+    assert "TestMine (openai): " in result.stdout  # the summary still counts verdicts
+
+    # a stale cassette: the request field that differs, and the project's own command
+    cassette = project / "cassettes" / "openai" / "text_basic.yaml"
+    text = cassette.read_text(encoding="utf-8")
+    assert text.count("temperature: 0.5") == 2  # stream() and complete()
+    cassette.write_text(text.replace("temperature: 0.5", "temperature: 0.25"), encoding="utf-8")
+    stale = pytest_in(project, "-k", "text_basic")
+    assert stale.returncode == 1
+    assert "body differs: temperature: recorded 0.25, sent 0.5" in stale.stdout
+    command = "pytest test_mine.py::TestMine --contract-record-mode=all -k text_basic"
+    assert f"re-record it with `{command}`" in stale.stdout
+    assert "llm-contracts record" not in stale.stdout  # the bundled provider's, not theirs
+
+    rerecorded = pytest_in(project, *command.split()[1:])
+    assert rerecorded.returncode == 0, rerecorded.stdout
+    assert pytest_in(project, "-k", "text_basic").returncode == 0
+
+
+def test_plain_vcrpy_reads_a_cassette_through_the_registered_serializer() -> None:
+    path = cassettes.bundled_root() / "openai" / "text_basic.yaml"
+    stream = cassettes.read_interactions(path)[0]
+    recorder = vcr.VCR(record_mode="none", match_on=("method", "path"))
+    recorder.register_serializer("llm_contracts_yaml", cassettes.vcr_serializer)
+    with recorder.use_cassette(str(path), serializer="llm_contracts_yaml"):
+        response = httpx2.post(stream["request"]["uri"], json={})
+    assert response.status_code == stream["response"]["status"]["code"] == 200
+    assert response.text == stream["response"]["body"]["sse"]
