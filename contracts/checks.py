@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.grammar import violations
-from contracts.observed import Exchange
 from contracts.protocols import protocol_for
 from contracts.spec import STOP_FAILURES, Answer, Case, expected_stop
 from providers import errors as error_types
@@ -334,7 +333,18 @@ def _parallel_blocks(ctx: Context, answer: Answer) -> str | None:
     return _kept_apart(answer, [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)])
 
 
-on_answer("tools.single")(lambda ctx, answer: _tool_blocks(ctx, answer, minimum=1))
+def _single_blocks(ctx: Context, answer: Answer) -> str | None:
+    found = _tool_blocks(ctx, answer, minimum=1)
+    if found is not None:
+        return found
+    sent = [call.joined for call in answer.tool_calls]
+    texts = [end.arguments for end in ctx.of(ToolUseEnd)]
+    if texts != sent:
+        return f"arguments {texts} are not the text the vendor sent, {sent}"
+    return None
+
+
+on_answer("tools.single")(_single_blocks)
 on_answer("tools.parallel")(_parallel_blocks)
 
 
@@ -546,27 +556,30 @@ def _raised(ctx: Context, expected: type[Exception]) -> str | None:
 
 
 def _retries(ctx: Context) -> list[str]:
-    """What the request journal shows against the scenario: an error that is not retryable
-    sent more than once by one call, or a retry sooner than the server's Retry-After."""
+    """What the request journal shows against the scenario: more requests than calls (a
+    retry) for an error that is not retryable, or retries sooner than the server's
+    Retry-After. Each call sends one request unless it retries; the gaps between calls are
+    not retries, so only as many gaps as there were retries must be long enough."""
     fault = ctx.case.scenario.fault
-    if fault is None or not ctx.outcome.exchanges or ctx.fault_missed():
+    sent = [exchange for exchange in ctx.outcome.exchanges if exchange.status >= 400]
+    retries = len(sent) - len(ctx.outcome.ran)
+    if fault is None or retries <= 0 or ctx.fault_missed():
         return []
-    per_call: dict[bool, list[Exchange]] = {}  # a call's requests: streamed or not
-    for exchange in ctx.outcome.exchanges:
-        per_call.setdefault(bool((exchange.request or {}).get("stream")), []).append(exchange)
-    retried = max(len(requests) for requests in per_call.values())
-    if ctx.case.scenario.expect.retryable is False and retried > 1:
-        return [f"one call sent {retried} requests: a {fault.status} is not retryable"]
+    if ctx.case.scenario.expect.retryable is False:
+        return [
+            f"{len(sent)} requests for {len(ctx.outcome.ran)} call(s): a {fault.status} is not "
+            "retryable, so it must be sent once"
+        ]
     waits = [
         later.at - earlier.at
-        for requests in per_call.values()
-        for earlier, later in itertools.pairwise(requests)
+        for earlier, later in itertools.pairwise(sent)
         if earlier.at is not None and later.at is not None
     ]
-    if fault.retry_after is not None and waits and min(waits) < fault.retry_after:
+    waited = sum(wait >= fault.retry_after for wait in waits) if fault.retry_after else retries
+    if waits and waited < retries:
         return [
-            f"retried {min(waits):.2f} s after a {fault.status} that said Retry-After: "
-            f"{fault.retry_after}"
+            f"{retries} retr{'y' if retries == 1 else 'ies'}, {retries - waited} sooner than the "
+            f"Retry-After: {fault.retry_after} the {fault.status} asked for"
         ]
     return []
 

@@ -7,6 +7,7 @@ case of one vendor, replayed; `clause` is the one clause it must fail, and no ot
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from defects import Broken, replaced, retyped
@@ -137,21 +138,24 @@ class ParallelCallsShareAnIndex(CorpusDefect):
         ]
 
 
-class ArgumentsNormalizedAfterTheDeltas(CorpusDefect):
-    """The final arguments are re-serialized, so they differ from the fragments streamed. From
-    https://github.com/peonist-ai/halogen-flash-server/issues/36 (streamed arguments must be
-    byte-identical to the final ones)."""
+class StreamedFragmentsNotTheFinalArguments(CorpusDefect):
+    """The argument fragments streamed are a re-serialization, not the text the call ends
+    with. From https://github.com/peonist-ai/halogen-flash-server/issues/36 (streamed
+    arguments must be byte-identical to the final ones)."""
 
     clause = "grammar.blocks"
 
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        import json
-
-        return replaced(
-            events,
-            ToolUseEnd,
-            lambda e: e.model_copy(update={"arguments": json.dumps(e.input, indent=1)}),
-        )
+        ends = {e.index: e for e in events if isinstance(e, ToolUseEnd)}
+        out: list[StreamEvent] = []
+        for event in events:
+            if isinstance(event, ToolInputDelta) and event.index in ends:
+                if not out or not isinstance(out[-1], ToolInputDelta):
+                    text = json.dumps(ends[event.index].input, indent=1)
+                    out.append(event.model_copy(update={"partial_json": text}))
+                continue
+            out.append(event)
+        return out
 
 
 # -- text.fidelity -----------------------------------------------------------------------------
@@ -417,8 +421,6 @@ def _rebuilt(events: list[StreamEvent], index: int, **changes: Any) -> list[Stre
             if isinstance(event, ToolUseStart):
                 out.append(ToolUseStart(index=index, id=fields["id"], name=fields["name"]))
                 continue
-            import json
-
             arguments = changes.get("arguments", event.arguments)
             out.append(ToolInputDelta(index=index, partial_json=arguments))
             out.append(
@@ -456,6 +458,19 @@ class ToolCallIdOverwrittenPerChunk(CorpusDefect):
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
         for number, call in enumerate(_calls(events)):
             events = _rebuilt(events, call.index, id=f"generated_{number}")
+        return events
+
+
+class ArgumentsReSerialized(CorpusDefect):
+    """The vendor's argument text is replaced by a serialization of its parse. From
+    https://github.com/NousResearch/hermes-agent/pull/1087 (tool arguments re-serialized
+    instead of passed on as the vendor's text)."""
+
+    clause = "tools.single"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        for end in [e for e in events if isinstance(e, ToolUseEnd)]:
+            events = _rebuilt(events, end.index, arguments=json.dumps(end.input))
         return events
 
 
@@ -631,7 +646,7 @@ DEFECTS: list[type[CorpusDefect]] = [
     FinishOnEveryChunk,
     EmptyTextAheadOfATool,
     ParallelCallsShareAnIndex,
-    ArgumentsNormalizedAfterTheDeltas,
+    StreamedFragmentsNotTheFinalArguments,
     StripsEachChunk,
     DropsWhitespaceOnlyChunks,
     ReasoningAlsoSentAsText,
@@ -651,6 +666,7 @@ DEFECTS: list[type[CorpusDefect]] = [
     CompleteMapsLengthAsStop,
     ArgumentsLostWhenIdOnlyInTheFirstChunk,
     ToolCallIdOverwrittenPerChunk,
+    ArgumentsReSerialized,
     SameIndexCallsMerged,
     InterleavedFragmentsGoToTheLastCall,
     SameNameCallsCollapsed,
