@@ -7,8 +7,13 @@ import json
 
 import httpx2
 
+from contracts.protocols.anthropic_messages import AnthropicMessages
+from contracts.protocols.openai_responses import OpenAiResponses
+from contracts.spec import Answer, ToolCallSpec, UsageSpec
 from contracts.transport import PieceStream
+from contracts.vendors import load_suite_profile
 from contracts.wire import chunk, sse_event, tool_delta, usage_report
+from providers.vendors import load_profile
 
 MODEL = "gpt-4o"
 ANTHROPIC_MODEL = "claude-sonnet-4-6"
@@ -96,6 +101,40 @@ def messages_text_stream(chunks: int) -> list[bytes]:
         {"type": "message_stop"},
     ]
     return [sse_event(json.dumps(e), event=str(e["type"])) for e in events]
+
+
+def text_answer(chunks: int) -> Answer:
+    return Answer(
+        text=tuple(f"token{n} " for n in range(chunks)),
+        finish="stop",
+        usage=UsageSpec(prompt=20, completion=chunks),
+    )
+
+
+def tool_answer(calls: int, fragments_per_call: int = 8) -> Answer:
+    """`calls` parallel calls, each's arguments in `fragments_per_call` pieces."""
+    specs = []
+    for index in range(calls):
+        arguments = json.dumps({"city": f"City number {index}", "days": index, "units": "metric"})
+        step = max(len(arguments) // fragments_per_call, 1)
+        pieces = tuple(arguments[i : i + step] for i in range(0, len(arguments), step))
+        specs.append(ToolCallSpec(id=f"call_{index}", name="get_weather", arguments=pieces))
+    return Answer(
+        tool_calls=tuple(specs), finish="tool_calls", usage=UsageSpec(prompt=50, completion=calls)
+    )
+
+
+def messages_stream(answer: Answer) -> list[bytes]:
+    """The answer as the replica serves it for Anthropic's Messages API."""
+    protocol = AnthropicMessages(load_profile("anthropic"), load_suite_profile("anthropic"))
+    return protocol.stream_events(answer, ANTHROPIC_MODEL)
+
+
+def responses_stream(answer: Answer) -> list[bytes]:
+    """The answer as the replica serves it for OpenAI's Responses API."""
+    profile = load_profile("openai_responses")
+    protocol = OpenAiResponses(profile, load_suite_profile(profile.name))
+    return protocol.stream_events(answer, MODEL, encrypted=False)
 
 
 def serving(pieces: list[bytes]) -> httpx2.MockTransport:

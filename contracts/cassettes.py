@@ -53,6 +53,10 @@ SECRET_PATTERNS = (
     ),
 )
 
+#: libyaml's loader where PyYAML was built with it: the pure-Python one is most of a replay's
+#: time. Both build the same plain values (safe tags only).
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _meta: ContextVar[dict[str, Any] | None] = ContextVar("cassette_meta", default=None)
 _secrets: ContextVar[tuple[str, ...]] = ContextVar("cassette_secrets", default=())
 
@@ -232,8 +236,13 @@ def serialize(cassette: dict[str, Any]) -> str:
     return dump(document, _secrets.get())
 
 
+def load_yaml(text: str) -> Any:
+    """A cassette's YAML as plain values (safe tags only), by the fastest loader installed."""
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
 def deserialize(text: str) -> dict[str, Any]:
-    document = yaml.safe_load(text) or {}
+    document = load_yaml(text) or {}
     interactions = []
     for interaction in document.get("interactions", []):
         request, response = interaction["request"], interaction["response"]
@@ -259,7 +268,7 @@ vcr_serializer = _Serializer()
 
 
 def read_document(path: Path) -> dict[str, Any]:
-    return dict(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return dict(load_yaml(path.read_text(encoding="utf-8")) or {})
 
 
 def read_meta(path: Path) -> dict[str, Any]:
@@ -395,11 +404,17 @@ def recording(path: Path, meta: dict[str, Any], secrets: Iterable[str]) -> Itera
         _keep_recorded_at(previous, path)
 
 
+def write_empty(path: Path, meta: dict[str, Any]) -> None:
+    """A cassette of no interactions: the provider refused the request before sending it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump({"meta": meta, "interactions": [], "version": 1}), encoding="utf-8")
+
+
 def _keep_recorded_at(previous_text: str, path: Path) -> None:
     """The earlier recording still shows exactly this traffic: keep its date, so re-recording
     everything leaves unchanged cassettes unchanged in the diff."""
     try:
-        previous = yaml.safe_load(previous_text)
+        previous = load_yaml(previous_text)
     except yaml.YAMLError:
         return
     if not isinstance(previous, dict):

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from contracts.cassettes import CassetteRoot
 from contracts.checks import CHECKS, NOT_EXERCISED, Context
+from contracts.checks_features import JUDGES_REFUSALS, refused_as_declared
 from contracts.explain import REDACTED, Failure, wire_evidence
 from contracts.imported import imported_cases
 from contracts.protocols import protocol_for
@@ -180,7 +181,12 @@ def judge(
     case: Case, clause_id: str, profile: VendorProfile, outcome: Outcome
 ) -> tuple[str | None, Failure | None]:
     """The check's verdict detail for one case, and the failure to show when it fails."""
-    detail = CHECKS[clause_id](Context(case, profile, outcome))
+    context = Context(case, profile, outcome)
+    if clause_id not in JUDGES_REFUSALS and refused_as_declared(context):
+        # Nothing was sent, as the profile says it must not be: only the clause about that
+        # feature has something to judge.
+        return NOT_EXERCISED, None
+    detail = CHECKS[clause_id](context)
     if detail in (None, NOT_EXERCISED):
         return detail, None
     assert detail is not None

@@ -9,11 +9,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+import httpx2
+
 from contracts import cassettes
 from contracts.certification import certify_vendor
-from contracts.report import Certificate
+from contracts.escaping import terminal
+from contracts.report import Certificate, VendorResult
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
 from contracts.targets import (
+    UsageError,
     bundled_factory,
     cassette_root,
     endpoint_profile,
@@ -24,21 +28,36 @@ from providers.vendors import VendorProfile
 
 
 class _Progress:
-    """One self-overwriting status line on a terminal; silent otherwise."""
+    """A line per vendor as it finishes, so a long run shows its first result in seconds
+    (also through a pipe or in a CI log); on a terminal also one self-overwriting line per case.
+    All on stderr: stdout carries the certificate alone."""
 
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.live = sys.stderr.isatty()
         self.vendor = ""
 
     def __call__(self, case: str, number: int, total: int) -> None:
-        if self.enabled:
+        if self.live:
             sys.stderr.write(f"\r\x1b[K{self.vendor}: [{number}/{total}] {case}")
             sys.stderr.flush()
 
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\x1b[K")
+    def finished(self, result: VendorResult, seconds: float) -> None:
+        clear = "\r\x1b[K" if self.live else ""
+        if self.quiet:
+            sys.stderr.write(clear)
             sys.stderr.flush()
+            return
+        cases = len(result.provenance)
+        failures = result.must_failures()
+        if result.problems:  # no verdict: the reasons follow once the run is over
+            summary = f"{len(result.problems)} of {cases} cases could not run"
+        elif failures:
+            summary = f"{cases} cases, {len(failures)} must clause(s) FAIL"
+        else:
+            summary = f"{cases} cases, all must clauses hold"
+        sys.stderr.write(f"{clear}{terminal(result.vendor)}: {summary} ({seconds:.1f} s)\n")
+        sys.stderr.flush()
 
 
 async def certify_profiles(
@@ -49,17 +68,21 @@ async def certify_profiles(
     targets: dict[str, LiveTarget],
     model: str | None,
     deadline: float = CASE_DEADLINE_SECONDS,
+    quiet: bool = False,
 ) -> Certificate:
+    """`quiet`: no line per vendor (a command whose own output is the verdict, the gate)."""
     certificate = Certificate(mode=mode)
-    progress = _Progress()
+    progress = _Progress(quiet=quiet)
+    clock = asyncio.get_running_loop().time
     with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
-        for profile in profiles:
-            progress.vendor = profile.name
-            chosen = model or profile.default_model
-            certificate.vendors.append(
-                await certify_vendor(
+        async with httpx2.AsyncClient(follow_redirects=True) as http_client:
+            for profile in profiles:
+                progress.vendor = profile.name
+                chosen = model or profile.default_model
+                started = clock()
+                result = await certify_vendor(
                     profile,
-                    bundled_factory(profile, chosen),
+                    bundled_factory(profile, chosen, http_client=http_client),
                     mode=mode,
                     # A live run records into scratch space only: `record` keeps cassettes.
                     cassette_root=Path(scratch) if mode == "live" else cassette_root,
@@ -68,19 +91,21 @@ async def certify_profiles(
                     progress=progress,
                     deadline=deadline,
                 )
-            )
-    progress.done()
+                progress.finished(result, clock() - started)
+                certificate.vendors.append(result)
     return certificate
 
 
 def certify(args: argparse.Namespace) -> Certificate:
     """The certificate the command line asks for: live with `--live` or a base URL, against
     the replica with `--replica`, else replayed from the cassettes."""
-    profiles = (
-        [endpoint_profile(args)]
-        if args.base_url and not args.vendor
-        else profiles_named(args.vendor)
-    )
+    endpoint = bool(args.base_url) and not args.vendor
+    if args.protocol and not endpoint:
+        raise UsageError(
+            "--protocol applies to --base-url without --vendor (a vendor's profile names its "
+            "own protocol)"
+        )
+    profiles = [endpoint_profile(args)] if endpoint else profiles_named(args.vendor)
     mode: Mode = "live" if args.live or args.base_url else "replica" if args.replica else "replay"
     return asyncio.run(
         certify_profiles(

@@ -670,3 +670,7 @@ def _secrets(ctx: Context) -> str | None:
             shown.append((f"{path}() error", f"{error} {error!r}"))
     leaks = [where for where, text in shown if ctx.outcome.secret in text]
     return f"the API key appears in: {', '.join(leaks)}" if leaks else None
+
+
+# The request-feature checks register themselves into CHECKS.
+from contracts import checks_features  # noqa: E402, F401

@@ -25,7 +25,13 @@ from contracts.gate import (
 )
 from contracts.imported import ImportedCassetteError
 from contracts.importer import FORMATS, ImportRefused, Origin, import_file
-from contracts.output import CERTIFICATE_FORMATS, chosen_format, deliver, render_certificate
+from contracts.output import (
+    CERTIFICATE_FORMATS,
+    OutputError,
+    deliver,
+    render_certificate,
+    targets,
+)
 from contracts.recording import record
 from contracts.report import installed_version, render_table
 from contracts.runner import CASE_DEADLINE_SECONDS
@@ -37,6 +43,8 @@ from contracts.targets import (
     profiles_named,
     write_root,
 )
+from contracts.vendors import SUITE_SUBDIR
+from providers.protocols import PROTOCOLS
 from providers.vendors import VENDOR_DIRS_ENV, load_profile_file
 
 __all__ = ["UsageError", "build_parser", "bundled_factory", "main"]
@@ -57,20 +65,26 @@ def _colour() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+def _targets(args: argparse.Namespace, allowed: Sequence[str]) -> dict[str | None, str]:
+    try:
+        return targets(args.format, args.out or (), allowed)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_certify(args: argparse.Namespace) -> int:
     try:
         baseline = load_certificate(Path(args.baseline)) if args.baseline else None
         certificate = certify(args)
     except (ImportedCassetteError, GateRefused) as exc:
         raise UsageError(str(exc)) from None
-    form = chosen_format(args.format, args.out, CERTIFICATE_FORMATS)
-    deliver(
-        render_certificate(
-            certificate, form, colour=_colour() and args.out is None, baseline=baseline
-        ),
-        args.out,
-        terminal=render_table(certificate, colour=_colour()),
-    )
+    reports = {
+        out: render_certificate(
+            certificate, form, colour=_colour() and out is None, baseline=baseline
+        )
+        for out, form in _targets(args, CERTIFICATE_FORMATS).items()
+    }
+    deliver(reports, terminal=render_table(certificate, colour=_colour()))
     problems = [problem for vendor in certificate.vendors for problem in vendor.problems]
     for problem in problems:
         print(f"llm-contracts: error: {terminal(problem)}", file=sys.stderr)
@@ -101,12 +115,14 @@ def cmd_new_vendor(args: argparse.Namespace) -> int:
             base_url=args.base_url,
             model=args.model,
             api_key_env=args.api_key_env,
+            protocol=args.protocol or "openai_chat",
             directory=directory,
         )
     except ScaffoldError as exc:
         raise UsageError(str(exc)) from None
     profile = load_profile_file(path)
-    print(f"wrote {path}")
+    print(f"wrote {path} (what the provider reads)")
+    print(f"wrote {path.parent / SUITE_SUBDIR / path.name} (what the contract suite reads)")
     print("next:")
     if profile.api_key_env:
         print(f"  export {profile.api_key_env}=...   # if the endpoint needs a key")
@@ -130,6 +146,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
                     cassette_root=cassette_root(args.cassettes),
                     targets={},
                     model=None,
+                    quiet=True,
                 )
             )
             name = f"the run on {args.cassettes or 'the cassettes'}"
@@ -137,10 +154,13 @@ def cmd_gate(args: argparse.Namespace) -> int:
     except (GateRefused, ImportedCassetteError) as exc:
         raise UsageError(str(exc)) from None
     changes = compare(baseline, current, args.vendor or ())
-    markdown = chosen_format(args.format, args.out, GATE_FORMATS) == "markdown"
-    deliver(render(changes, markdown=markdown), args.out, terminal=render(changes, markdown=False))
+    chosen = _targets(args, GATE_FORMATS)
+    deliver(
+        {out: render(changes, markdown=form == "markdown") for out, form in chosen.items()},
+        terminal=render(changes, markdown=False),
+    )
     regressions = [change for change in changes if change.regression]
-    if markdown and regressions and args.out is None:
+    if chosen.get(None) == "markdown" and regressions:
         # Markdown usually goes to a file ($GITHUB_STEP_SUMMARY): the job log still needs them.
         sys.stderr.write(render(regressions, markdown=False))
     return EXIT_FAILED if regressions else 0
@@ -193,11 +213,17 @@ def _vendors_dir_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _live_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", type=_given, help="an OpenAI-compatible base URL to talk to")
+    parser.add_argument("--base-url", type=_given, help="a base URL to talk to")
     parser.add_argument(
         "--model", type=_given, help="the model to ask for (default: the profile's)"
     )
     parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
+
+
+def _protocol_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--protocol", choices=sorted(PROTOCOLS), help=f"{what} (default: openai_chat)"
+    )
 
 
 _REPLAY_HELP = (
@@ -209,33 +235,91 @@ _FORMAT_HELP = (
     "how to render {what} (default: what --out's suffix says, .json .md .html, else table)"
 )
 _OUT_HELP = (
-    "write the report to this one file instead of standard output (nothing else is written); "
-    "the terminal then shows the table"
+    "write the report to this file instead of standard output, in the format its suffix names "
+    "(repeatable: one file per format; nothing else is written); the terminal shows the table"
 )
 #: What `gate` renders: the certificate's vocabulary, where it applies to a comparison.
 GATE_FORMATS = ("table", "markdown")
 
 
+#: Per subcommand: what it does (one line for the command list, then a paragraph) and examples.
+_COMMANDS = {
+    "certify": (
+        "run the contract per vendor and print the vendor x clause matrix",
+        "Runs every scenario against each vendor and judges every clause: by default from the "
+        "recorded cassettes (./cassettes where it exists, over the ones bundled with the "
+        "package), with --replica against the loopback replica, with --live or --base-url "
+        "against a real endpoint. Exit 0 when every must clause holds, 1 when one fails, 2 "
+        "when the run could not judge (bad input, missing cassettes, unreachable server).",
+        "llm-contracts certify\n"
+        "llm-contracts certify --vendor mistral --format html --out certificate.html\n"
+        "llm-contracts certify --base-url http://localhost:8000/v1 --model M --out live.json",
+    ),
+    "record": (
+        "re-record cassettes (live by default), printing the wire drift",
+        "Records each scenario through the provider's real code path into ./cassettes (or "
+        "--cassettes DIR), scrubbed, and prints how the new bytes differ from the old.",
+        "llm-contracts record --vendor mistral --replica\n"
+        "MISTRAL_API_KEY=... llm-contracts record --vendor mistral --scenario text_basic",
+    ),
+    "new-vendor": (
+        "write the two profile files for a new vendor",
+        "Writes VENDORS_DIR/NAME.toml (what the provider reads) and "
+        "VENDORS_DIR/contracts/NAME.toml (what the suite reads), VENDORS_DIR being ./vendors "
+        "or --vendors-dir; never into the installed package.",
+        "llm-contracts new-vendor acme --base-url http://localhost:8000/v1 --model acme-large",
+    ),
+    "gate": (
+        "fail on any clause that regressed from a baseline",
+        "Compares a certificate (--current, or a replay now) with a baseline clause by clause; "
+        "exit 1 on a regression, each one printed.",
+        "llm-contracts gate --baseline certificates/baseline.json\n"
+        "llm-contracts gate --baseline old.json --current new.json --format markdown",
+    ),
+    "import": (
+        "turn recorded traffic (vcrpy, HAR, chunk lines, SSE) into cassettes",
+        "Each Chat Completions exchange in the files becomes one cassette under "
+        "./cassettes/VENDOR/imported/ (or --cassettes DIR), scrubbed, with its expectation "
+        "read from the recorded bytes; a file that is not readable traffic is refused (exit 2).",
+        "llm-contracts import tests/cassettes/*.yaml --vendor mistral --origin-repo acme/app",
+    ),
+}
+
+
+def _subcommand(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str
+) -> argparse.ArgumentParser:
+    summary, description, examples = _COMMANDS[name]
+    indented = "\n".join(f"  {line}" for line in examples.splitlines())
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=f"examples:\n{indented}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-contracts",
-        description="Certify OpenAI-compatible vendors against the streaming event contract.",
+        description="Certify LLM vendors (OpenAI-compatible and Anthropic Messages APIs) against "
+        "the streaming event contract. `llm-contracts COMMAND --help` shows each command's "
+        "options and examples.",
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {installed_version('llm-contracts')}"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    certify = commands.add_parser(
-        "certify", help="run the contract per vendor and print the vendor x clause matrix"
-    )
+    certify = _subcommand(commands, "certify")
     certify.add_argument(
         "--vendor", action="append", help="vendor to certify (repeatable; default: all)"
     )
     certify.add_argument(
         "--format", choices=CERTIFICATE_FORMATS, help=_FORMAT_HELP.format(what="the certificate")
     )
-    certify.add_argument("--out", metavar="PATH", help=_OUT_HELP)
+    certify.add_argument("--out", metavar="PATH", action="append", help=_OUT_HELP)
     certify.add_argument(
         "--baseline",
         metavar="PATH",
@@ -261,13 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"default {CASE_DEADLINE_SECONDS:g}",
     )
     _live_options(certify)
+    _protocol_option(certify, "the wire protocol --base-url speaks (without --vendor)")
     _vendors_dir_option(certify)
     certify.set_defaults(handler=cmd_certify)
 
-    record = commands.add_parser(
-        "record", help="re-record cassettes (live by default), printing the wire drift"
-    )
-    record.add_argument("--vendor", action="append", required=True)
+    record = _subcommand(commands, "record")
+    record.add_argument("--vendor", action="append", required=True, help="vendor (repeatable)")
     record.add_argument("--scenario", action="append", help="scenario id (repeatable)")
     record.add_argument("--cassettes", help=_WRITE_HELP)
     record.add_argument(
@@ -282,21 +365,22 @@ def build_parser() -> argparse.ArgumentParser:
     _vendors_dir_option(record)
     record.set_defaults(handler=cmd_record)
 
-    new_vendor = commands.add_parser("new-vendor", help="write a profile for a new vendor")
+    new_vendor = _subcommand(commands, "new-vendor")
     new_vendor.add_argument("name", help="profile name: lower-case letters, digits, _")
-    new_vendor.add_argument("--base-url", type=_given, required=True)
-    new_vendor.add_argument("--model", type=_given, required=True)
+    new_vendor.add_argument("--base-url", type=_given, required=True, help="the API's base URL")
+    new_vendor.add_argument("--model", type=_given, required=True, help="the default model")
     new_vendor.add_argument("--api-key-env", help="key variable (default: NAME_API_KEY)")
+    _protocol_option(new_vendor, "the wire protocol the server speaks")
     _vendors_dir_option(new_vendor)
     new_vendor.set_defaults(handler=cmd_new_vendor)
 
-    gate = commands.add_parser("gate", help="fail on any clause that regressed from a baseline")
+    gate = _subcommand(commands, "gate")
     gate.add_argument("--baseline", required=True, help="the baseline certificate JSON")
     gate.add_argument("--current", help="the current certificate (default: certify now)")
     gate.add_argument(
         "--format", choices=GATE_FORMATS, help=_FORMAT_HELP.format(what="the comparison")
     )
-    gate.add_argument("--out", metavar="PATH", help=_OUT_HELP)
+    gate.add_argument("--out", metavar="PATH", action="append", help=_OUT_HELP)
     gate.add_argument(
         "--vendor", action="append", help="compare only this vendor (repeatable; default: all)"
     )
@@ -309,9 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _import_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    command = commands.add_parser(
-        "import", help="turn recorded traffic (vcrpy, HAR, chunk lines, SSE) into cassettes"
-    )
+    command = _subcommand(commands, "import")
     command.add_argument("paths", nargs="+", metavar="PATH", help="recordings to import")
     command.add_argument("--vendor", required=True, help="the vendor that answered them")
     command.add_argument("--format", choices=FORMATS, help="force a format (default: detect)")

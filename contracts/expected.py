@@ -12,7 +12,7 @@ import json
 from typing import Any, Literal
 
 from contracts.observed import Exchange, sse_payloads
-from contracts.protocols import protocol_for
+from contracts.protocols import WireProtocol, protocol_for
 from contracts.spec import Answer, ToolCallSpec, UsageSpec, expected_stop
 from providers import errors as error_types
 from providers.frozen import Frozen as _Frozen
@@ -108,10 +108,11 @@ def status_error(status: int) -> type[error_types.LlmError]:
     return error_types.ProviderUnavailableError
 
 
-def _midstream_error(exchange: Exchange) -> bool:
-    """A 200 stream that carries an error payload: an error, not content."""
+def _midstream_error(exchange: Exchange, protocol: WireProtocol) -> bool:
+    """A 200 stream that carries an error payload, in its protocol's shape: an error, not
+    content."""
     payloads = sse_payloads(exchange.body)[0]
-    return any(isinstance(p, dict) and p.get("error") for p in payloads)
+    return any(isinstance(p, dict) and protocol.carries_error(p) for p in payloads)
 
 
 def _call(spec: ToolCallSpec) -> ExpectedCall:
@@ -134,7 +135,8 @@ def freeze(exchange: Exchange, profile: VendorProfile) -> Expected:
         return Expected(
             path=path, status=exchange.status, error=status_error(exchange.status).__name__
         )
-    answer = protocol_for(profile).read(exchange)
+    protocol = protocol_for(profile)
+    answer = protocol.read(exchange)
     assert answer is not None  # only an HTTP failure has no answer
     stop = None
     if answer.finish is not None:
@@ -144,7 +146,7 @@ def freeze(exchange: Exchange, profile: VendorProfile) -> Expected:
         usage = ExpectedUsage(
             input_tokens=answer.usage.prompt, output_tokens=answer.usage.completion
         )
-    midstream = path == "stream" and _midstream_error(exchange)
+    midstream = path == "stream" and _midstream_error(exchange, protocol)
     return Expected(
         path=path,
         text="".join(answer.text),

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from contracts.escaping import markdown as markdown_text
 from contracts.escaping import markdown_code, terminal
-from contracts.report import Certificate, ClauseResult, UsageSource
+from contracts.report import Certificate, ClauseResult, UsageSource, VendorResult
 
 GONE = "missing"
 #: A usage change that fails the gate: the vendor sent usage before and sends none now.
@@ -116,13 +116,16 @@ class Change:
         return self.after == "pass" and self.before != "pass"
 
 
+def _compared(certificate: Certificate, vendors: Collection[str]) -> list[VendorResult]:
+    return [v for v in certificate.vendors if not vendors or v.vendor in vendors]
+
+
 def _results(
     certificate: Certificate, vendors: Collection[str]
 ) -> dict[tuple[str, str], ClauseResult]:
     return {
         (vendor.vendor, clause): result
-        for vendor in certificate.vendors
-        if not vendors or vendor.vendor in vendors
+        for vendor in _compared(certificate, vendors)
         for clause, result in vendor.clauses.items()
     }
 
@@ -132,8 +135,7 @@ def _usage(
 ) -> dict[tuple[str, str], UsageSource]:
     return {
         (vendor.vendor, case): source
-        for vendor in certificate.vendors
-        if not vendors or vendor.vendor in vendors
+        for vendor in _compared(certificate, vendors)
         for case, source in vendor.usage.items()
     }
 

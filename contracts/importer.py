@@ -3,8 +3,10 @@
 Readers turn each supported format into recorded exchanges: vcrpy cassettes (YAML or JSON;
 string, base64 and gzip bodies; pydantic-ai's `parsed_body`), HAR 1.2, one JSON chunk per line
 (vercel/ai's `*.chunks.txt`) and raw SSE bodies. The format is detected from the content. Only
-Chat Completions exchanges are kept; each becomes one cassette, scrubbed, with provenance in
-`meta` and an `expected` block computed by the independent reader. A file is written whole or
+exchanges of the vendor's wire protocol are kept (Chat Completions, Anthropic Messages or the
+Responses API; for a vendor without a profile, the protocol whose endpoint the recording
+called); each becomes one cassette, scrubbed, with provenance in `meta` and an `expected`
+block computed by that protocol's independent reader. A file is written whole or
 not at all (a temporary file, then a rename).
 """
 
@@ -29,18 +31,20 @@ import yaml
 from contracts import cassettes
 from contracts.expected import freeze
 from contracts.observed import sse_payloads
+from contracts.protocols import WireProtocol, protocol_for
+from providers.protocols import PROTOCOLS, load_reference
 from providers.vendors import NAME_PATTERN, VendorProfile, find_profile, load_profile
 
 Format = Literal["vcr", "har", "chunks", "sse"]
 FORMATS: tuple[Format, ...] = ("vcr", "har", "chunks", "sse")
 IMPORTED_DIR = "imported"
-ENDPOINT = "chat/completions"
 _SSE_FIELD = re.compile(r"^(data|event|id|retry):|^:")
 _SUFFIXES = (".yaml", ".yml", ".json", ".har", ".txt", ".chunks", ".sse", ".xai")
 
 
 class ImportRefused(ValueError):
-    """The file cannot be read as recorded Chat Completions traffic; the message says why."""
+    """The file cannot be read as recorded traffic of the vendor's protocol; the message says
+    why."""
 
 
 @dataclass(frozen=True)
@@ -278,40 +282,47 @@ def read(text: str, form: Format) -> list[Recorded]:
         ) from None
 
 
-# -- what counts as Chat Completions traffic ---------------------------------------------------
+# -- what counts as the protocol's traffic -----------------------------------------------------
 
 
-def _is_chat_payload(payload: Any) -> bool:
-    return isinstance(payload, dict) and ("choices" in payload or "error" in payload)
-
-
-def why_not_chat(recorded: Recorded) -> str | None:
-    """Why this exchange is not a Chat Completions one, or None when it is."""
+def why_not_protocol(recorded: Recorded, protocol: WireProtocol) -> str | None:
+    """Why this exchange is not one of `protocol`, or None when it is."""
     if recorded.uri is not None:
         path = urlsplit(recorded.uri).path.rstrip("/")
-        if not path.endswith(ENDPOINT):
-            return f"{recorded.method} {path or '/'} is not a {ENDPOINT} request"
+        if not path.endswith(protocol.endpoint):
+            return (
+                f"{recorded.method} {path or '/'} is not a {protocol.endpoint} request "
+                f"({protocol.title})"
+            )
     if recorded.status >= 400:
         return None
-    if "event-stream" in recorded.content_type:
-        payloads = sse_payloads(recorded.body)[0]
-        if not any(isinstance(p, dict) and "choices" in p for p in payloads):
-            return "the stream carries no Chat Completions chunk (no `choices`)"
-        return None
-    if not _is_chat_payload(_json_or_none(recorded.body)):
-        return "the response body is not a Chat Completions object (no `choices`)"
+    streamed = "event-stream" in recorded.content_type
+    payloads = sse_payloads(recorded.body)[0] if streamed else [_json_or_none(recorded.body)]
+    if not any(isinstance(p, dict) and protocol.is_answer(p, streamed=streamed) for p in payloads):
+        where = "stream" if streamed else "response body"
+        return f"the {where} carries no {protocol.title} answer"
     return None
 
 
 # -- writing -----------------------------------------------------------------------------------
 
 
-def _profile(vendor: str) -> tuple[VendorProfile, bool]:
-    """The vendor's profile, or a plain one (standard finish map) when none is installed."""
+def _profile(vendor: str, recorded: list[Recorded]) -> tuple[VendorProfile, bool]:
+    """The vendor's profile, or a plain one (its protocol's standard finish map) when none is
+    installed: of the protocol whose endpoint the recording called, else Chat Completions."""
     if find_profile(vendor) is not None:
         return load_profile(vendor), True
+    paths = [urlsplit(r.uri).path.rstrip("/") for r in recorded if r.uri is not None]
+    called = next(
+        (
+            name
+            for name, entry in PROTOCOLS.items()
+            if any(path.endswith(load_reference(entry.suite).endpoint) for path in paths)
+        ),
+        "openai_chat",
+    )
     return VendorProfile(
-        name=vendor, base_url=f"https://{vendor}.invalid/v1", default_model=""
+        name=vendor, protocol=called, base_url=f"https://{vendor}.invalid/v1", default_model=""
     ), False
 
 
@@ -329,8 +340,8 @@ def slug(name: str) -> str:
     return cleaned or "recording"
 
 
-def _interaction(recorded: Recorded, profile: VendorProfile) -> dict[str, Any]:
-    uri = recorded.uri or f"{profile.base_url.rstrip('/')}/{ENDPOINT}"
+def _interaction(recorded: Recorded, profile: VendorProfile, endpoint: str) -> dict[str, Any]:
+    uri = recorded.uri or f"{profile.base_url.rstrip('/')}/{endpoint}"
     request_body = json.dumps(recorded.request, ensure_ascii=False) if recorded.request else ""
     return {
         "request": {
@@ -410,9 +421,11 @@ def import_file(
     chosen = form or detect(text)
     recorded = read(text, chosen)
     result = ImportResult()
+    profile, profiled = _profile(vendor, recorded)
+    protocol = protocol_for(profile)
     kept = []
     for number, exchange in enumerate(recorded, start=1):
-        reason = why_not_chat(exchange)
+        reason = why_not_protocol(exchange, protocol)
         if reason:
             result.skipped.append(f"{path}: interaction {number}: {reason}")
         else:
@@ -420,11 +433,10 @@ def import_file(
     if not kept:
         reasons = "; ".join(s.split(": ", 1)[1] for s in result.skipped) or "no interactions"
         raise ImportRefused(f"{path}: nothing to import ({reasons})")
-    profile, profiled = _profile(vendor)
     name = prefix + slug(path.name)
     for number, exchange in kept:
         part = f"{number} of {len(recorded)}" if len(recorded) > 1 else None
-        interaction = _interaction(exchange, profile)
+        interaction = _interaction(exchange, profile, protocol.endpoint)
         readable = cassettes.readable(interaction)
         frozen = freeze(cassettes.exchange_of(readable), profile)
         document = {

@@ -1,9 +1,11 @@
 """One rule for every report a command makes: `--format` says what, `--out` says where.
 
-Without `--out` the report goes to standard output. With `--out PATH` it is written to that one
+Without `--out` the report goes to standard output. With `--out PATH` it is written to that
 file (whole, or not at all) and nothing else is written anywhere; the terminal then shows the
 table and the file's name, so a CI log still tells the verdict. Without `--format` the format
-follows the suffix of `--out` (`.json`, `.md`, `.html`), else it is the table.
+follows the suffix of `--out` (`.json`, `.md`, `.html`), else it is the table. `--out` may be
+given several times (one run, several files, each in its suffix's format); `--format` then
+has nothing single to name and is refused.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from contracts.html_report import render_html
@@ -28,6 +30,24 @@ def chosen_format(given: str | None, out: str | None, allowed: Sequence[str]) ->
         return given
     by_suffix = _SUFFIXES.get(Path(out).suffix.lower(), "table") if out else "table"
     return by_suffix if by_suffix in allowed else "table"
+
+
+class OutputError(ValueError):
+    """`--format` and `--out` that ask for something contradictory."""
+
+
+def targets(
+    given: str | None, outs: Sequence[str], allowed: Sequence[str]
+) -> dict[str | None, str]:
+    """Each place a report goes (None: standard output) and its format."""
+    if not outs:
+        return {None: given or "table"}
+    if given and len(outs) > 1:
+        raise OutputError(
+            "--format names one format; with several --out files each file's suffix names "
+            "its own (.json, .md, .html)"
+        )
+    return {out: chosen_format(given, out, allowed) for out in outs}
 
 
 def render_certificate(
@@ -60,11 +80,14 @@ def write_whole(path: Path, text: str) -> None:
         raise
 
 
-def deliver(report: str, out: str | None, *, terminal: str) -> None:
-    """The report to `out`, or to standard output; with `out`, the terminal gets `terminal`."""
-    if out is None:
-        sys.stdout.write(report)
+def deliver(reports: Mapping[str | None, str], *, terminal: str) -> None:
+    """Each report to its file, or the one to standard output; with files, the terminal gets
+    `terminal` and each file's name."""
+    if None in reports:
+        sys.stdout.write(reports[None])
         return
-    write_whole(Path(out), report)
+    for out, report in reports.items():
+        write_whole(Path(str(out)), report)
     sys.stdout.write(terminal if terminal.endswith("\n") else terminal + "\n")
-    print(f"wrote {out}")
+    for out in reports:
+        print(f"wrote {out}")

@@ -24,6 +24,7 @@ from contracts.protocols import protocol_for
 from contracts.replica.server import ReplicaServer
 from contracts.report import sdk_label
 from contracts.spec import Case
+from providers.errors import InvalidRequestError
 from providers.types import CompletionResponse, LlmProvider, StreamEvent
 from providers.vendors import VendorProfile
 
@@ -180,10 +181,13 @@ async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
         if record_to is None:
             await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False)
         else:
-            with cassettes.recording(
-                record_to, _meta(run.profile, base_url, "replica"), [CONTRACT_KEY]
-            ):
+            meta = _meta(run.profile, base_url, "replica")
+            with cassettes.recording(record_to, meta, [CONTRACT_KEY]):
                 await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False)
+            if not server.exchanges:
+                # Refused before sending: the cassette says so, and replays only a provider
+                # that again sends nothing.
+                cassettes.write_empty(record_to, meta)
     outcome.exchanges = _from_replica(server)
     return outcome
 
@@ -193,18 +197,29 @@ async def _live_run(run: _Run, target: LiveTarget, path: Path) -> Outcome:
     key = SecretStr(INVALID_KEY) if case.scenario.live == "bad_key" else target.key
     source = source_of(target.base_url, profile)
     outcome = Outcome(secret=target.key.get_secret_value(), provenance=source)
-    with cassettes.recording(
-        path, _meta(profile, target.base_url, source), [target.key.get_secret_value(), INVALID_KEY]
-    ):
+    meta = _meta(profile, target.base_url, source)
+    with cassettes.recording(path, meta, [target.key.get_secret_value(), INVALID_KEY]):
         await run.exercise(target.base_url, key, outcome, live=True)
+    if not path.is_file() and refused_before_sending(outcome):
+        cassettes.write_empty(path, meta)
     return outcome
+
+
+def refused_before_sending(outcome: Outcome) -> bool:
+    """Every path that ran raised the provider's own refusal, made before any request (an
+    InvalidRequestError with no HTTP status): nothing was sent, and that is the recording."""
+    by_path = {"stream": outcome.stream_error, "complete": outcome.complete_error}
+    errors = [by_path[path] for path in outcome.ran]
+    return bool(errors) and all(
+        isinstance(error, InvalidRequestError) and error.status_code is None for error in errors
+    )
 
 
 def readable_cassette(path: Path, command: str) -> dict[str, Any]:
     """The cassette's meta, once the whole file is known to be a complete cassette; otherwise
     a CaseSetupError naming the file and the command that re-records it."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = cassettes.load_yaml(path.read_text(encoding="utf-8"))
         if not isinstance(document, dict) or "version" not in document:
             raise ValueError("it is cut short: no closing `version` line")
         for interaction in document["interactions"]:

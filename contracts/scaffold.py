@@ -1,5 +1,6 @@
-"""`new-vendor`: write a commented profile with sane defaults for an OpenAI-compatible server:
-the provider's side (`<dir>/<name>.toml`) and the suite's side (`<dir>/contracts/<name>.toml`)."""
+"""`new-vendor`: write a commented profile with sane defaults for a server of one protocol:
+the provider's side (`<dir>/<name>.toml`) and the suite's side (`<dir>/contracts/<name>.toml`),
+from that protocol's templates in `contracts/scaffolds/`."""
 
 from __future__ import annotations
 
@@ -7,74 +8,12 @@ import re
 from pathlib import Path
 
 from contracts.vendors import SUITE_SUBDIR, load_suite_file
+from providers.protocols import PROTOCOLS
 from providers.vendors import NAME_PATTERN, ProfileError, find_profile, load_profile_file
 
-TEMPLATE = """# {name}: written by `llm-contracts new-vendor`. Every field below is a default for a
-# plain OpenAI-compatible server; `llm-contracts certify --vendor {name} --live` shows which
-# ones this vendor contradicts, and `llm-contracts record --vendor {name}` prints the wire
-# facts it really sends.
-name = "{name}"
-display_name = "{name}"
-base_url = {base_url}
-# The environment variable holding the key; the key itself is never written anywhere.
-api_key_env = {api_key_env}
-default_model = {model}
-
-[capabilities]
-streaming = true
-tool_calling = true
-vision = false
-# Set to true when the vendor streams reasoning (reasoning_content / reasoning deltas).
-extended_thinking = false
-max_context_tokens = 128000
-max_output_tokens = 16384
-
-[request]
-# "max_tokens" is what most compatible servers accept; OpenAI's reasoning models want
-# "max_completion_tokens".
-max_tokens_param = "max_tokens"
-# include_usage: ask with stream_options; always: sent unasked; never: not sent at all.
-stream_usage = "include_usage"
-temperature_range = [0.0, 2.0]
-
-[stop_reasons]
-# Vendor finish values beyond the standard ones, e.g. model_length = "max_tokens".
-
-[errors]
-context_length_codes = ["context_length_exceeded"]
-non_retryable_rate_limit_codes = ["insufficient_quota"]
-
-[wire]
-# Delta fields that carry reasoning text, first present wins.
-reasoning_fields = ["reasoning_content", "reasoning"]
-tool_calls_imply_tool_use = true
-"""
-
-
-SUITE_TEMPLATE = """# {name}: what the suite knows about the vendor's wire, written by
-# `llm-contracts new-vendor`. The loopback replica plays these facts;
-# `llm-contracts record --vendor {name}` prints where the real vendor contradicts them.
-name = "{name}"
-finish_values = ["stop", "length", "tool_calls", "content_filter"]
-# Request fields the vendor accepts and silently ignores.
-ignored_fields = []
-
-[wire]
-role_chunk = true
-usage_placement = "separate_chunk"   # separate_chunk | finish_chunk | every_chunk | none
-tool_call_style = "fragmented"       # fragmented | whole | whole_without_index
-done_sentinel = true
-error_shape = "openai"               # openai | google_list | mistral | plain_text
-
-# What the vendor refuses, and its answer; the replica refuses the same way. For example:
-# [[rejects]]
-# field = "stream_options"
-# status = 422
-# body = {{ detail = "Extra inputs are not permitted" }}
-
-[known_defects]
-# clause id = "why this vendor is known to break it"
-"""
+#: Per protocol, `<protocol>.toml` (the provider's profile) and `<protocol>.suite.toml` (the
+#: suite's file): commented defaults with `{name}`, `{base_url}`, `{model}`, `{api_key_env}`.
+SCAFFOLD_DIR = Path(__file__).parent / "scaffolds"
 
 
 class ScaffoldError(ValueError):
@@ -101,10 +40,11 @@ def write_profile(
     base_url: str,
     model: str,
     api_key_env: str | None = None,
+    protocol: str = "openai_chat",
     directory: Path,
 ) -> Path:
-    """Write `directory/name.toml` whole or not at all: a profile that would not validate is
-    never left behind."""
+    """Write `directory/name.toml` (and the suite's file) for a server speaking `protocol`,
+    whole or not at all: a profile that would not validate is never left behind."""
     if not re.fullmatch(NAME_PATTERN, name):
         raise ScaffoldError(
             f"{name!r} is not a valid vendor name: use lower-case letters, digits and _, "
@@ -126,9 +66,10 @@ def write_profile(
         "model": toml_string(model),
         "api_key_env": toml_string(api_key_env or f"{name.upper()}_API_KEY"),
     }
+    profile_template, suite_template = _templates(protocol)
     drafts = [
-        (target, target.with_name(f".{name}.toml.draft"), TEMPLATE, load_profile_file),
-        (suite, suite.with_name(f".{name}.toml.draft"), SUITE_TEMPLATE, load_suite_file),
+        (target, target.with_name(f".{name}.toml.draft"), profile_template, load_profile_file),
+        (suite, suite.with_name(f".{name}.toml.draft"), suite_template, load_suite_file),
     ]
     try:
         for _, draft, template, validate in drafts:
@@ -147,3 +88,20 @@ def write_profile(
         for _, draft, _, _ in drafts:
             draft.unlink(missing_ok=True)
     return target
+
+
+def _templates(protocol: str) -> tuple[str, str]:
+    """The provider-profile and suite-file templates of a registered protocol."""
+    known = ", ".join(PROTOCOLS)
+    if protocol not in PROTOCOLS:
+        raise ScaffoldError(f"no protocol {protocol!r}: choose one of {known}")
+    try:
+        return (
+            (SCAFFOLD_DIR / f"{protocol}.toml").read_text(encoding="utf-8"),
+            (SCAFFOLD_DIR / f"{protocol}.suite.toml").read_text(encoding="utf-8"),
+        )
+    except FileNotFoundError:
+        raise ScaffoldError(
+            f"protocol {protocol} has no templates in {SCAFFOLD_DIR}: new-vendor cannot write "
+            "a profile for it yet"
+        ) from None

@@ -9,6 +9,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx2
 from pydantic import SecretStr
 
 from contracts import cassettes
@@ -25,12 +26,21 @@ class UsageError(Exception):
     """Bad command-line usage: printed as one line, exit 2."""
 
 
-def bundled_factory(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
+def bundled_factory(
+    profile: VendorProfile,
+    model: str | None = None,
+    *,
+    http_client: httpx2.AsyncClient | None = None,
+) -> ProviderFactory:
     """Our provider for the profile's protocol; no retries, so a recorded cassette replays
-    one-to-one."""
+    one-to-one. One `http_client` shared by every case spares each case building its own
+    (its TLS context alone costs more than replaying the case)."""
+    shared = {} if http_client is None else {"http_client": http_client}
 
     def build(base_url: str, api_key: SecretStr) -> LlmProvider:
-        return from_profile(profile, api_key=api_key, base_url=base_url, model=model, max_retries=0)
+        return from_profile(
+            profile, api_key=api_key, base_url=base_url, model=model, max_retries=0, **shared
+        )
 
     return build
 
@@ -75,11 +85,13 @@ def live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
 
 
 def endpoint_profile(args: argparse.Namespace) -> VendorProfile:
-    """A plain OpenAI-compatible profile for `--base-url` without `--vendor`."""
+    """A plain profile of the `--protocol` asked for (Chat Completions by default) for
+    `--base-url` without `--vendor`."""
     if not args.model:
         raise UsageError("--base-url without --vendor needs --model")
     return VendorProfile(
         name="endpoint",
+        protocol=args.protocol or "openai_chat",
         base_url=args.base_url,
         default_model=args.model,
         api_key_env=args.api_key_env,

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from providers.errors import InvalidRequestError
+from providers.request_features import refusal
 from providers.types import CompletionRequest, ProviderCapabilities
 from providers.vendors import RequestQuirks
 
@@ -72,7 +73,31 @@ class RequestBuilder(ABC):
     def _invalid(self, message: str) -> InvalidRequestError:
         return InvalidRequestError(message, provider=self._provider)
 
-    def _validate(self, request: CompletionRequest, *, stream: bool) -> None:
+    def _validate(
+        self, request: CompletionRequest, *, stream: bool, max_tokens: int | None = None
+    ) -> RequestQuirks:
+        """Refuse what cannot be sent; the vendor's quirks for the request's model.
+
+        `max_tokens` is the cap the body will carry when the protocol sends one unasked.
+        """
+        model = self.model_for(request)
+        quirks = self._quirks.for_model(model)
+        self._check_plain(request, quirks, stream=stream)
+        problem = refusal(
+            request,
+            quirks,
+            self._capabilities,
+            vendor=self._provider,
+            model=model,
+            max_tokens=request.max_tokens if max_tokens is None else max_tokens,
+        )
+        if problem:
+            raise self._invalid(problem)
+        return quirks
+
+    def _check_plain(
+        self, request: CompletionRequest, quirks: RequestQuirks, *, stream: bool
+    ) -> None:
         if not request.messages:
             raise self._invalid("messages is empty: add at least one UserMessage")
         if stream and not self._capabilities.streaming:
@@ -86,13 +111,13 @@ class RequestBuilder(ABC):
                     f"{self._provider}, got {request.max_tokens}"
                 )
         if request.temperature is not None:
-            low, high = self._quirks.temperature_range
+            low, high = quirks.temperature_range
             if not low <= request.temperature <= high:
                 raise self._invalid(
                     f"temperature must be between {low:g} and {high:g} for {self._provider}, "
                     f"got {request.temperature:g}"
                 )
-        limit = self._quirks.max_stop_sequences
+        limit = quirks.max_stop_sequences
         if limit is not None and len(request.stop) > limit:
             raise self._invalid(
                 f"{self._provider} accepts at most {limit} stop sequence(s), got "

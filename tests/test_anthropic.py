@@ -14,6 +14,7 @@ from anthropic_wire import (
     block_start,
     block_stop,
     body,
+    delta,
     message_end,
     message_start,
     provider,
@@ -34,6 +35,7 @@ from providers import (
     Done,
     ImagePart,
     InvalidRequestError,
+    JsonSchemaFormat,
     LlmError,
     MalformedResponseError,
     MessageDelta,
@@ -47,6 +49,7 @@ from providers import (
     TextDelta,
     TextPart,
     ThinkingBlock,
+    ThinkingConfig,
     ThinkingDelta,
     ToolCall,
     ToolDefinition,
@@ -445,15 +448,56 @@ async def test_request_maps_system_turns_tools_results_and_limits() -> None:
     ]
 
 
-async def test_max_tokens_is_always_sent_and_thinking_only_when_configured() -> None:
+async def test_max_tokens_is_always_sent_and_thinking_only_when_asked() -> None:
     recorder = Recorder()
     await collect_until_error(recorder.provider().stream(ask()))
     assert recorder.sent()["max_tokens"] == 64000
     assert "thinking" not in recorder.sent()
-    await collect_until_error(
-        recorder.provider(thinking_budget_tokens=2048).stream(ask(max_tokens=4096))
-    )
+    thinking = ThinkingConfig(effort="high", budget_tokens=2048)
+    await collect_until_error(recorder.provider().stream(ask(max_tokens=4096, thinking=thinking)))
     assert recorder.sent()["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    off = ThinkingConfig(effort="none")
+    await collect_until_error(recorder.provider().stream(ask(thinking=off)))
+    assert recorder.sent()["thinking"] == {"type": "disabled"}
+
+
+async def test_the_deprecated_config_budget_still_asks_unless_the_request_does() -> None:
+    recorder = Recorder()
+    with pytest.warns(DeprecationWarning, match="thinking=ThinkingConfig"):
+        provider = recorder.provider(thinking_budget_tokens=2048)
+    await collect_until_error(provider.stream(ask(max_tokens=4096)))
+    assert recorder.sent()["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    own = ThinkingConfig(budget_tokens=3000)
+    await collect_until_error(provider.stream(ask(max_tokens=4096, thinking=own)))
+    assert recorder.sent()["thinking"] == {"type": "enabled", "budget_tokens": 3000}
+
+
+async def test_tool_choice_parallel_calls_and_structured_output_in_messages_spelling() -> None:
+    recorder = Recorder()
+    tools = (ToolDefinition(name="weather"), ToolDefinition(name="clock"))
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
+    cases: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        ({"tool_choice": "auto"}, {"tool_choice": {"type": "auto"}}),
+        ({"tool_choice": "none"}, {"tool_choice": {"type": "none"}}),
+        ({"tool_choice": "required"}, {"tool_choice": {"type": "any"}}),
+        ({"tool_choice": "clock"}, {"tool_choice": {"type": "tool", "name": "clock"}}),
+        (
+            {"tool_choice": "required", "parallel_tool_calls": False},
+            {"tool_choice": {"type": "any", "disable_parallel_tool_use": True}},
+        ),
+        (
+            {"parallel_tool_calls": False},
+            {"tool_choice": {"type": "auto", "disable_parallel_tool_use": True}},
+        ),
+        (
+            {"response_format": JsonSchemaFormat(name="city", json_schema=schema), "top_p": 0.9},
+            {"output_config": {"format": {"type": "json_schema", "schema": schema}}, "top_p": 0.9},
+        ),
+    ]
+    for fields, expected in cases:
+        await collect_until_error(recorder.provider().stream(ask(tools=tools, **fields)))
+        sent = recorder.sent()
+        assert {key: sent[key] for key in expected} == expected, fields
 
 
 async def test_image_parts_become_image_blocks_by_url_or_base64() -> None:
@@ -512,8 +556,22 @@ def test_bad_input_is_refused_before_anything_is_sent() -> None:
     recorder = Recorder()
     with pytest.raises(InvalidRequestError, match="temperature must be between 0 and 1"):
         recorder.provider().stream(ask(temperature=1.5))
-    with pytest.raises(InvalidRequestError, match="thinking_budget_tokens"):
-        recorder.provider(thinking_budget_tokens=4096).stream(ask(max_tokens=1024))
+    budget = ThinkingConfig(budget_tokens=4096)
+    refusals = [
+        ({"max_tokens": 1024, "thinking": budget}, "must be greater than thinking.budget_tokens"),
+        ({"thinking": ThinkingConfig(budget_tokens=512)}, "at least 1024 tokens"),
+        ({"thinking": ThinkingConfig(effort="low")}, "a thinking token budget, not an effort"),
+        ({"thinking": budget, "temperature": 0.5}, "only temperature 1 while thinking"),
+        (
+            {"thinking": budget, "tools": (ToolDefinition(name="w"),), "tool_choice": "required"},
+            "does not take tool_choice='required' while thinking",
+        ),
+        ({"seed": 7}, "takes no seed"),
+        ({"response_format": {"type": "json_object"}}, "no response_format of type json_object"),
+    ]
+    for fields, message in refusals:
+        with pytest.raises(InvalidRequestError, match=message):
+            recorder.provider().stream(ask(**fields))
     assert recorder.requests == []
 
 
@@ -533,7 +591,7 @@ def test_from_vendor_picks_the_class_by_protocol(monkeypatch: pytest.MonkeyPatch
 
 def test_a_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    with pytest.raises(InvalidRequestError, match="set ANTHROPIC_API_KEY"):
+    with pytest.raises(AuthenticationError, match="set the environment variable ANTHROPIC_API_KEY"):
         from_vendor("anthropic")
 
 
@@ -592,3 +650,45 @@ async def test_the_stop_reason_is_authoritative_even_with_tool_blocks() -> None:
     assert of(got, MessageDelta) == [
         MessageDelta(stop_reason=StopReason.END_TURN, raw_stop_reason="end_turn")
     ]
+
+
+EXACTLY_MALFORMED = [
+    (
+        {"type": "message_start", "message": []},
+        "message_start.message must be an object, got array",
+    ),
+    (block_start(1, {"type": 7}), "content_block.type must be a string, got number"),
+    (
+        block_start(1, {"type": "thinking", "thinking": 1}),
+        "content_block.thinking must be a string, got number",
+    ),
+    (
+        block_start(1, {"type": "redacted_thinking", "data": []}),
+        "content_block.data must be a string, got array",
+    ),
+    (
+        {"type": "content_block_delta", "delta": {}},
+        "content_block_delta.index must be an integer, got null",
+    ),
+    (
+        delta(0, {"type": "input_json_delta", "partial_json": "{}"}),
+        "content_block_delta.index must be a tool_use block, got number",
+    ),
+    (
+        delta(0, {"type": "signature_delta", "signature": 1}),
+        "delta.signature must be a string, got number",
+    ),
+    (
+        {"type": "message_delta", "delta": {}, "usage": {"cache_creation_input_tokens": -1}},
+        "message_delta.usage.cache_creation_input_tokens must be",
+    ),
+]
+
+
+@pytest.mark.parametrize(("broken", "says"), EXACTLY_MALFORMED)
+async def test_a_malformed_event_names_its_exact_path_and_what_it_must_be(
+    broken: Any, says: str
+) -> None:
+    _, error = await stream_of([message_start(), *text_block(0, "ok"), broken, *message_end()])
+    assert isinstance(error, MalformedResponseError), repr(error)
+    assert f"the vendor sent a malformed response: {says}" in error.message

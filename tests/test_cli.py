@@ -16,13 +16,19 @@ CASSETTES = ["--cassettes", str(REPO / "cassettes")]
 
 def test_certify_all_offline_prints_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["certify", *CASSETTES])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert code == 0
     header = out.splitlines()[0].split()
     assert header == ["clause", *available_vendors()]
     assert len(header) - 1 >= 18
     assert "all must clauses hold" in out
     assert "claude_subscription tools.single: unsupported" in out
+    # Not a terminal: one plain progress line per vendor, in order, on stderr (stdout is the
+    # certificate alone).
+    progress = err.splitlines()
+    assert [line.split(":")[0] for line in progress] == available_vendors()
+    assert all(" cases, all must clauses hold (" in line for line in progress)
+    assert "\x1b" not in err
 
 
 def test_certify_json_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

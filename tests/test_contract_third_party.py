@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 from tiny_anthropic_provider import TinyAnthropicProvider
 from tiny_provider import TinyProvider
+from tiny_responses_provider import TinyResponsesProvider
 
 from contracts.suite import ProviderContract
 from providers.types import LlmProvider
@@ -31,4 +32,16 @@ class TestTinyAnthropicProviderContract(ProviderContract):
 
 def test_tiny_anthropic_provider_is_an_llm_provider() -> None:
     provider = TinyAnthropicProvider("http://127.0.0.1:1", SecretStr("k"))
+    assert isinstance(provider, LlmProvider)
+
+
+class TestTinyResponsesProviderContract(ProviderContract):
+    vendor = "openai_responses"  # the replica speaks the Responses API to it
+
+    def make_provider(self, base_url: str, api_key: SecretStr) -> LlmProvider:
+        return TinyResponsesProvider(base_url, api_key)
+
+
+def test_tiny_responses_provider_is_an_llm_provider() -> None:
+    provider = TinyResponsesProvider("http://127.0.0.1:1/v1", SecretStr("k"))
     assert isinstance(provider, LlmProvider)

@@ -11,6 +11,7 @@ be replayed, so request.shape's wrapper runs against the replica itself.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ from defects import (
     wrapping_ours,
 )
 
+from contracts.certification import applicable_cases, judge
+from contracts.runner import run_case
 from contracts.spec import load_clauses
 from providers import errors
 from providers.types import (
@@ -38,7 +41,11 @@ from providers.types import (
     ToolUseEnd,
     ToolUseStart,
     Usage,
+    UserMessage,
 )
+from providers.vendors import load_profile
+
+PROFILE = load_profile("glm")
 
 
 class ConnectedBeforeStatus(Broken):
@@ -156,6 +163,32 @@ class IgnoresMaxTokens(Broken):
         return request.model_copy(update={"max_tokens": None})
 
 
+class DropsToolChoice(Broken):
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        return request.model_copy(update={"tool_choice": None})
+
+
+class DropsResponseFormat(Broken):
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        return request.model_copy(update={"response_format": None})
+
+
+class FlattensImages(Broken):
+    """Image parts become their message's text alone: sent to a vendor without vision."""
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        messages = tuple(
+            UserMessage(content=m.text) if isinstance(m, UserMessage) else m
+            for m in request.messages
+        )
+        return request.model_copy(update={"messages": messages})
+
+
+class DropsThinking(Broken):
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        return request.model_copy(update={"thinking": None})
+
+
 def _error_defect(
     kind: type[errors.LlmError], into: type[errors.LlmError], **changes: Any
 ) -> type[Broken]:
@@ -224,9 +257,15 @@ DEFECTS: dict[str, type[Broken]] = {
     "errors.mid-stream": LosesTextBeforeAStreamError,
     "stream.truncation": _error_defect(errors.StreamTruncatedError, errors.StreamError),
     "secrets.never-shown": KeyInErrors,
+    "tools.choice": DropsToolChoice,
+    "structured.output": DropsResponseFormat,
+    "vision.input": FlattensImages,
+    "thinking.requested": DropsThinking,
 }
 #: A defect in what is sent: the replica must see the broken request.
 SENT = {"request.shape"}
+#: Defects in what is sent that touch only the requests of the scenarios listing the clause.
+SENT_FEATURES = {"tools.choice", "structured.output", "vision.input", "thinking.requested"}
 
 
 def test_every_clause_has_a_defect() -> None:
@@ -237,7 +276,7 @@ def test_the_healthy_provider_fails_nothing() -> None:
     assert failing_clauses(Broken) == set()
 
 
-@pytest.mark.parametrize("clause", sorted(set(DEFECTS) - SENT))
+@pytest.mark.parametrize("clause", sorted(set(DEFECTS) - SENT - SENT_FEATURES))
 def test_only_this_clause_catches_its_defect(clause: str) -> None:
     assert failing_clauses(DEFECTS[clause]) == {clause}
 
@@ -245,3 +284,20 @@ def test_only_this_clause_catches_its_defect(clause: str) -> None:
 @pytest.mark.parametrize("clause", sorted(SENT))
 def test_only_this_clause_catches_a_defect_in_what_is_sent(clause: str) -> None:
     assert failing_on_the_replica(wrapping_ours(DEFECTS[clause])) == {clause}
+
+
+@pytest.mark.parametrize("clause", sorted(SENT_FEATURES))
+def test_only_this_clause_catches_a_request_feature_lost_on_the_way(clause: str) -> None:
+    """The defect changes only a field the other scenarios leave unset, so the scenarios that
+    list the clause are the ones it can touch: each is run against the replica."""
+    factory = wrapping_ours(DEFECTS[clause])
+
+    async def failing() -> set[str]:
+        found: set[str] = set()
+        for case, clauses in applicable_cases(PROFILE, PROFILE.capabilities):
+            if clause in case.scenario.clauses:
+                outcome = await run_case(case, PROFILE, factory)
+                found |= {c for c in clauses if judge(case, c, PROFILE, outcome)[1] is not None}
+        return found
+
+    assert asyncio.run(failing()) == {clause}

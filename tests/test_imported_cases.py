@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from contracts.imported import (
     COMPLETE_CLAUSES,
     STAND_IN,
     STREAM_CLAUSES,
+    ImportedCassetteError,
     imported_cases,
     read_case,
 )
@@ -35,12 +37,13 @@ def _har(
     content_type: str = "text/event-stream",
     name: str = "recorded",
     origin: Origin | None = None,
+    status: int = 200,
 ) -> Path:
     request = {"model": "gpt-4o", "messages": messages or [{"role": "user", "content": "Hi"}]}
     entry = {
         "request": {"method": "POST", "url": URI, "postData": {"text": json.dumps(request)}},
         "response": {
-            "status": 200,
+            "status": status,
             "headers": [{"name": "content-type", "value": content_type}],
             "content": {"text": body},
         },
@@ -105,3 +108,37 @@ def test_imported_cases_are_the_vendors_recordings_in_name_order(tmp_path: Path)
     cases = imported_cases("openai", tmp_path / "out")
     assert [case.id for case in cases] == ["imported/alpha", "imported/zeta"]
     assert imported_cases("mistral", tmp_path / "out") == []
+
+
+def test_an_imported_error_expects_the_error_class_frozen_for_its_status(tmp_path: Path) -> None:
+    body = '{"error": {"message": "no"}}'
+    case = read_case(_har(tmp_path, body=body, content_type="application/json", status=401))
+    assert case.scenario.expect.error == "AuthenticationError"
+    assert case.scenario.answer is None
+
+
+def test_a_recording_without_origin_is_described_by_its_file(tmp_path: Path) -> None:
+    path = _har(tmp_path, name="plain")
+    document = yaml.safe_load(path.read_text())
+    del document["meta"]["origin"]
+    path.write_text(yaml.safe_dump(document))
+    assert read_case(path).scenario.description == "imported from plain.yaml"
+
+
+def test_a_broken_imported_cassette_says_to_import_it_again(tmp_path: Path) -> None:
+    path = _har(tmp_path)
+    path.write_text("interactions: [\n")
+    with pytest.raises(ImportedCassetteError, match=r"not valid YAML.*`llm-contracts import`"):
+        read_case(path)
+
+
+def test_an_imported_cassette_without_interactions_is_refused(tmp_path: Path) -> None:
+    path = _har(tmp_path)
+    document = yaml.safe_load(path.read_text())
+    document["interactions"] = []
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(
+        ImportedCassetteError,
+        match=r"recorded\.yaml: no interaction to replay; re-import the recording",
+    ):
+        read_case(path)

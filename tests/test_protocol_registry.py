@@ -141,3 +141,9 @@ def test_each_vendor_result_names_the_sdk_of_its_own_protocol(
     results = {v["vendor"]: v for v in json.loads(capsys.readouterr().out)["vendors"]}
     assert results["anthropic"]["sdk"] == f"anthropic {version('anthropic')}"
     assert results["openai_responses"]["sdk"] == f"openai {version('openai')}"
+
+
+def test_the_once_per_protocol_tests_cover_every_registered_protocol() -> None:
+    from wires import WIRES
+
+    assert {load_profile(wire.vendor).protocol for wire in WIRES.values()} == PROTOCOLS.keys()

@@ -10,13 +10,17 @@ from providers import (
     AssistantMessage,
     CompletionRequest,
     ImagePart,
+    InvalidRequestError,
+    JsonSchemaFormat,
     TextPart,
     ThinkingBlock,
+    ThinkingConfig,
     ToolCall,
     ToolDefinition,
     ToolResultMessage,
     UserMessage,
 )
+from providers.vendors import load_profile
 
 WEATHER = ToolDefinition(
     name="weather",
@@ -181,3 +185,161 @@ async def test_reasoning_is_not_sent_back_to_a_chat_completions_vendor(vendor: F
         {"role": "assistant", "content": "4"},
         {"role": "user", "content": "and 3+3?"},
     ]
+
+
+CLOCK = ToolDefinition(name="clock", parameters={"type": "object", "properties": {}})
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+
+
+@pytest.mark.parametrize(
+    ("vendor_name", "fields", "expected"),
+    [
+        ("openai", {"tool_choice": "required"}, {"tool_choice": "required"}),
+        (
+            "openai",
+            {"tool_choice": "clock", "parallel_tool_calls": False},
+            {
+                "tool_choice": {"type": "function", "function": {"name": "clock"}},
+                "parallel_tool_calls": False,
+            },
+        ),
+        (
+            "openai",
+            {"response_format": JsonSchemaFormat(name="city", json_schema=SCHEMA, strict=True)},
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "city", "schema": SCHEMA, "strict": True},
+                }
+            },
+        ),
+        (
+            "openai",
+            {"response_format": {"type": "json_object"}},
+            {"response_format": {"type": "json_object"}},
+        ),
+        ("openai", {"seed": 7, "top_p": 0.5}, {"seed": 7, "top_p": 0.5}),
+        ("mistral", {"seed": 7}, {"random_seed": 7}),
+        (
+            "openai",
+            {"model": "o3", "thinking": ThinkingConfig(effort="high", budget_tokens=2048)},
+            {"reasoning_effort": "high"},
+        ),
+        ("gemini", {"thinking": ThinkingConfig(effort="none")}, {"reasoning_effort": "none"}),
+        ("glm", {"thinking": ThinkingConfig(effort="low")}, {"thinking": {"type": "enabled"}}),
+        ("glm", {"thinking": ThinkingConfig(effort="none")}, {"thinking": {"type": "disabled"}}),
+        (
+            "openrouter",
+            {"thinking": ThinkingConfig(effort="low", budget_tokens=900)},
+            {"reasoning": {"effort": "low"}},
+        ),
+        (
+            "openrouter",
+            {"thinking": ThinkingConfig(budget_tokens=900)},
+            {"reasoning": {"max_tokens": 900}},
+        ),
+        (
+            "anthropic_openai",
+            {"thinking": ThinkingConfig(budget_tokens=2048), "max_tokens": 4096},
+            {"thinking": {"type": "enabled", "budget_tokens": 2048}},
+        ),
+    ],
+)
+async def test_request_features_in_each_vendors_spelling(
+    vendor: FakeVendor, vendor_name: str, fields: dict[str, object], expected: dict[str, object]
+) -> None:
+    request = ask(tools=(WEATHER, CLOCK), **fields) if "tool_choice" in fields else ask(**fields)
+    body = await sent_stream_body(vendor, vendor_name, request)
+    assert {key: body.get(key) for key in expected} == expected
+
+
+async def test_features_not_asked_for_are_not_sent(vendor: FakeVendor) -> None:
+    body = await sent_stream_body(vendor, "openai", ask(tools=(WEATHER,)))
+    absent = {"tool_choice", "parallel_tool_calls", "response_format", "seed", "top_p"}
+    assert not absent & body.keys()
+    assert not {"reasoning_effort", "reasoning", "thinking"} & body.keys()
+
+
+@pytest.mark.parametrize(
+    ("vendor_name", "fields", "message"),
+    [
+        ("openai", {"thinking": ThinkingConfig(effort="low")}, "choose a reasoning model"),
+        ("openai", {"model": "o3", "temperature": 0.5}, "temperature must be between 1 and 1"),
+        (
+            "openai",
+            {"model": "o3", "thinking": ThinkingConfig(budget_tokens=900)},
+            "not a token budget",
+        ),
+        ("glm", {"tools": (WEATHER,), "tool_choice": "required"}, "takes auto"),
+        (
+            "cerebras",
+            {"tools": (WEATHER,), "parallel_tool_calls": True},
+            "refuses parallel_tool_calls",
+        ),
+        (
+            "deepseek",
+            {"response_format": JsonSchemaFormat(name="c", json_schema=SCHEMA)},
+            'ask for {"type": "json_object"}',
+        ),
+        (
+            "deepseek",
+            {
+                "model": "deepseek-reasoner",
+                "tools": (WEATHER,),
+                "tool_choice": "weather",
+                "thinking": ThinkingConfig(effort="low"),
+            },
+            "while thinking",
+        ),
+        (
+            "claude_subscription",
+            {"response_format": {"type": "json_object"}},
+            "describe the format in the prompt",
+        ),
+        (
+            "gemini",
+            {"thinking": ThinkingConfig(effort="minimal")},
+            "takes thinking effort none, low",
+        ),
+    ],
+)
+def test_what_a_profile_says_the_vendor_cannot_take_is_refused_before_sending(
+    vendor: FakeVendor, vendor_name: str, fields: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=message):
+        vendor.provider(vendor_name).stream(ask(**fields))
+    assert vendor.requests == []
+
+
+def test_an_image_to_a_vendor_without_vision_is_refused_before_sending(vendor: FakeVendor) -> None:
+    content = (TextPart(text="What is this?"), ImagePart(url="https://example.com/a.png"))
+    request = CompletionRequest(messages=(UserMessage(content=content),))
+    with pytest.raises(InvalidRequestError, match="deepseek declares no vision"):
+        vendor.provider("deepseek").stream(request)
+    assert vendor.requests == []
+
+
+def test_request_features_in_the_responses_apis_spelling() -> None:
+    from providers.openai_responses.features import responses_features
+
+    quirks = load_profile("openai_responses").request.for_model("o4-mini")
+    request = ask(
+        tools=(WEATHER, CLOCK),
+        tool_choice="clock",
+        parallel_tool_calls=False,
+        response_format=JsonSchemaFormat(name="city", json_schema=SCHEMA, strict=True),
+        thinking=ThinkingConfig(effort="low", budget_tokens=900),
+        top_p=0.5,
+    )
+    assert responses_features(request, quirks, provider="p") == {
+        "tool_choice": {"type": "function", "name": "clock"},
+        "parallel_tool_calls": False,
+        "text": {
+            "format": {"type": "json_schema", "name": "city", "schema": SCHEMA, "strict": True}
+        },
+        "reasoning": {"effort": "low"},
+        "top_p": 0.5,
+    }
+    budget_only = ask(thinking=ThinkingConfig(budget_tokens=900))
+    with pytest.raises(InvalidRequestError, match="not a token budget"):
+        responses_features(budget_only, quirks, provider="p")

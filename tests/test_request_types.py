@@ -122,7 +122,9 @@ def test_a_user_message_of_no_parts_is_refused() -> None:
 def test_thinking_blocks_and_deltas_carry_something() -> None:
     with pytest.raises(ValidationError, match="only redacted_data"):
         ThinkingBlock(text="x", redacted_data="RW5j")
-    with pytest.raises(ValidationError, match="needs text, a signature or redacted_data"):
+    with pytest.raises(
+        ValidationError, match="needs text, a signature, redacted_data or provider_data"
+    ):
         ThinkingDelta(index=0)
     assert ThinkingDelta(index=0, signature="c2ln").closes_block
     assert not ThinkingDelta(index=0, text="hm").closes_block

@@ -126,14 +126,27 @@ async def test_a_json_answer_split_over_reads_is_judged_whole() -> None:
 
 async def test_a_json_answer_that_does_not_parse_is_malformed_with_a_snippet() -> None:
     response = Reads("application/json", b'{"error": ', KEY.encode())
-    with pytest.raises(MalformedResponseError, match="does not parse") as caught:
+    with pytest.raises(MalformedResponseError) as caught:
         await _body(response).check()
+    assert caught.value.message.startswith(
+        "the vendor answered with a JSON body that does not parse, not an event stream: "
+    )
+    assert caught.value.provider == "p"
     assert "[REDACTED]" in str(caught.value)
 
 
-async def test_an_html_body_is_refused_before_connected() -> None:
-    with pytest.raises(ProviderUnavailableError, match="proxy or gateway"):
+async def test_an_html_body_is_refused_before_connected_with_all_its_reads() -> None:
+    with pytest.raises(ProviderUnavailableError, match="proxy or gateway") as caught:
         await _body(Reads(None, b"  <!doctype html>", b"<p>hi</p>")).check()
+    assert "<p>hi</p>" in caught.value.message
+    assert caught.value.provider == "p"
+
+
+async def test_once_an_event_came_the_body_is_no_longer_judged() -> None:
+    body = _body(Reads("text/event-stream", b'{"note": 1}\n\ndata: 1\n\n'))
+    await body.check()
+    assert [event.data for event in await _drain(body)] == [b"1"]
+    assert body.tail() is None
 
 
 async def test_an_empty_body_without_a_type_gives_no_event() -> None:
@@ -146,7 +159,7 @@ async def test_a_plain_body_read_before_connected_is_still_fed_as_events() -> No
 
 
 async def test_a_labelled_stream_that_holds_only_json_is_judged_at_its_end() -> None:
-    body = _body(Reads("text/event-stream", b'{"error": {"message": "late"}}'))
+    body = _body(Reads("text/event-stream", b'{"error": {"message": ', b'"late"}}'))
     await body.check()
     assert await _drain(body) == []
     with pytest.raises(InvalidRequestError, match="late"):
@@ -163,7 +176,11 @@ async def test_a_stream_that_gave_events_is_not_judged_as_json_at_its_end() -> N
 async def test_an_event_larger_than_the_limit_is_malformed_naming_the_limit() -> None:
     body = _body(Reads("text/event-stream", b"data: " + b"x" * 64), max_event_bytes=32)
     await body.check()
-    with pytest.raises(MalformedResponseError, match="larger than max_event_bytes=32"):
+    with pytest.raises(
+        MalformedResponseError,
+        match=r"^\[p\] one event is larger than max_event_bytes=32: the vendor sent more than any "
+        r"answer needs; raise max_event_bytes= if this is expected$",
+    ):
         await _drain(body)
 
 
@@ -177,3 +194,15 @@ async def test_a_body_that_does_not_decode_is_the_protocols_error() -> None:
 def test_is_json_follows_the_label_or_else_the_first_byte() -> None:
     assert is_json({"content-type": "application/json"}, b"")
     assert not is_json({}, b"")
+
+
+async def test_the_deadline_errors_say_how_long_and_what_to_do() -> None:
+    deadline = Deadline(2.5)
+    deadline.close()
+    assert deadline.before_connected("p").message == (
+        "no complete response within the deadline of 2.5s: retry later or raise deadline="
+    )
+    assert deadline.mid_body("p").message == (
+        "the response did not finish within the deadline of 2.5s: the answer is incomplete; "
+        "retry the request or raise deadline="
+    )

@@ -46,6 +46,10 @@ class WireProtocol(ABC):
     """One wire protocol, bound to one vendor's profile and suite facts."""
 
     name: ClassVar[str]
+    #: What the path of a request of this protocol ends with ("chat/completions"), and the
+    #: protocol's name in messages ("Chat Completions").
+    endpoint: ClassVar[str]
+    title: ClassVar[str]
     facts_model: ClassVar[type[WireFacts]]
 
     def __init__(self, profile: VendorProfile, suite: SuiteProfile) -> None:
@@ -79,7 +83,7 @@ class WireProtocol(ABC):
     def respond(self, case: Case, request: RecordedRequest) -> ScriptedResponse:
         """Refuse what the vendor refuses, as it does; else play the fault or the answer."""
         body = request.json() or {}
-        rule = self.suite.rejection(body) if isinstance(body, dict) else None
+        rule = self.suite.rejection(body, self.breaks) if isinstance(body, dict) else None
         if rule is not None:
             if isinstance(rule.body, str):
                 return ScriptedResponse.text(rule.body, rule.status)
@@ -88,7 +92,25 @@ class WireProtocol(ABC):
         if fault is not None:
             return self.error_response(fault)
         assert case.answer is not None, "a scenario has an answer or a fault"
-        return self.answer_response(case.answer, body)
+        return self.answer_response(self.honoured(case, case.answer, body), body)
+
+    def honoured(self, case: Case, answer: Answer, request: dict[str, Any]) -> Answer:
+        """The answer a model gives to this request: the scenario's answer, shaped by what the
+        request carried in this protocol's spelling (a tool choice, a response format, a
+        thinking switch). A provider that drops or misspells one gets the answer a model
+        would give without it."""
+        choice = self.sent_tool_choice(request)
+        if choice == "none" and answer.tool_calls:
+            finish = "stop" if answer.finish == "tool_calls" else answer.finish
+            answer = answer.model_copy(update={"tool_calls": (), "finish": finish})
+        elif choice not in (None, "auto", "none") and answer.tool_calls:
+            calls = tuple(c for c in answer.tool_calls if choice in ("required", c.name))
+            answer = answer.model_copy(update={"tool_calls": calls, "text": ()})
+        if answer.unformatted_text and self.sent_format(request) is None:
+            answer = answer.model_copy(update={"text": answer.unformatted_text})
+        if case.scenario.request.thinking is not None and not self.sent_thinking(request):
+            answer = answer.model_copy(update={"thinking": ()})
+        return answer
 
     @abstractmethod
     def answer_response(self, answer: Answer, request: dict[str, Any]) -> ScriptedResponse:
@@ -110,6 +132,15 @@ class WireProtocol(ABC):
     # -- read ---------------------------------------------------------------------------------
 
     @abstractmethod
+    def is_answer(self, payload: dict[str, Any], *, streamed: bool) -> bool:
+        """Whether one JSON payload (a streamed event's, or a whole body's) is this
+        protocol's: what tells recorded traffic of this protocol from another's."""
+
+    def carries_error(self, payload: dict[str, Any]) -> bool:
+        """Whether one streamed payload reports a failure after the 200."""
+        return bool(payload.get("error"))
+
+    @abstractmethod
     def read(self, exchange: Exchange) -> Answer | None:
         """What the vendor answered in `exchange`, straight from the bytes; None for an HTTP
         error."""
@@ -123,6 +154,51 @@ class WireProtocol(ABC):
     def mismatches(self, shape: WireShape) -> list[str]:
         """Where one recorded shape contradicts this vendor's `[wire]` facts."""
 
+    def breaks(self, rule: str, body: dict[str, Any]) -> bool:
+        """Whether the body breaks a refusal rule this protocol names (see the suite files'
+        `rule`); a rule the protocol does not know is broken by nothing."""
+        return False
+
+    # -- what a request asked for, in neutral words ---------------------------------------------
+
+    #: Whether the protocol sends reasoning blocks back (signed, unchanged) in later turns.
+    echoes_thinking: ClassVar[bool] = False
+
+    def sent_tool_choice(self, body: dict[str, Any]) -> str | None:
+        """The tool choice as "auto", "none", "required" or the tool's name; None if absent."""
+        return None
+
+    def sent_format(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The response format as {"type": "json_object"} or {"type": "json_schema",
+        "schema": ...}; None if absent."""
+        return None
+
+    def sent_images(self, body: dict[str, Any]) -> list[dict[str, str]]:
+        """Each image in the request, in order: {"url": ...} or {"data": ..., "media_type":
+        ...}."""
+        return []
+
+    def sent_thinking_blocks(self, body: dict[str, Any]) -> list[dict[str, str]]:
+        """Reasoning blocks sent back in assistant turns: {"text", "signature"} or
+        {"redacted_data"}."""
+        return []
+
+    def sent_thinking(self, body: dict[str, Any]) -> bool:
+        """Whether the request asks for reasoning in the form the vendor's profile names for
+        its model (a model that always reasons needs no field)."""
+        style = self.profile.request.for_model(str(body.get("model", ""))).thinking.style
+        if style == "always":
+            return True
+        if style == "reasoning_effort":
+            return body.get("reasoning_effort") not in (None, "none")
+        if style == "reasoning_object":
+            reasoning = body.get("reasoning")
+            return isinstance(reasoning, dict) and bool(reasoning)
+        if style in ("thinking_type", "budget"):
+            thinking = body.get("thinking")
+            return isinstance(thinking, dict) and thinking.get("type") == "enabled"
+        return False
+
     # -- judge --------------------------------------------------------------------------------
 
     def judge_request(self, body: dict[str, Any], spec: RequestSpec) -> list[str]:
@@ -130,7 +206,7 @@ class WireProtocol(ABC):
         problems = [
             f"{rule.describe()}: {self.profile.name} refuses it ({rule.status})"
             for rule in self.suite.rejects
-            if rule.refuses(body)
+            if rule.refuses(body, self.breaks)
         ]
         return problems + self.judge_protocol(body, spec)
 
@@ -144,7 +220,23 @@ def fault_headers(fault: Fault) -> dict[str, str]:
     return {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
 
 
+#: Bound protocols by the identity of their profile and suite facts (both immutable), each
+#: kept with the objects it was bound to so an identity is never reused while cached.
+_BOUND: dict[tuple[int, int], tuple[VendorProfile, SuiteProfile, WireProtocol]] = {}
+_BOUND_LIMIT = 64
+
+
 def protocol_for(profile: VendorProfile) -> WireProtocol:
-    """The vendor's protocol (its registered suite class), bound to its facts."""
-    protocol: type[WireProtocol] = load_reference(protocol_entry(profile.protocol).suite)
-    return protocol(profile, load_suite_profile(profile.name))
+    """The vendor's protocol (its registered suite class), bound to its facts.
+
+    Bound once per profile: every case and every check of a vendor asks for it.
+    """
+    suite = load_suite_profile(profile.name)
+    key = (id(profile), id(suite))
+    bound = _BOUND.get(key)
+    if bound is None:
+        protocol: type[WireProtocol] = load_reference(protocol_entry(profile.protocol).suite)
+        if len(_BOUND) >= _BOUND_LIMIT:
+            _BOUND.clear()
+        bound = _BOUND[key] = (profile, suite, protocol(profile, suite))
+    return bound[2]

@@ -50,6 +50,8 @@ def _counts(answer: Answer) -> tuple[int, int]:
 
 class AnthropicMessages(WireProtocol):
     name = "anthropic_messages"
+    endpoint = "messages"
+    title = "Anthropic Messages"
     facts_model = MessagesFacts
     facts: MessagesFacts
 
@@ -143,6 +145,9 @@ class AnthropicMessages(WireProtocol):
 
     # -- read ---------------------------------------------------------------------------------
 
+    def is_answer(self, payload: dict[str, Any], *, streamed: bool) -> bool:
+        return payload.get("type") in (("message_start",) if streamed else ("message", "error"))
+
     def read(self, exchange: Exchange) -> Answer | None:
         if exchange.status >= 400:
             return None
@@ -185,6 +190,73 @@ class AnthropicMessages(WireProtocol):
             return [f"finish_values: vendor sent {sorted(unknown)}, not in the profile"]
         return []
 
+    # -- what a request asked for -------------------------------------------------------------
+
+    echoes_thinking = True
+
+    def breaks(self, rule: str, body: dict[str, Any]) -> bool:
+        """thinking_not_first: thinking is on, and the last assistant turn (the one whose tool
+        calls the request answers) does not open with its thinking block."""
+        if rule != "thinking_not_first" or (body.get("thinking") or {}).get("type") != "enabled":
+            return False
+        assistant = [
+            message
+            for message in body.get("messages") or []
+            if isinstance(message, dict) and message.get("role") == "assistant"
+        ]
+        content = assistant[-1].get("content") if assistant else None
+        if not isinstance(content, list) or not content:
+            return False
+        calls = any(isinstance(b, dict) and b.get("type") == "tool_use" for b in content)
+        first = content[0].get("type") if isinstance(content[0], dict) else None
+        return calls and first not in ("thinking", "redacted_thinking")
+
+    def sent_tool_choice(self, body: dict[str, Any]) -> str | None:
+        choice = body.get("tool_choice")
+        if not isinstance(choice, dict):
+            return None
+        kind = choice.get("type")
+        if kind == "tool":
+            name = choice.get("name")
+            return name if isinstance(name, str) else None
+        return {"auto": "auto", "any": "required", "none": "none"}.get(str(kind))
+
+    def sent_format(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        wanted = (body.get("output_config") or {}).get("format")
+        if isinstance(wanted, dict) and wanted.get("type") == "json_schema":
+            schema = wanted.get("schema")
+            return {"type": "json_schema", "schema": schema} if isinstance(schema, dict) else None
+        return None
+
+    def sent_images(self, body: dict[str, Any]) -> list[dict[str, str]]:
+        images = []
+        for block in _content_blocks(body, "user"):
+            source = block.get("source") if block.get("type") == "image" else None
+            if isinstance(source, dict) and source.get("type") == "url":
+                images.append({"url": str(source.get("url", ""))})
+            elif isinstance(source, dict) and source.get("type") == "base64":
+                images.append(
+                    {
+                        "data": str(source.get("data", "")),
+                        "media_type": str(source.get("media_type", "")),
+                    }
+                )
+        return images
+
+    def sent_thinking_blocks(self, body: dict[str, Any]) -> list[dict[str, str]]:
+        blocks = []
+        for block in _content_blocks(body, "assistant"):
+            if block.get("type") == "thinking":
+                blocks.append(
+                    {
+                        "text": str(block.get("thinking", "")),
+                        "signature": str(block.get("signature", "")),
+                    }
+                )
+            elif block.get("type") == "redacted_thinking":
+                blocks.append({"redacted_data": str(block.get("data", ""))})
+        return blocks
+
     # -- judge --------------------------------------------------------------------------------
 
     def judge_protocol(self, body: dict[str, Any], spec: RequestSpec) -> list[str]:
@@ -203,6 +275,17 @@ class AnthropicMessages(WireProtocol):
         if any("input_schema" not in tool for tool in tools):
             problems.append("a tool without input_schema")
         return problems
+
+
+def _content_blocks(body: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """Every content block of the request's turns in that role, in order."""
+    blocks: list[dict[str, Any]] = []
+    for message in body.get("messages") or []:
+        if isinstance(message, dict) and message.get("role") == role:
+            content = message.get("content")
+            if isinstance(content, list):
+                blocks.extend(block for block in content if isinstance(block, dict))
+    return blocks
 
 
 def _system_text(system: Any) -> str | None:

@@ -106,6 +106,8 @@ def _usage(
 
 class OpenAiChat(WireProtocol):
     name = "openai_chat"
+    endpoint = "chat/completions"
+    title = "Chat Completions"
     facts_model = ChatFacts
     facts: ChatFacts
 
@@ -329,6 +331,9 @@ class OpenAiChat(WireProtocol):
 
     # -- read ---------------------------------------------------------------------------------
 
+    def is_answer(self, payload: dict[str, Any], *, streamed: bool) -> bool:
+        return "choices" in payload or (not streamed and "error" in payload)
+
     def read(self, exchange: Exchange) -> Answer | None:
         if exchange.status >= 400:
             return None
@@ -383,6 +388,34 @@ class OpenAiChat(WireProtocol):
         if unknown:
             lines.append(f"finish_values: vendor sent {sorted(unknown)}, not in the profile")
         return lines
+
+    # -- what a request asked for -------------------------------------------------------------
+
+    def sent_tool_choice(self, body: dict[str, Any]) -> str | None:
+        choice = body.get("tool_choice")
+        if isinstance(choice, dict):
+            name = (choice.get("function") or {}).get("name")
+            return name if isinstance(name, str) else None
+        return choice if isinstance(choice, str) else None
+
+    def sent_format(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        wanted = body.get("response_format")
+        if not isinstance(wanted, dict) or wanted.get("type") not in ("json_object", "json_schema"):
+            return None
+        if wanted["type"] == "json_object":
+            return {"type": "json_object"}
+        schema = (wanted.get("json_schema") or {}).get("schema")
+        return {"type": "json_schema", "schema": schema} if isinstance(schema, dict) else None
+
+    def sent_images(self, body: dict[str, Any]) -> list[dict[str, str]]:
+        images = []
+        for message in body.get("messages") or []:
+            content = message.get("content") if isinstance(message, dict) else None
+            for part in content if isinstance(content, list) else []:
+                if isinstance(part, dict) and part.get("type") == "image_url":
+                    url = str((part.get("image_url") or {}).get("url", ""))
+                    images.append(image_from_url(url))
+        return images
 
     # -- judge --------------------------------------------------------------------------------
 
@@ -529,3 +562,11 @@ def _tool_call_style(choices: list[dict[str, Any]]) -> str:
     for fragment in fragments:
         per_call[fragment["index"]] = per_call.get(fragment["index"], 0) + 1
     return "fragmented" if max(per_call.values()) > 1 else "whole"
+
+
+def image_from_url(url: str) -> dict[str, str]:
+    """An image_url's URL as a neutral image: a data URL is inline bytes with a media type."""
+    if url.startswith("data:") and ";base64," in url:
+        media_type, _, data = url.removeprefix("data:").partition(";base64,")
+        return {"data": data, "media_type": media_type}
+    return {"url": url}

@@ -16,6 +16,7 @@ from typing import Any
 
 from contracts.observed import Exchange, Reading, body_payloads, key_paths, sse_payloads
 from contracts.protocols import WireFacts, WireProtocol, WireShape, fault_headers
+from contracts.protocols.openai_chat import image_from_url
 from contracts.replica.server import ScriptedResponse
 from contracts.spec import Answer, Fault, RequestSpec
 from contracts.wire import sse_event, wire_json
@@ -39,6 +40,8 @@ class ResponsesFacts(WireFacts):
 
 class OpenAiResponses(WireProtocol):
     name = "openai_responses"
+    endpoint = "responses"
+    title = "Responses API"
     facts_model = ResponsesFacts
     facts: ResponsesFacts
 
@@ -186,6 +189,14 @@ class OpenAiResponses(WireProtocol):
 
     # -- read ---------------------------------------------------------------------------------
 
+    def is_answer(self, payload: dict[str, Any], *, streamed: bool) -> bool:
+        if streamed:
+            return str(payload.get("type", "")).startswith("response.")
+        return payload.get("object") == "response" or "error" in payload
+
+    def carries_error(self, payload: dict[str, Any]) -> bool:
+        return payload.get("type") in ("error", "response.failed")
+
     def read(self, exchange: Exchange) -> Answer | None:
         if exchange.status >= 400:
             return None
@@ -226,6 +237,35 @@ class OpenAiResponses(WireProtocol):
         if unknown:
             return [f"finish_values: vendor sent {sorted(unknown)}, not in the profile"]
         return []
+
+    # -- what a request asked for -------------------------------------------------------------
+
+    def sent_tool_choice(self, body: dict[str, Any]) -> str | None:
+        choice = body.get("tool_choice")
+        if isinstance(choice, dict):
+            name = choice.get("name") if choice.get("type") == "function" else None
+            return name if isinstance(name, str) else None
+        return choice if isinstance(choice, str) else None
+
+    def sent_format(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        wanted = (body.get("text") or {}).get("format")
+        if not isinstance(wanted, dict):
+            return None
+        if wanted.get("type") == "json_object":
+            return {"type": "json_object"}
+        schema = wanted.get("schema")
+        if wanted.get("type") == "json_schema" and isinstance(schema, dict):
+            return {"type": "json_schema", "schema": schema}
+        return None
+
+    def sent_images(self, body: dict[str, Any]) -> list[dict[str, str]]:
+        images = []
+        for item in body.get("input") or []:
+            content = item.get("content") if isinstance(item, dict) else None
+            for part in content if isinstance(content, list) else []:
+                if isinstance(part, dict) and part.get("type") == "input_image":
+                    images.append(image_from_url(str(part.get("image_url", ""))))
+        return images
 
     # -- judge --------------------------------------------------------------------------------
 

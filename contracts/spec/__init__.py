@@ -23,7 +23,9 @@ from providers.frozen import describe_errors
 from providers.types import (
     AssistantMessage,
     CompletionRequest,
+    ResponseFormat,
     StopReason,
+    ThinkingConfig,
     ToolDefinition,
     ToolResultMessage,
     UserMessage,
@@ -84,6 +86,9 @@ class Answer(_Spec):
     #: The last text piece rides on the chunk that carries the finish reason (vLLM and
     #: gateways do this), where the protocol allows content there.
     text_on_finish: bool = False
+    #: What the model says instead when the request's response_format did not reach it
+    #: (the replica answers this to a request that lost its format).
+    unformatted_text: tuple[str, ...] = ()
 
 
 class Fault(_Spec):
@@ -105,8 +110,14 @@ class RequestSpec(_Spec):
     system: str | None = None
     messages: tuple[dict[str, Any], ...]
     tools: tuple[ToolDefinition, ...] = ()
+    tool_choice: str | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
+    thinking: ThinkingConfig | None = None
     max_tokens: int | None = None
     temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
 
     def build(self) -> CompletionRequest:
         roles: dict[str, type[UserMessage | AssistantMessage | ToolResultMessage]] = {
@@ -118,8 +129,14 @@ class RequestSpec(_Spec):
             system=self.system,
             messages=tuple(roles[m["role"]].model_validate(m) for m in self.messages),
             tools=self.tools,
+            tool_choice=self.tool_choice,
+            parallel_tool_calls=self.parallel_tool_calls,
+            response_format=self.response_format,
+            thinking=self.thinking,
             max_tokens=self.max_tokens,
             temperature=self.temperature,
+            top_p=self.top_p,
+            seed=self.seed,
         )
 
 

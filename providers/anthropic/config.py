@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import warnings
+
+from pydantic import Field, field_validator
 
 from providers.profiled_settings import ProfiledSettings
 
@@ -10,10 +12,23 @@ from providers.profiled_settings import ProfiledSettings
 class AnthropicConfig(ProfiledSettings):
     """Settings for `AnthropicProvider`; `profile` carries the capabilities and quirks.
 
-    `thinking_budget_tokens` turns on extended thinking with that budget for every request
-    (it must stay below each request's max_tokens).
+    `thinking_budget_tokens` is deprecated: ask per request with
+    `CompletionRequest(thinking=ThinkingConfig(budget_tokens=...))`. Until it goes, it asks for
+    thinking with that budget on every request that does not ask itself.
     """
 
     protocol = "anthropic_messages"
 
     thinking_budget_tokens: int | None = Field(default=None, ge=1024)
+
+    @field_validator("thinking_budget_tokens")
+    @classmethod
+    def _deprecated(cls, budget: int | None) -> int | None:
+        if budget is not None:
+            warnings.warn(
+                "AnthropicConfig.thinking_budget_tokens is deprecated: pass "
+                "thinking=ThinkingConfig(budget_tokens=...) on the CompletionRequest",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        return budget

@@ -16,6 +16,7 @@ from providers.anthropic.config import AnthropicConfig
 from providers.anthropic.events import MessagesEventReader, message_events
 from providers.anthropic.request import MessagesRequestBuilder
 from providers.error_mapping import SdkErrors
+from providers.sdk_arguments import sdk_arguments
 from providers.sdk_provider import SdkProvider
 from providers.streaming import WireJson
 from providers.streaming.response import response_from_events
@@ -75,7 +76,9 @@ class AnthropicProvider(SdkProvider[MessagesEventReader]):
         body = self._builder.body(request, stream=False)
 
         async def call() -> tuple[Mapping[str, str], bytes]:
-            raw = await self._client.messages.with_raw_response.create(**_sdk_arguments(body))
+            raw = await self._client.messages.with_raw_response.create(
+                **sdk_arguments(body, _SDK_ARGUMENTS)
+            )
             return raw.headers, await raw.read()
 
         headers, answer = await self._exchange.answer(call)
@@ -99,7 +102,9 @@ class AnthropicProvider(SdkProvider[MessagesEventReader]):
         self, body: dict[str, Any], reader: MessagesEventReader
     ) -> AsyncIterator[StreamEvent]:
         return self._exchange.stream(
-            lambda: self._client.messages.with_streaming_response.create(**_sdk_arguments(body)),
+            lambda: self._client.messages.with_streaming_response.create(
+                **sdk_arguments(body, _SDK_ARGUMENTS)
+            ),
             model=body["model"],
             reader=reader,
             # The event's name repeats its data's `type`, which the reader reads.
@@ -107,12 +112,5 @@ class AnthropicProvider(SdkProvider[MessagesEventReader]):
         )
 
 
-#: Body fields every SDK release takes as arguments; the rest travel as `extra_body`, so a
-#: release that drops a typed parameter (recent ones have no `temperature`) still sends it.
+#: Body fields every SDK release takes as typed arguments (recent ones have no `temperature`).
 _SDK_ARGUMENTS = ("model", "max_tokens", "messages", "stream")
-
-
-def _sdk_arguments(body: dict[str, Any]) -> dict[str, Any]:
-    arguments = {key: body[key] for key in _SDK_ARGUMENTS if key in body}
-    extra = {key: value for key, value in body.items() if key not in _SDK_ARGUMENTS}
-    return {**arguments, "extra_body": extra} if extra else arguments

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from providers.errors import InvalidRequestError
+from providers.anthropic.features import messages_features
 from providers.request_checks import RequestBuilder
 from providers.types import (
     AssistantMessage,
@@ -19,6 +19,7 @@ from providers.types import (
     ProviderCapabilities,
     TextPart,
     ThinkingBlock,
+    ThinkingConfig,
     ToolResultMessage,
     UserMessage,
 )
@@ -26,7 +27,8 @@ from providers.vendors import RequestQuirks
 
 
 class MessagesRequestBuilder(RequestBuilder):
-    """The Messages body; `thinking_budget_tokens` asks for extended thinking on every request."""
+    """The Messages body. `thinking_budget_tokens` (deprecated: use the request's `thinking`)
+    asks for extended thinking on every request that does not ask itself."""
 
     def __init__(
         self,
@@ -35,14 +37,17 @@ class MessagesRequestBuilder(RequestBuilder):
         quirks: RequestQuirks,
         capabilities: ProviderCapabilities,
         *,
-        thinking_budget_tokens: int | None,
+        thinking_budget_tokens: int | None = None,
     ) -> None:
         super().__init__(provider, model, quirks, capabilities)
         self._thinking_budget = thinking_budget_tokens
 
     def body(self, request: CompletionRequest, *, stream: bool) -> dict[str, Any]:
-        self._validate(request, stream=stream)
+        if request.thinking is None and self._thinking_budget is not None:
+            thinking = ThinkingConfig(budget_tokens=self._thinking_budget)
+            request = request.model_copy(update={"thinking": thinking})
         max_tokens = request.max_tokens or self._capabilities.max_output_tokens
+        quirks = self._validate(request, stream=stream, max_tokens=max_tokens)
         body: dict[str, Any] = {
             "model": self.model_for(request),
             # The protocol requires it; without one asked for, allow the model's full output.
@@ -64,14 +69,7 @@ class MessagesRequestBuilder(RequestBuilder):
                 }
                 for tool in request.tools
             ]
-        if self._thinking_budget is not None:
-            if self._thinking_budget >= max_tokens:
-                raise InvalidRequestError(
-                    f"thinking_budget_tokens ({self._thinking_budget}) must be below max_tokens "
-                    f"({max_tokens}): raise max_tokens or lower the budget",
-                    provider=self._provider,
-                )
-            body["thinking"] = {"type": "enabled", "budget_tokens": self._thinking_budget}
+        body.update(messages_features(request, quirks, provider=self._provider))
         if stream:
             body["stream"] = True
         return self._sendable(body)

@@ -16,6 +16,7 @@ from providers.openai_compat.chunks import ChatChunkReader
 from providers.openai_compat.config import OpenAiCompatConfig
 from providers.openai_compat.request import ChatRequestBuilder
 from providers.openai_sdk import SDK_ERRORS, SDK_LOGGER, sdk_client
+from providers.sdk_arguments import sdk_arguments
 from providers.sdk_provider import SdkProvider
 from providers.streaming.response import response_from_events
 from providers.types import (
@@ -90,7 +91,9 @@ class OpenAiCompatibleProvider(SdkProvider[ChatChunkReader]):
         body = self._builder.body(request, stream=False)
 
         async def call() -> tuple[Mapping[str, str], bytes]:
-            raw = await self._client.chat.completions.with_raw_response.create(**body)
+            raw = await self._client.chat.completions.with_raw_response.create(
+                **sdk_arguments(body, _SDK_ARGUMENTS)
+            )
             return raw.headers, raw.content
 
         headers, answer = await self._exchange.answer(call)
@@ -116,8 +119,14 @@ class OpenAiCompatibleProvider(SdkProvider[ChatChunkReader]):
             return adapter.feed(chunk)
 
         return self._exchange.stream(
-            lambda: self._client.chat.completions.with_streaming_response.create(**body),
+            lambda: self._client.chat.completions.with_streaming_response.create(
+                **sdk_arguments(body, _SDK_ARGUMENTS)
+            ),
             model=body["model"],
             reader=adapter,
             feed=feed,
         )
+
+
+#: Body fields every SDK release takes as typed arguments; vendor fields go in extra_body.
+_SDK_ARGUMENTS = ("model", "messages", "stream")

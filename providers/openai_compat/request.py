@@ -12,17 +12,16 @@ import re
 import string
 from typing import Any
 
+from providers.openai_compat.features import chat_features
 from providers.request_checks import RequestBuilder
 from providers.types import (
     CompletionRequest,
     ImagePart,
     Message,
-    ProviderCapabilities,
     TextPart,
     ToolResultMessage,
     UserMessage,
 )
-from providers.vendors import RequestQuirks
 
 _ALNUM = string.ascii_letters + string.digits
 _ALNUM9 = re.compile(r"^[a-zA-Z0-9]{9}$")
@@ -44,24 +43,20 @@ class ChatRequestBuilder(RequestBuilder):
     """The Chat Completions body: `messages` with the system prompt first, function tools,
     the vendor's max-tokens parameter and `stream_options` where it accepts them."""
 
-    def __init__(
-        self,
-        provider: str,
-        model: str,
-        quirks: RequestQuirks,
-        capabilities: ProviderCapabilities,
-    ) -> None:
-        super().__init__(provider, model, quirks, capabilities)
-        self._tool_call_id = _alnum9 if quirks.tool_call_id_style == "alnum9" else str
+    def _tool_call_id(self, tool_call_id: str) -> str:
+        """A tool-call id as the vendor accepts it back (Mistral: 9 characters [a-zA-Z0-9])."""
+        return (
+            _alnum9(tool_call_id) if self._quirks.tool_call_id_style == "alnum9" else tool_call_id
+        )
 
     def body(self, request: CompletionRequest, *, stream: bool) -> dict[str, Any]:
-        self._validate(request, stream=stream)
+        quirks = self._validate(request, stream=stream)
         body: dict[str, Any] = {
             "model": self.model_for(request),
             "messages": self._messages(request),
         }
         if request.max_tokens is not None:
-            body[self._quirks.max_tokens_param] = request.max_tokens
+            body[quirks.max_tokens_param] = request.max_tokens
         if request.temperature is not None:
             body["temperature"] = request.temperature
         if request.stop:
@@ -78,6 +73,7 @@ class ChatRequestBuilder(RequestBuilder):
                 }
                 for tool in request.tools
             ]
+        body.update(chat_features(request, quirks))
         if stream:
             body["stream"] = True
             if self._quirks.stream_usage == "include_usage":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from providers.openai_responses.features import responses_features
 from providers.request_checks import RequestBuilder
 from providers.types import (
     AssistantMessage,
@@ -33,7 +34,7 @@ class ResponsesRequestBuilder(RequestBuilder):
     """The Responses body for `complete()` and `stream()` alike."""
 
     def body(self, request: CompletionRequest, *, stream: bool) -> dict[str, Any]:
-        self._validate(request, stream=stream)
+        quirks = self._validate(request, stream=stream)
         if request.stop:
             raise self._invalid(
                 "the Responses API has no stop sequences: remove stop=, or use a vendor "
@@ -66,6 +67,7 @@ class ResponsesRequestBuilder(RequestBuilder):
                 }
                 for tool in request.tools
             ]
+        body.update(responses_features(request, quirks, provider=self._provider))
         if self._capabilities.extended_thinking:
             # Without a stored copy, reasoning can only be sent back in its encrypted form.
             body["include"] = ["reasoning.encrypted_content"]

@@ -26,6 +26,13 @@ from providers.protocols import (
     StopMapping,
     protocol_entry,
 )
+from providers.request_features import (
+    ALL_TOOL_CHOICES,
+    ModelRule,
+    ResponseFormatKind,
+    ThinkingQuirks,
+    ToolChoiceMode,
+)
 from providers.types import ProviderCapabilities
 
 PROFILE_DIR = Path(__file__).parent
@@ -73,6 +80,18 @@ class RequestQuirks(_Section):
     auth_header: str = Field(default="Authorization", pattern=r"^[A-Za-z0-9-]+$")
     #: Query parameters sent on every request (Azure's classic path: `api-version`).
     query_params: dict[str, str] = Field(default_factory=dict)
+    #: The tool choices the vendor takes (`named`: one tool by name).
+    tool_choice_modes: tuple[ToolChoiceMode, ...] = ALL_TOOL_CHOICES
+    #: Whether the vendor takes the request's parallel_tool_calls switch.
+    parallel_tool_calls: bool = True
+    #: The response_format types the vendor honours.
+    response_formats: tuple[ResponseFormatKind, ...] = ("json_object", "json_schema")
+    #: The field a seed goes in (Mistral: `random_seed`); "": the vendor takes no seed.
+    seed_param: str = "seed"
+    top_p: bool = True
+    thinking: ThinkingQuirks = ThinkingQuirks()
+    #: Rules for some models only; the first whose glob matches the model applies.
+    models: tuple[ModelRule, ...] = ()
 
     @model_validator(mode="after")
     def _range_ordered(self) -> RequestQuirks:
@@ -80,6 +99,11 @@ class RequestQuirks(_Section):
         if low > high:
             raise ValueError("temperature_range must be [low, high] with low <= high")
         return self
+
+    def for_model(self, model: str) -> RequestQuirks:
+        """These quirks with the first model rule matching `model` applied."""
+        rule = next((rule for rule in self.models if rule.matches(model)), None)
+        return self if rule is None else self.model_copy(update=rule.overrides())
 
 
 class ErrorQuirks(_Section):
