@@ -14,17 +14,23 @@ from defects import Broken, wrapping_ours
 from pydantic import SecretStr
 from tiny_provider import TinyProvider
 
+from contracts.cli import bundled_factory
 from providers import OpenAiCompatibleProvider, errors
 from providers.openai_compat.chunks import ChatChunkReader
 from providers.types import CompletionRequest, CompletionResponse, LlmProvider, StreamEvent
+from providers.vendors import load_profile
 
 
 class WireDefect:
     """What each wire defect declares: the clause it breaks, the vendor whose replica shows
-    it, and how to build the broken provider."""
+    it, how to build the broken provider, and the same provider without the defect."""
 
     clause: ClassVar[str]
     vendor: ClassVar[str]
+
+    @classmethod
+    def healthy(cls, base_url: str, key: SecretStr) -> LlmProvider:
+        return bundled_factory(load_profile(cls.vendor))(base_url, key)
 
     @classmethod
     def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
@@ -42,6 +48,10 @@ class DecodesEachReadOnItsOwn(TinyProvider, WireDefect):
     @classmethod
     def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
         return cls(base_url, key)
+
+    @classmethod
+    def healthy(cls, base_url: str, key: SecretStr) -> LlmProvider:
+        return TinyProvider(base_url, key)
 
     async def _lines(self, response: httpx2.Response) -> AsyncIterator[str]:  # type: ignore[override]
         pending = ""
@@ -64,6 +74,10 @@ class NeverAsksForStreamUsage(TinyProvider, WireDefect):
     @classmethod
     def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
         return cls(base_url, key)
+
+    @classmethod
+    def healthy(cls, base_url: str, key: SecretStr) -> LlmProvider:
+        return TinyProvider(base_url, key)
 
     def _body(self, request: CompletionRequest, stream: bool) -> dict[str, Any]:
         body = super()._body(request, stream)

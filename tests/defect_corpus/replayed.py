@@ -200,21 +200,6 @@ class ReasoningAlsoSentAsText(CorpusDefect):
         return [*events[:at], TextDelta(index=texts[0].index, text=reasoning), *events[at:]]
 
 
-class RepeatsTheWholeTextAtTheEnd(CorpusDefect):
-    """The final full message is appended as if it were one more delta. From
-    https://github.com/abundantbeing/hermes-browser-extension/issues/11."""
-
-    clause = "text.fidelity"
-
-    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        texts = _texts(events)
-        if not texts or error is not None:
-            return events
-        whole = TextDelta(index=texts[-1].index, text="".join(t.text for t in texts))
-        at = events.index(texts[-1]) + 1
-        return [*events[:at], whole, *events[at:]]
-
-
 # -- thinking.deltas ---------------------------------------------------------------------------
 
 
@@ -650,7 +635,6 @@ DEFECTS: list[type[CorpusDefect]] = [
     StripsEachChunk,
     DropsWhitespaceOnlyChunks,
     ReasoningAlsoSentAsText,
-    RepeatsTheWholeTextAtTheEnd,
     DropsReasoningContent,
     KeepsOnlyTheFirstReasoningDelta,
     ToolCallsReportedAsStop,
