@@ -35,10 +35,10 @@ MATCH_ON = ("method", "path", "body")
 #: they match on the method and the endpoint (the last path segment, `completions`).
 IMPORTED_MATCH_ON = ("method", "endpoint")
 REDACTED = "REDACTED"
-#: live: the vendor's own API; replica: the loopback replica; override: a base URL that is
-#: not the vendor's own (a proxy, a local server), so neither of the other two; imported:
-#: real traffic recorded elsewhere by another client (`meta.origin` says where).
-Source = Literal["live", "replica", "override", "imported"]
+#: live: recorded here from a server on the wire (whichever base URL reached it: `meta`
+#: keeps its host); replica: the loopback replica; imported: real traffic recorded elsewhere
+#: by another client (`meta.origin` says where).
+Source = Literal["live", "replica", "imported"]
 
 _REQUEST_HEADERS = frozenset({"content-type", "accept"})
 _RESPONSE_HEADERS = frozenset(
@@ -100,25 +100,61 @@ def find_cassette(root: CassetteRoot, vendor: str, scenario: str) -> Path:
     return next((path for path in candidates if path.is_file()), candidates[0])
 
 
-def record_command(vendor: str, scenario: str, source: Source = "replica") -> str:
-    """The command that re-records one cassette; ids are quoted (`[...]` is a shell glob)."""
+def record_command(
+    vendor: str, scenario: str, source: Source = "replica", model: str | None = None
+) -> str:
+    """The command that re-records one cassette, with the model it was recorded with; ids
+    are quoted (`[...]` is a shell glob)."""
     flag = " --replica" if source == "replica" else ""
-    return f"llm-contracts record --vendor {vendor} --scenario {shlex.quote(scenario)}{flag}"
+    chosen = f" --model {shlex.quote(model)}" if model else ""
+    return (
+        f"llm-contracts record --vendor {vendor} --scenario {shlex.quote(scenario)}{flag}{chosen}"
+    )
+
+
+#: Keys shorter than this (`x`, `EMPTY`, `the`) are too likely to occur by chance in an answer
+#: to be replaced wherever they appear: that would garble the text and still hide nothing. Such
+#: a key stays out of cassettes only because the headers that carry it are never recorded.
+MIN_SCRUBBED_KEY = 8
+
+
+def scrubbable(secrets: Iterable[str]) -> tuple[str, ...]:
+    """The secrets long enough to be replaced in recorded text (see MIN_SCRUBBED_KEY)."""
+    return tuple(secret for secret in secrets if len(secret) >= MIN_SCRUBBED_KEY)
 
 
 def known_key_values() -> tuple[str, ...]:
     """Values of every key variable the bundled profiles name, as set in this environment."""
     names = {load_profile(v).api_key_env for v in available_vendors()} - {None}
-    return tuple(
-        value for name in names if (value := os.environ.get(str(name), "")) and len(value) >= 4
-    )
+    return scrubbable(os.environ.get(str(name), "") for name in names)
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in (*secrets, *known_key_values()):
-        if secret:
-            text = text.replace(secret, REDACTED)
+    """`text` with every scrubbable secret (given or in a key variable) replaced."""
+    for secret in scrubbable((*secrets, *known_key_values())):
+        text = text.replace(secret, REDACTED)
     return text
+
+
+def scrub_values(document: Any, secrets: Iterable[str] = ()) -> Any:
+    """The document with secrets replaced inside its string values, never in its serialized
+    form: replacing in YAML text can break an escape (`\\x06` with the key `x`)."""
+    hidden = scrubbable((*secrets, *known_key_values()))
+    if not hidden:
+        return document
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in hidden:
+                value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, dict):
+            return {walk(key): walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        return value
+
+    return walk(document)
 
 
 _KEY_TAIL = re.compile(r"[A-Za-z0-9_.-]{16,}$")
@@ -225,8 +261,11 @@ def readable(interaction: dict[str, Any]) -> dict[str, Any]:
 
 def dump(document: dict[str, Any], secrets: Iterable[str] = ()) -> str:
     """The cassette document as reviewable YAML, with every known secret scrubbed."""
-    return scrub(
-        yaml.dump(document, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True), secrets
+    return yaml.dump(
+        scrub_values(document, secrets),
+        Dumper=_LiteralDumper,
+        sort_keys=False,
+        allow_unicode=True,
     )
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from contracts.cassettes import CassetteRoot
-from contracts.checks import CHECKS, NOT_EXERCISED, Context
+from contracts.checks import CHECKS, NOT_EXERCISED, Context, NotExercised, not_exercised
 from contracts.checks_features import JUDGES_REFUSALS, refused_as_declared
 from contracts.explain import REDACTED, Failure, wire_evidence
 from contracts.imported import imported_cases
@@ -25,14 +25,19 @@ from contracts.report import (
     shorten,
 )
 from contracts.runner import (
+    CANNOT_PROVOKE,
     CASE_DEADLINE_SECONDS,
     CONTRACT_KEY,
     CaseSetupError,
+    EndpointUnusable,
     LiveTarget,
     Mode,
     Outcome,
     ProviderFactory,
+    connect_problem,
     run_case,
+    unprovoked,
+    unusable,
 )
 from contracts.spec import Case, Clause, Scenario, cases_for, load_clauses, load_scenarios
 from contracts.vendors import load_suite_profile
@@ -80,14 +85,15 @@ def missing_capability(requires: str | None, capabilities: ProviderCapabilities)
 
 
 def applicable_cases(
-    profile: VendorProfile, capabilities: ProviderCapabilities, *, live: bool = False
+    profile: VendorProfile, capabilities: ProviderCapabilities, *, live: LiveTarget | None = None
 ) -> list[tuple[Case, list[str]]]:
-    """Each case the vendor can run, with the clauses it checks there."""
+    """Each case the vendor can run (against `live`, when given), with the clauses it checks
+    there."""
     found: list[tuple[Case, list[str]]] = []
     for scenario in load_scenarios():
         if missing_capability(scenario.requires, capabilities):
             continue
-        if live and (scenario.live == "skip" or scenario.replica_only):
+        if live is not None and unprovoked(scenario, live):
             continue
         checked = _checked(scenario.clauses, capabilities)
         found.extend((case, checked) for case in cases_for(scenario, profile))
@@ -134,17 +140,17 @@ def _fold(
     )
     if not found.details and needed and missing_capability(needed, capabilities):
         return _result(clause, "unsupported", f"the provider declares no {needed} capability")
-    exercised = [(case, detail) for case, detail in found.details if detail != NOT_EXERCISED]
+    exercised = [(case, detail) for case, detail in found.details if not not_exercised(detail)]
     if not exercised:
+        said = [detail for _, detail in found.details if detail and detail != NOT_EXERCISED]
         if found.problems:
             reason = f"cassette problem: {found.problems[0]}"
+        elif said:
+            reason = "; ".join(dict.fromkeys(said))
         elif found.details:
             reason = "no answer the vendor gave called for it"
         else:
-            reason = (
-                "no case in this run can provoke it (a live endpoint cannot be made to fail "
-                "on cue); replay and the replica cover it"
-            )
+            reason = CANNOT_PROVOKE
         return _result(clause, "not-exercised", reason)
     failing = [(case, detail) for case, detail in exercised if detail is not None]
     evidence = [f"{case}: {shorten(detail)}" for case, detail in failing if detail]
@@ -187,10 +193,11 @@ def judge(
         # feature has something to judge.
         return NOT_EXERCISED, None
     detail = CHECKS[clause_id](context)
-    if detail in (None, NOT_EXERCISED):
+    if detail is None or not_exercised(detail):
         return detail, None
-    assert detail is not None
-    detail = f"{detail} [{evidence(outcome)}]".replace(outcome.secret, REDACTED)
+    detail = f"{detail} [{evidence(outcome)}]"
+    if outcome.secret:
+        detail = detail.replace(outcome.secret, REDACTED)
     failure = Failure(
         clause=clause_id,
         vendor=profile.name,
@@ -221,7 +228,7 @@ async def certify_vendor(
     known.update(load_suite_profile(profile.name).known_defects)
     known.update(known_defects or {})
     capabilities = capabilities_of(factory)
-    cases = applicable_cases(profile, capabilities, live=live is not None)
+    cases = applicable_cases(profile, capabilities, live=live)
     if mode == "replay" and cassette_root is not None:
         cases += [
             (case, _checked(case.scenario.clauses, capabilities))
@@ -231,6 +238,10 @@ async def certify_vendor(
     usage: dict[str, UsageSource] = {}
     problems: list[str] = []
     found: dict[str, _Findings] = defaultdict(_Findings)
+    if live is not None:  # say why what this endpoint cannot be made to do is left out
+        problem = await connect_problem(live.base_url)
+        if problem:
+            raise EndpointUnusable(problem)
     for number, (case, clause_ids) in enumerate(cases, start=1):
         if progress:
             progress(case.id, number, len(cases))
@@ -243,6 +254,7 @@ async def certify_vendor(
                 cassette_root=cassette_root,
                 live=live,
                 deadline=deadline,
+                model=model,
             )
         except CaseSetupError as exc:
             problems.append(str(exc))
@@ -250,6 +262,8 @@ async def certify_vendor(
                 found[clause_id].problems.append(str(exc))
             provenance[case.id] = "missing"
             continue
+        if live is not None and (problem := await unusable(case, outcome, live)):
+            raise EndpointUnusable(problem)
         provenance[case.id] = outcome.provenance
         source = usage_source(outcome)
         if source is not None:
@@ -259,6 +273,13 @@ async def certify_vendor(
             found[clause_id].details.append((case.id, detail))
             if failure:
                 found[clause_id].failures.append(failure)
+    if live is not None:  # why what this endpoint cannot be made to do was left out
+        for case, clause_ids in applicable_cases(profile, capabilities):
+            why = unprovoked(case.scenario, live)
+            if why and why != CANNOT_PROVOKE:
+                for clause_id in clause_ids:
+                    if not found[clause_id].details:
+                        found[clause_id].details.append((case.id, NotExercised(why)))
     scenarios = load_scenarios()
     return VendorResult(
         vendor=profile.name,
@@ -282,7 +303,7 @@ def _sources(results: list[tuple[str, str | None]], provenance: dict[str, str]) 
     """How many exercised cases of each provenance (replica, imported, live) judged a clause."""
     counts: dict[str, int] = {}
     for case, detail in results:
-        if detail != NOT_EXERCISED:
+        if not not_exercised(detail):
             source = provenance.get(case, "unknown")
             counts[source] = counts.get(source, 0) + 1
     return counts

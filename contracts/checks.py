@@ -30,11 +30,20 @@ from providers.types import (
 )
 from providers.vendors import StopMapping, VendorProfile
 
-from .runner import Outcome
+from .runner import OVER_LIMITS, Outcome
 
-#: A check's answer when the case never exercised the clause (a live model that chose not
-#: to call a tool, say): it counts neither for nor against.
-NOT_EXERCISED = "not exercised"
+
+class NotExercised(str):
+    """A check's answer when the case never exercised the clause (a live model that chose not
+    to call a tool, a request the server refused): it counts neither for nor against, and its
+    text says why."""
+
+
+NOT_EXERCISED = NotExercised("not exercised")
+
+
+def not_exercised(detail: str | None) -> bool:
+    return isinstance(detail, NotExercised)
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,19 @@ class Context:
         if path not in self.outcome.ran or not exchanges:
             return None
         return exchanges[0 if path == "stream" else -1].status
+
+    def refused(self) -> NotExercised | None:
+        """Why there is no answer to judge when the server refused a request the scenario
+        expects it to answer (vLLM without its tool flags answers tools with 400): what we
+        sent is request.shape's to judge, the answer clauses are not exercised."""
+        scenario = self.case.scenario
+        if scenario.fault is not None or scenario.expect.error or self.case.expected is not None:
+            return None
+        for exchange in self.outcome.exchanges:
+            if exchange.status >= 400:
+                said = (_vendor_messages(exchange.body) or [" ".join(exchange.body.split())])[0]
+                return NotExercised(f"the server refused the request ({exchange.status}: {said})")
+        return None
 
     def fault_missed(self) -> bool:
         """The scenario provokes an HTTP error, but the server answered 2xx with an answer (a
@@ -149,6 +171,9 @@ def _describe(error: Exception | None) -> str:
 def _succeeded(ctx: Context, *paths: str) -> str | None:
     """Why the case did not run cleanly on `paths` (default: all it ran), for checks that need
     a normal answer there."""
+    refused = ctx.refused()
+    if refused:
+        return refused
     for path, error in ctx.errors():
         if error is not None and (not paths or path in paths):
             return f"{path}() raised {_describe(error)}"
@@ -299,7 +324,8 @@ def _tool_blocks(ctx: Context, answer: Answer, minimum: int) -> str | None:
     if not answer.tool_calls:
         if not offered:
             return NOT_EXERCISED  # a recording whose request offered no tools
-        return f"the request offered tools {offered}, but the server answered without a tool call"
+        # The model declined: a server that ignores tools is caught where a call is forced.
+        return NotExercised(f"the model answered without calling the offered tools {offered}")
     if len(answer.tool_calls) < minimum:
         return NOT_EXERCISED  # a model may choose fewer calls than the scenario invites
     return _same_calls(answer, [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)])
@@ -405,10 +431,10 @@ def _limit_ignored(ctx: Context, answer: Answer) -> str | None:
     if cap is None or answer.usage == "none":
         return None
     used = answer.usage.completion
+    # Exactly at the cap is no evidence: vLLM counts the end token, so a model that ends on
+    # the last allowed token finishes `stop` with completion_tokens == cap.
     if used > cap:
         return f"the server ignored the max-tokens cap: {used} completion tokens for a cap of {cap}"
-    if used == cap:
-        return f"the cap of {cap} tokens was hit, yet the vendor's finish is {answer.finish!r}"
     return None
 
 
@@ -529,6 +555,8 @@ _ACCEPTED = {
 
 def _raised(ctx: Context, expected: type[Exception]) -> str | None:
     expect = ctx.case.scenario.expect
+    if ctx.fault_missed() and ctx.case.scenario.live in OVER_LIMITS:
+        return NotExercised(OVER_LIMITS[ctx.case.scenario.live])
     if ctx.fault_missed():
         fault = ctx.case.scenario.fault
         assert fault is not None
@@ -660,6 +688,8 @@ _error_check("stream.truncation", error_types.StreamTruncatedError)
 
 @check("secrets.never-shown")
 def _secrets(ctx: Context) -> str | None:
+    if not ctx.outcome.secret:
+        return NotExercised("no key to hide: the endpoint takes none, or it is too short to scrub")
     shown = [
         ("events", repr(ctx.events)),
         ("response", repr(ctx.outcome.response)),

@@ -34,7 +34,7 @@ from contracts.output import (
 )
 from contracts.recording import record
 from contracts.report import installed_version, render_table
-from contracts.runner import CASE_DEADLINE_SECONDS
+from contracts.runner import CASE_DEADLINE_SECONDS, EndpointUnusable
 from contracts.scaffold import ScaffoldError, write_profile
 from contracts.targets import (
     UsageError,
@@ -76,7 +76,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     try:
         baseline = load_certificate(Path(args.baseline)) if args.baseline else None
         certificate = certify(args)
-    except (ImportedCassetteError, GateRefused) as exc:
+    except (ImportedCassetteError, GateRefused, EndpointUnusable) as exc:
         raise UsageError(str(exc)) from None
     reports = {
         out: render_certificate(
@@ -218,6 +218,12 @@ def _live_options(parser: argparse.ArgumentParser) -> None:
         "--model", type=_given, help="the model to ask for (default: the profile's)"
     )
     parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
+    parser.add_argument(
+        "--no-key",
+        action="store_true",
+        help="the endpoint takes no key: send the profile's placeholder, read no key variable, "
+        "and leave errors.authentication not exercised",
+    )
 
 
 def _protocol_option(parser: argparse.ArgumentParser, what: str) -> None:

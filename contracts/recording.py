@@ -14,7 +14,16 @@ from contracts.certification import applicable_cases, capabilities_of
 from contracts.drift import drift, profile_mismatches
 from contracts.escaping import terminal
 from contracts.protocols import WireProtocol, WireShape, protocol_for
-from contracts.runner import Mode, ProviderFactory, run_case
+from contracts.runner import (
+    OVER_LIMITS,
+    LiveTarget,
+    Mode,
+    ProviderFactory,
+    connect_problem,
+    run_case,
+    unprovoked,
+    unusable,
+)
 from contracts.spec import Case
 from contracts.targets import (
     UsageError,
@@ -26,17 +35,19 @@ from contracts.targets import (
 from providers.vendors import VendorProfile
 
 
-def _selected(profile: VendorProfile, args: argparse.Namespace, *, live: bool) -> list[Case]:
+def _selected(
+    profile: VendorProfile, args: argparse.Namespace, target: LiveTarget | None
+) -> list[Case]:
     factory = bundled_factory(profile)
     capabilities = capabilities_of(factory)
     cases = [
         case
-        for case, _ in applicable_cases(profile, capabilities, live=live)
+        for case, _ in applicable_cases(profile, capabilities, live=target)
         if not case.scenario.replica_only
         and (not args.scenario or case.scenario.id in args.scenario or case.id in args.scenario)
     ]
     if args.scenario and not cases:
-        how = "live" if live else "from the replica"
+        how = "live" if target else "from the replica"
         raise UsageError(f"no scenario {args.scenario} can be recorded {how} for {profile.name}")
     return cases
 
@@ -57,17 +68,19 @@ def _install(fresh: Path, current: Path, protocol: WireProtocol) -> list[WireSha
     return [protocol.wire_shape(exchange) for exchange in new_exchanges]
 
 
-def _unexpected_error(case: Case, fresh: Path) -> str | None:
-    """Why a freshly recorded cassette is not the answer its scenario asks for: an error
-    status (a 401 from a wrong key, say) where the scenario expects the vendor to answer."""
-    if case.scenario.answer is None:
-        return None
+def _unexpected(case: Case, fresh: Path) -> str | None:
+    """Why a freshly recorded cassette is not what its scenario asks for: an error status (a
+    400 from a server without its tool flags, say) where the scenario expects an answer, or
+    an answer where it expects an error (a server that accepts any key)."""
+    fault = case.scenario.fault
     for exchange in cassettes.exchanges(fresh):
-        if exchange.status >= 400:
-            body = " ".join(exchange.body.split())[:120]
+        body = " ".join(exchange.body.split())[:120]
+        if fault is None and exchange.status >= 400:
             return (
                 f"the server answered {exchange.status} ({body}) where {case.id} expects an answer"
             )
+        if fault is not None and exchange.status < 400:
+            return f"the server answered {exchange.status} where {case.id} expects {fault.status}"
     return None
 
 
@@ -82,15 +95,30 @@ async def record(args: argparse.Namespace) -> bool:
         factory = bundled_factory(profile, args.model)
         protocol = protocol_for(profile)
         shapes: list[WireShape] = []
+        declined: set[str] = set()
+        if target and (problem := await connect_problem(target.base_url)):
+            raise UsageError(problem)
         with tempfile.TemporaryDirectory(prefix="llm-contracts-record-") as scratch:
-            for case in _selected(profile, args, live=live):
+            for case in _selected(profile, args, target):
                 mode: Mode = "live" if live else "record-replica"
-                await run_case(
-                    case, profile, factory, mode=mode, cassette_root=Path(scratch), live=target
+                outcome = await run_case(
+                    case,
+                    profile,
+                    factory,
+                    mode=mode,
+                    cassette_root=Path(scratch),
+                    live=target,
+                    model=args.model,
                 )
+                if target and (problem := await unusable(case, outcome, target)):
+                    raise UsageError(f"{problem}; nothing more was recorded")
                 fresh = cassettes.cassette_path(Path(scratch), profile.name, case.id)
                 current = cassettes.cassette_path(root, profile.name, case.id)
-                unexpected = _unexpected_error(case, fresh)
+                unexpected = _unexpected(case, fresh)
+                if unexpected and case.scenario.live in OVER_LIMITS:
+                    print(f"{current}: not recorded: {OVER_LIMITS[case.scenario.live]}")
+                    declined.add(case.id)
+                    continue
                 if unexpected:
                     failed = True
                     print(terminal(f"{current}: {unexpected}"), file=sys.stderr)
@@ -99,24 +127,40 @@ async def record(args: argparse.Namespace) -> bool:
                         continue
                 shapes += _install(fresh, current, protocol)
                 count += 1
-        if live:
-            count += await _fill_from_replica(profile, factory, root)
+        if target:
+            count += await _fill_from_replica(
+                profile, factory, root, target=target, model=args.model, declined=declined
+            )
         for line in profile_mismatches(shapes, protocol):
             print(f"  profile {profile.name} [wire] {terminal(line)}")
     print(f"{count} cassette(s) recorded")
     return failed
 
 
-async def _fill_from_replica(profile: VendorProfile, factory: ProviderFactory, root: Path) -> int:
-    """Cases a live endpoint cannot provoke get replica cassettes where none exist yet, so
-    the vendor replays offline in full; existing ones are left alone."""
+async def _fill_from_replica(
+    profile: VendorProfile,
+    factory: ProviderFactory,
+    root: Path,
+    *,
+    target: LiveTarget,
+    model: str | None,
+    declined: set[str],
+) -> int:
+    """Cases this endpoint cannot provoke (or, over limits, would not) get replica cassettes
+    where none exist yet, so the vendor replays offline in full; existing ones are left
+    alone."""
     capabilities = capabilities_of(factory)
     filled = 0
     for case, _ in applicable_cases(profile, capabilities):
         path = cassettes.cassette_path(root, profile.name, case.id)
-        if case.scenario.live != "skip" or case.scenario.replica_only or path.exists():
+        why = unprovoked(case.scenario, target)
+        if case.id in declined:
+            why = OVER_LIMITS[case.scenario.live]
+        if not why or case.scenario.replica_only or path.exists():
             continue
-        await run_case(case, profile, factory, mode="record-replica", cassette_root=root)
-        print(f"{path} (source: replica): new cassette; cannot be provoked live")
+        await run_case(
+            case, profile, factory, mode="record-replica", cassette_root=root, model=model
+        )
+        print(f"{path} (source: replica): new cassette; {why}")
         filled += 1
     return filled

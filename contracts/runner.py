@@ -23,9 +23,9 @@ from contracts.observed import Exchange
 from contracts.protocols import protocol_for
 from contracts.replica.server import ReplicaServer
 from contracts.report import sdk_label
-from contracts.spec import Case
+from contracts.spec import Case, Scenario
 from providers.errors import InvalidRequestError
-from providers.types import CompletionResponse, LlmProvider, StreamEvent
+from providers.types import CompletionResponse, LlmProvider, StreamEvent, UserMessage
 from providers.vendors import VendorProfile
 
 #: Shaped like a real key so that leaks are caught; valid nowhere.
@@ -60,10 +60,91 @@ class CaseDeadlineExceeded(TimeoutError):
     """The provider gave no answer within the case deadline."""
 
 
+class EndpointUnusable(Exception):
+    """A live run cannot judge the endpoint at all (it is down, or refuses the key): an
+    outage or a setup mistake, never a contract verdict."""
+
+
+#: How long the probe that tells an outage from a verdict waits for a connection.
+CONNECT_SECONDS = 10.0
+
+
+async def connect_problem(base_url: str) -> str | None:
+    """Why nothing can reach `base_url`'s host and port, if nothing can."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        async with asyncio.timeout(CONNECT_SECONDS):
+            _, writer = await asyncio.open_connection(host, port)
+    except (OSError, TimeoutError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return f"could not connect to {host}:{port} ({base_url}): {why}"
+    writer.close()
+    return None
+
+
+#: Statuses that mean the key, not the request, was refused.
+_KEY_REFUSED = (401, 403)
+
+
+async def unusable(case: Case, outcome: Outcome, target: LiveTarget) -> str | None:
+    """Why a live case says nothing about the contract: the endpoint went away before it
+    answered, or refused the key (or its absence) on a request sent with it."""
+    errors = (outcome.stream_error, outcome.complete_error)
+    if not outcome.exchanges and any(errors):
+        return await connect_problem(target.base_url)
+    if case.scenario.live == "bad_key" or case.scenario.fault is not None:
+        return None
+    variable = target.key_variable or "the key variable"
+    for exchange in outcome.exchanges:
+        if exchange.status in _KEY_REFUSED:
+            host = urlsplit(target.base_url).netloc
+            said = " ".join(exchange.body.split())[:120]
+            fix = f"it wants a key: set {variable}" if target.keyless else f"check {variable}"
+            return f"{host} answered {exchange.status} ({said}) to a valid request: {fix}"
+    return None
+
+
 @dataclass(frozen=True)
 class LiveTarget:
     base_url: str
     key: SecretStr
+    #: The endpoint takes no key: `key` is a placeholder, nothing to hide, and an invalid key
+    #: cannot be refused.
+    keyless: bool = False
+    #: Where the key came from (or would): named when the endpoint refuses it.
+    key_variable: str | None = None
+
+    def hidden(self) -> str:
+        """The key that must show up nowhere, or "" when there is none worth hiding."""
+        key = self.key.get_secret_value()
+        return "" if self.keyless or not cassettes.scrubbable([key]) else key
+
+
+#: Live modes that provoke an error only on a server whose limits are no larger than the
+#: profile says: one that accepts the request could not be made to fail, which is no verdict.
+OVER_LIMITS = {
+    "over_context": "the server accepted a prompt over the profile's max_context_tokens "
+    "(its window is larger)",
+    "over_output": "the server accepted max_tokens at the profile's max_output_tokens "
+    "(its window is larger)",
+}
+#: Why a live run leaves a scenario out.
+CANNOT_PROVOKE = (
+    "no case in this run can provoke it (a live endpoint cannot be made to fail on cue); "
+    "replay and the replica cover it"
+)
+KEYLESS = "the endpoint takes no key (--no-key, or a keyless profile), so it cannot refuse one"
+
+
+def unprovoked(scenario: Scenario, target: LiveTarget) -> str | None:
+    """Why a live run against `target` cannot provoke what the scenario asks for, if not."""
+    if scenario.live == "skip" or scenario.replica_only:
+        return CANNOT_PROVOKE
+    if scenario.live == "bad_key" and target.keyless:
+        return KEYLESS
+    return None
 
 
 @dataclass
@@ -76,7 +157,8 @@ class Outcome:
     exchanges: list[Exchange] = field(default_factory=list)
     cassette_text: str = ""
     provenance: str = "replica"
-    #: The key the provider was given: it must show up nowhere.
+    #: The key the provider was given, which must show up nowhere; empty when there is none
+    #: to hide (a keyless endpoint's placeholder, or a key too short to tell from text).
     secret: str = CONTRACT_KEY
 
     @property
@@ -89,18 +171,27 @@ def replica_base_url(server: ReplicaServer, profile: VendorProfile) -> str:
     return f"http://127.0.0.1:{server.port}{urlsplit(profile.base_url).path.rstrip('/')}"
 
 
-def source_of(base_url: str, profile: VendorProfile) -> cassettes.Source:
-    """`live` only for the vendor's own base URL; anything else is an override."""
-    same = base_url.rstrip("/") == profile.base_url.rstrip("/")
-    return "live" if same else "override"
-
-
 async def exercise(
-    provider: LlmProvider, case: Case, outcome: Outcome, *, live: bool, deadline: float
+    provider: LlmProvider,
+    case: Case,
+    outcome: Outcome,
+    *,
+    live: bool,
+    deadline: float,
+    model: str | None = None,
 ) -> None:
     """Run the case's paths on `provider` into `outcome`; a path still running at the
-    deadline is cut off and recorded as CaseDeadlineExceeded."""
+    deadline is cut off and recorded as CaseDeadlineExceeded. `model` (a replayed cassette's)
+    replaces the provider's own."""
     request = case.scenario.request.build()
+    if model:
+        request = request.model_copy(update={"model": model})
+    limits = provider.capabilities
+    if live and case.scenario.live == "over_context":
+        words = " ".join(["a"] * (limits.max_context_tokens + 1))
+        request = request.model_copy(update={"messages": (UserMessage(content=words),)})
+    if live and case.scenario.live == "over_output":
+        request = request.model_copy(update={"max_tokens": limits.max_output_tokens})
     if live and case.scenario.live == "bad_model":
         request = request.model_copy(update={"model": MISSING_MODEL})
 
@@ -133,11 +224,13 @@ async def exercise(
     outcome.ran = tuple(errors)
 
 
-def _meta(profile: VendorProfile, base_url: str, source: cassettes.Source) -> dict[str, Any]:
+def _meta(
+    profile: VendorProfile, base_url: str, source: cassettes.Source, model: str | None
+) -> dict[str, Any]:
     return {
         "source": source,
         "vendor": profile.name,
-        "model": profile.default_model,
+        "model": model or profile.default_model,
         "recorded_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "sdk": sdk_label(protocol_for(profile).sdk),
         "base_url_host": urlsplit(base_url).hostname or "",
@@ -166,12 +259,14 @@ class _Run:
     profile: VendorProfile
     factory: ProviderFactory
     deadline: float
+    #: The model the factory's provider asks for (None: the profile's), written into `meta`.
+    model: str | None
 
     async def exercise(
-        self, base_url: str, key: SecretStr, outcome: Outcome, *, live: bool
+        self, base_url: str, key: SecretStr, outcome: Outcome, *, live: bool, model: str | None
     ) -> None:
         provider = self.factory(base_url, key)
-        await exercise(provider, self.case, outcome, live=live, deadline=self.deadline)
+        await exercise(provider, self.case, outcome, live=live, deadline=self.deadline, model=model)
 
 
 async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
@@ -179,11 +274,13 @@ async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
     with ReplicaServer(protocol_for(run.profile).responder(run.case)) as server:
         base_url = replica_base_url(server, run.profile)
         if record_to is None:
-            await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False)
+            await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None)
         else:
-            meta = _meta(run.profile, base_url, "replica")
+            meta = _meta(run.profile, base_url, "replica", run.model)
             with cassettes.recording(record_to, meta, [CONTRACT_KEY]):
-                await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False)
+                await run.exercise(
+                    base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None
+                )
             if not server.exchanges:
                 # Refused before sending: the cassette says so, and replays only a provider
                 # that again sends nothing.
@@ -195,11 +292,11 @@ async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
 async def _live_run(run: _Run, target: LiveTarget, path: Path) -> Outcome:
     case, profile = run.case, run.profile
     key = SecretStr(INVALID_KEY) if case.scenario.live == "bad_key" else target.key
-    source = source_of(target.base_url, profile)
-    outcome = Outcome(secret=target.key.get_secret_value(), provenance=source)
-    meta = _meta(profile, target.base_url, source)
-    with cassettes.recording(path, meta, [target.key.get_secret_value(), INVALID_KEY]):
-        await run.exercise(target.base_url, key, outcome, live=True)
+    # Whatever host spelling or port reached it, traffic from a server on the wire is live.
+    outcome = Outcome(secret=target.hidden(), provenance="live")
+    meta = _meta(profile, target.base_url, "live", run.model)
+    with cassettes.recording(path, meta, [target.hidden(), INVALID_KEY]):
+        await run.exercise(target.base_url, key, outcome, live=True, model=None)
     if not path.is_file() and refused_before_sending(outcome):
         cassettes.write_empty(path, meta)
     return outcome
@@ -242,15 +339,24 @@ async def _replay_run(run: _Run, path: Path) -> Outcome:
             f"record it with `{cassettes.record_command(profile.name, case.id)}`",
         )
     outcome = Outcome()
-    source = readable_cassette(path, cassettes.record_command(profile.name, case.id)).get("source")
+    meta = readable_cassette(path, cassettes.record_command(profile.name, case.id))
+    source = meta.get("source")
+    recorded_model = meta.get("model")
+    chosen = recorded_model if recorded_model != profile.default_model else None
     with cassettes.replaying(path) as cassette:
+        # The model the cassette was recorded with, so a set recorded with `--model` replays
+        # in full whichever model the command line names now.
         await run.exercise(
-            profile.base_url, SecretStr(CONTRACT_KEY), outcome, live=source != "replica"
+            profile.base_url,
+            SecretStr(CONTRACT_KEY),
+            outcome,
+            live=source != "replica",
+            model=recorded_model if isinstance(recorded_model, str) else None,
         )
     if not cassette.all_played:
         unplayed = len(cassette.data) - cassette.play_count
         differs = cassettes.request_difference(outcome.stream_error, outcome.complete_error)
-        command = cassettes.record_command(profile.name, case.id, source or "replica")
+        command = cassettes.record_command(profile.name, case.id, source or "replica", chosen)
         raise CaseSetupError(
             f"{path}: {unplayed} recorded interaction(s) never played: "
             + (differs or "the provider sent different requests"),
@@ -268,8 +374,9 @@ async def run_case(
     cassette_root: cassettes.CassetteRoot | None = None,
     live: LiveTarget | None = None,
     deadline: float = CASE_DEADLINE_SECONDS,
+    model: str | None = None,
 ) -> Outcome:
-    run = _Run(case, profile, factory, deadline)
+    run = _Run(case, profile, factory, deadline, model)
     if mode == "replica" or (case.scenario.replica_only and mode != "live"):
         return await _replica_run(run, record_to=None)
     assert cassette_root is not None, f"mode {mode} needs a cassette root"

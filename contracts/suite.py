@@ -43,7 +43,7 @@ with requires("contracts.suite (the ProviderContract base class)"):
         known_defect,
         missing_capability,
     )
-    from contracts.checks import NOT_EXERCISED
+    from contracts.checks import not_exercised
     from contracts.plugin import CONTRACT_LABEL, SKIP_REASON
     from contracts.runner import CONTRACT_KEY, CaseSetupError, Mode, Outcome, run_case
     from contracts.spec import Case, cases_for, load_clauses, load_scenarios
@@ -139,7 +139,7 @@ class ProviderContract:
                 pytrace=False,
             )
         detail, failure = judge(case, clause_id, self.profile(), outcome)
-        if detail == NOT_EXERCISED:
+        if not_exercised(detail):
             stash[SKIP_REASON] = "not-exercised"
             pytest.skip(f"not-exercised: no answer on {case.id} called for {clause_id}")
         if failure is not None:

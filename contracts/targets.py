@@ -71,17 +71,24 @@ def write_root(path: str | None) -> Path:
 
 
 def live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
-    """Where and with which key to reach the vendor; refuses clearly without a needed key."""
+    """Where and with which key to reach the vendor; refuses clearly without a needed key.
+
+    An endpoint takes no key when `--no-key` says so, when its profile is keyless and its key
+    variable is unset, or when nothing names a key variable: then the profile's placeholder
+    (not a secret) is sent and an invalid key is not tried."""
+    base_url = args.base_url or profile.base_url
     variable = args.api_key_env or profile.api_key_env
-    key = os.environ.get(variable, "") if variable else ""
-    if not key:
-        if variable:
-            raise UsageError(
-                f"{profile.name} needs an API key: set {variable} (the key is read from the "
-                "environment and never written anywhere)"
-            )
-        key = profile.default_api_key or NO_KEY
-    return LiveTarget(base_url=args.base_url or profile.base_url, key=SecretStr(key))
+    key = "" if args.no_key else os.environ.get(variable or "", "")
+    if key:
+        return LiveTarget(base_url=base_url, key=SecretStr(key), key_variable=variable)
+    if variable and not args.no_key and (args.api_key_env or not profile.keyless):
+        raise UsageError(
+            f"{profile.name} needs an API key: set {variable} (the key is read from the "
+            "environment and never written anywhere), or pass --no-key if the endpoint "
+            "takes none"
+        )
+    placeholder = SecretStr(profile.default_api_key or NO_KEY)
+    return LiveTarget(base_url=base_url, key=placeholder, keyless=True, key_variable=variable)
 
 
 def endpoint_profile(args: argparse.Namespace) -> VendorProfile:

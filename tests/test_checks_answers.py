@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from contracts.checks import CHECKS, NOT_EXERCISED, Context
+from contracts.checks import CHECKS, NOT_EXERCISED, Context, NotExercised
 from contracts.expected import Expected, ExpectedCall, ExpectedUsage
 from contracts.observed import Exchange
 from contracts.runner import Outcome
@@ -239,12 +239,11 @@ def test_a_call_the_vendor_never_sent_fails() -> None:
     )
 
 
-def test_a_request_that_offered_tools_must_get_a_call() -> None:
+def test_a_model_that_declines_an_offered_tool_does_not_exercise_tool_calls() -> None:
     verdict = judge("tools.single", "tool_single", sent(finish="stop", stop_reason="end_turn"), [])
     offered = [tool.name for tool in SCENARIOS["tool_single"].request.tools]
-    assert verdict == (
-        f"the request offered tools {offered}, but the server answered without a tool call"
-    )
+    assert isinstance(verdict, NotExercised)
+    assert verdict == f"the model answered without calling the offered tools {offered}"
 
 
 def test_a_recording_that_offered_no_tools_does_not_exercise_them() -> None:

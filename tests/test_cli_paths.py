@@ -94,7 +94,37 @@ def _down_url() -> str:
     return f"http://127.0.0.1:{port}/v1"  # closed again: nothing listens
 
 
-@pytest.mark.parametrize("endpoint", ["down", "closes", "hangs"])
+def test_an_endpoint_that_is_down_is_one_headline_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = _down_url()
+    out_path = tmp_path / "cert.json"
+    code, out, err = cli(
+        capsys, "certify", "--base-url", url, "--model", "m", "--out", str(out_path)
+    )
+    assert code == 2
+    host = url.split("/")[2]
+    assert err.splitlines() == [
+        f"llm-contracts: error: could not connect to {host} ({url}): "
+        "Connect call failed ('127.0.0.1', " + host.split(":")[1] + ")"
+    ]
+    assert "FAILED" not in out
+    assert not out_path.exists()
+
+
+def test_record_from_an_endpoint_that_is_down_is_one_headline_and_keeps_the_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = _down_url()
+    record = ["record", "--vendor", "vllm", "--cassettes", str(tmp_path), "--base-url", url]
+    code, out, err = cli(capsys, *record)
+    assert code == 2
+    assert "Traceback" not in out + err
+    assert err.startswith("llm-contracts: error: could not connect to 127.0.0.1:")
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("endpoint", ["closes", "hangs"])
 def test_a_broken_endpoint_still_gets_a_verdict_per_clause_and_a_certificate(
     endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -127,7 +157,7 @@ def test_a_broken_endpoint_still_gets_a_verdict_per_clause_and_a_certificate(
         )
 
 
-def test_record_keeps_a_good_cassette_from_an_unexpected_error_unless_forced(
+def test_record_with_a_refused_key_stops_with_one_headline_and_keeps_the_set(
     toy: ReplicaServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -141,16 +171,11 @@ def test_record_keeps_a_good_cassette_from_an_unexpected_error_unless_forced(
     record = ["record", "--vendor", "openai", "--scenario", "text_basic", "--cassettes"]
     record += [str(tmp_path), "--base-url", toy.base_url]
 
-    code, out, err = cli(capsys, *record)
-    assert code == 1
-    assert "the server answered 401" in err
-    assert "kept the existing" in out
+    code, _, err = cli(capsys, *record)
+    assert code == 2
+    assert "answered 401" in err
+    assert "check OPENAI_API_KEY" in err
     assert kept.read_text() == good.read_text()
-
-    code, out, err = cli(capsys, *record, "--force")
-    assert code == 1
-    assert kept.read_text() != good.read_text()
-    assert "message: invalid key" in kept.read_text()
 
 
 @pytest.mark.parametrize(

@@ -126,3 +126,16 @@ def test_a_body_marked_base64_that_is_not_is_refused(tmp_path: Path) -> None:
         _import(_har(tmp_path, body="not base64!", encoding="base64"))
     good = base64.b64encode(json.dumps(ANSWER).encode()).decode()
     assert len(_import(_har(tmp_path, body=good, encoding="base64"))) == 1
+
+
+def test_an_unprofiled_vendor_takes_the_protocol_of_the_endpoint_called(tmp_path: Path) -> None:
+    message = {
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "text", "text": "Hi"}],
+        "stop_reason": "end_turn",
+        "usage": {"input_tokens": 2, "output_tokens": 1},
+    }
+    source = _har(tmp_path, url="https://api.example.com/v1/messages/", body=message)
+    [written] = import_file(source, vendor="acme_unprofiled", root=tmp_path / "out").written
+    assert _document(written)["expected"]["text"] == "Hi"

@@ -9,6 +9,7 @@ from providers import (
     AuthenticationError,
     CompletionRequest,
     InvalidRequestError,
+    MissingApiKeyError,
     OpenAiCompatConfig,
     OpenAiCompatibleProvider,
     ProviderCapabilities,
@@ -61,8 +62,11 @@ def test_unknown_vendor_name_lists_the_known_ones() -> None:
 
 def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
-    with pytest.raises(InvalidRequestError, match="set MISTRAL_API_KEY"):
+    with pytest.raises(
+        MissingApiKeyError, match="set the environment variable MISTRAL_API_KEY"
+    ) as refused:
         OpenAiCompatibleProvider.mistral()
+    assert refused.value.variable == "MISTRAL_API_KEY"
 
 
 def test_key_is_read_from_the_profile_variable(monkeypatch: pytest.MonkeyPatch) -> None:

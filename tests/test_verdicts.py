@@ -1,6 +1,7 @@
 """Verdicts that say what happened, against a lenient live server: one that accepts any key and
-any model, ignores max_tokens and ignores tools. Each fault shows in its own clause only, and
-what nothing could provoke is `not-exercised`, never `pass` and never `unsupported`."""
+any model, ignores max_tokens and never calls a tool. Each fault shows in its own clause only,
+and what nothing could provoke is `not-exercised` with the reason, never `pass` and never
+`unsupported`."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from contracts.checks import CHECKS, NOT_EXERCISED, Context
 from contracts.cli import bundled_factory, main
 from contracts.replica.server import RecordedRequest, ReplicaServer, ScriptedResponse
 from contracts.report import Certificate, render_markdown, render_table
-from contracts.runner import LiveTarget, run_case
+from contracts.runner import KEYLESS, LiveTarget, run_case
 from contracts.spec import cases_for, load_scenarios
 from contracts.wire import chunk, sse_event
 from providers.vendors import load_profile
 
-WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight"]
+#: More words than the max_tokens scenario's cap of 16.
+WORDS = [f"w{number}" for number in range(20)]
 
 
 class Lenient:
@@ -49,14 +51,22 @@ class Lenient:
         return ScriptedResponse.sse([*events, sse_event("[DONE]")])
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("lenient") / "cert.json"
+def _certify_lenient(out: Path, *options: str) -> dict[str, Any]:
     with ReplicaServer(Lenient()) as server:
-        code = main(["certify", "--base-url", server.base_url, "--model", "m", "--out", str(out)])
-    assert code == 1
+        main(
+            ["certify", "--base-url", server.base_url, "--model", "m", "--out", str(out), *options]
+        )
     document: dict[str, Any] = json.loads(out.read_text())
     return document
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Certified with a key, which the lenient server does not check."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LENIENT_KEY", "sk-lenient-0000000000000000")
+        out = tmp_path_factory.mktemp("lenient") / "cert.json"
+        return _certify_lenient(out, "--api-key-env", "LENIENT_KEY")
 
 
 def _clause(certificate: dict[str, Any], clause: str) -> dict[str, Any]:
@@ -69,9 +79,7 @@ def _clause(certificate: dict[str, Any], clause: str) -> dict[str, Any]:
     [
         ("errors.authentication", "the server accepted an invalid key (it answered 200 instead)"),
         ("errors.model-not-found", "the server accepted a model that does not exist"),
-        ("stop.max-tokens", "ignored the max-tokens cap: 8 completion tokens for a cap of 5"),
-        ("tools.single", "offered tools ['get_weather'], but the server answered without"),
-        ("tools.parallel", "but the server answered without a tool call"),
+        ("stop.max-tokens", "ignored the max-tokens cap: 20 completion tokens for a cap of 16"),
     ],
 )
 def test_each_fault_fails_its_clause_saying_what_happened(
@@ -91,10 +99,38 @@ def test_no_clause_judges_a_fault_that_did_not_happen(certificate: dict[str, Any
         "errors.authentication",
         "errors.model-not-found",
         "stop.max-tokens",
-        "tools.single",
-        "tools.parallel",
+        # It ignores tool_choice and response_format as well.
+        "tools.choice",
+        "structured.output",
     }
     assert _clause(certificate, "grammar.connected-first")["verdict"] == "pass"
+
+
+@pytest.mark.parametrize("clause", ["tools.single", "tools.parallel"])
+def test_a_model_that_declines_the_offered_tools_does_not_exercise_them(
+    certificate: dict[str, Any], clause: str
+) -> None:
+    result = _clause(certificate, clause)
+    assert result["verdict"] == "not-exercised"
+    assert result["reason"].startswith(
+        "the model answered without calling the offered tools ['get_weather'"
+    )
+
+
+def test_a_keyless_endpoint_is_certified_without_trying_a_key(tmp_path: Path) -> None:
+    keyless = _certify_lenient(tmp_path / "cert.json", "--no-key")
+    clauses = keyless["vendors"][0]["clauses"]
+    assert clauses["errors.authentication"]["verdict"] == "not-exercised"
+    assert clauses["errors.authentication"]["reason"] == KEYLESS
+    assert clauses["secrets.never-shown"]["verdict"] == "not-exercised"
+    failing = {c for c, r in clauses.items() if r["verdict"] == "fail"}
+    assert failing == {
+        "errors.model-not-found",
+        "stop.max-tokens",
+        "tools.choice",
+        "structured.output",
+    }
+    assert keyless["vendors"][0]["provenance"]["text_basic"] == "live"
 
 
 def test_what_nothing_could_provoke_is_not_exercised(certificate: dict[str, Any]) -> None:
@@ -132,9 +168,9 @@ def test_old_certificates_without_the_new_fields_still_load(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("words", "verdict"),
     [
-        (4, NOT_EXERCISED),  # finished before the cap of 5: nothing to judge
-        (5, "the cap of 5 tokens was hit, yet the vendor's finish is 'stop'"),
-        (6, "the server ignored the max-tokens cap: 6 completion tokens for a cap of 5"),
+        (15, NOT_EXERCISED),  # finished before the cap of 16: nothing to judge
+        (16, NOT_EXERCISED),  # ended naturally on the last allowed token (vLLM counts the end)
+        (17, "the server ignored the max-tokens cap: 17 completion tokens for a cap of 16"),
     ],
 )
 def test_max_tokens_judged_around_the_cap(words: int, verdict: str, tmp_path: Path) -> None:

@@ -33,6 +33,14 @@ _GOOGLE_STATUS = {
 _CAP_FIELDS = ("max_tokens", "max_completion_tokens")
 
 
+#: How a vendor lays out an error body: openai `{"error": {...}}`, google_list `[{"error":
+#: ...}]`, mistral / object_error a top-level `{"object": "error", ...}` (code null / an int),
+#: error_string `{"error": "Unauthorized"}`, plain_text anything not JSON.
+ErrorShape = Literal[
+    "openai", "google_list", "mistral", "object_error", "error_string", "plain_text"
+]
+
+
 class ChatFacts(WireFacts):
     role_chunk: bool = True
     usage_placement: Literal["separate_chunk", "finish_chunk", "every_chunk", "none"] = (
@@ -63,9 +71,10 @@ class ChatFacts(WireFacts):
     tool_calls_finish: str | None = None
     done_sentinel: bool = True
     leading_comment: str | None = None
-    error_shape: Literal["openai", "google_list", "mistral", "object_error", "plain_text"] = (
-        "openai"
-    )
+    error_shape: ErrorShape = "openai"
+    #: The shape of a 401 body when it differs from `error_shape` (vLLM's API-key check
+    #: answers `{"error": "Unauthorized"}`: error_string).
+    auth_error_shape: ErrorShape | None = None
     #: Top-level fields every chunk and every whole body carries (`id`, `created`, ...);
     #: `model` is always there, echoing the model asked for.
     chunk_fields: dict[str, Any] = Field(default_factory=dict)
@@ -291,12 +300,19 @@ class OpenAiChat(WireProtocol):
 
     def error_response(self, fault: Fault) -> ScriptedResponse:
         headers = fault_headers(fault)
-        if self.facts.error_shape == "plain_text":
+        if self._error_shape_for(fault.status) == "plain_text":
             return ScriptedResponse.text(fault.message, fault.status, headers=headers)
         return ScriptedResponse.json(self.error_body(fault), fault.status, headers=headers)
 
+    def _error_shape_for(self, status: int) -> ErrorShape:
+        if status == 401 and self.facts.auth_error_shape:
+            return self.facts.auth_error_shape
+        return self.facts.error_shape
+
     def error_body(self, fault: Fault) -> Any:
-        shape = self.facts.error_shape
+        shape = self._error_shape_for(fault.status)
+        if shape == "error_string":
+            return {"error": fault.message}
         if shape == "google_list":
             status = _GOOGLE_STATUS.get(fault.status, "UNKNOWN")
             return [{"error": {"code": fault.status, "message": fault.message, "status": status}}]
@@ -373,10 +389,10 @@ class OpenAiChat(WireProtocol):
         traits = dict(shape.traits)
         facts = self.facts
         if shape.status >= 400:
-            sent = traits["error_shape"]
-            if sent == facts.error_shape:
+            sent, expected = traits["error_shape"], self._error_shape_for(shape.status)
+            if sent == expected:
                 return []
-            return [f"error_shape: profile says {facts.error_shape!r}, vendor sent {sent!r}"]
+            return [f"error_shape: profile says {expected!r}, vendor sent {sent!r}"]
         if not shape.streamed:
             return []
         lines = [
@@ -533,6 +549,8 @@ def _error_shape(body: str) -> str:
         return "openai"
     if not isinstance(parsed, dict):
         return "plain_text"
+    if isinstance(parsed.get("error"), str):
+        return "error_string"
     return "object_error" if type(parsed.get("code")) is int else "mistral"
 
 

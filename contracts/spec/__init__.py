@@ -148,8 +148,10 @@ class Scenario(_Spec):
     paths: tuple[Literal["stream", "complete"], ...] = ("stream", "complete")
     replica_only: bool = False
     #: How the case runs against a live endpoint: as_is (send the request, judge whatever
-    #: comes back), bad_key / bad_model (provoke the error), skip (cannot be provoked live).
-    live: Literal["as_is", "bad_key", "bad_model", "skip"] = "skip"
+    #: comes back), bad_key / bad_model (provoke the error), over_context (a prompt longer
+    #: than the profile's context window), over_output (max_tokens at the profile's output
+    #: limit, over a small window), skip (cannot be provoked live).
+    live: Literal["as_is", "bad_key", "bad_model", "over_context", "over_output", "skip"] = "skip"
     request: RequestSpec
     answer: Answer | None = None
     fault: Fault | None = None

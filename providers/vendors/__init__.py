@@ -164,7 +164,10 @@ class VendorProfile(_Section):
     display_name: str = ""
     base_url: str
     api_key_env: str | None = None
-    #: A key for servers that need none (a local proxy); never a real credential.
+    #: The endpoint may take no key (a local server): with its key variable unset, live runs
+    #: send `default_api_key` and do not try an invalid key.
+    keyless: bool = False
+    #: The placeholder sent to a keyless endpoint (the SDK needs some key); never a secret.
     default_api_key: str | None = None
     default_model: str
     notes: str = ""
@@ -199,6 +202,15 @@ class VendorProfile(_Section):
                 "and known_defects at its top"
             )
         return data
+
+    @model_validator(mode="after")
+    def _placeholder_only_when_keyless(self) -> VendorProfile:
+        if self.default_api_key is not None and not self.keyless:
+            raise ValueError(
+                "default_api_key is a placeholder for endpoints that take no key: "
+                "set keyless = true, or remove it"
+            )
+        return self
 
     def stop_mapping(self) -> dict[str, StopMapping]:
         """The protocol's standard stop-value map with this vendor's values on top."""
