@@ -37,12 +37,9 @@ class WireDefect:
         raise NotImplementedError
 
 
-class DecodesEachReadOnItsOwn(TinyProvider, WireDefect):
-    """Each network read is decoded as UTF-8 by itself, so a character split across two reads
-    turns into replacement characters. From
-    https://github.com/sourcegraph/sourcegraph-public-snapshot/pull/50718."""
+class _TinyDefect(TinyProvider, WireDefect):
+    """The small independent provider, with one defect; without it, plain TinyProvider."""
 
-    clause = "text.fidelity"
     vendor = "openai"
 
     @classmethod
@@ -52,6 +49,15 @@ class DecodesEachReadOnItsOwn(TinyProvider, WireDefect):
     @classmethod
     def healthy(cls, base_url: str, key: SecretStr) -> LlmProvider:
         return TinyProvider(base_url, key)
+
+
+class DecodesEachReadOnItsOwn(_TinyDefect):
+    """Each network read is decoded as UTF-8 by itself, so a character split across two reads
+    turns into replacement characters. From
+    https://github.com/sourcegraph/sourcegraph-public-snapshot/pull/50718."""
+
+    clause = "text.fidelity"
+    vendor = "openai"
 
     async def _lines(self, response: httpx2.Response) -> AsyncIterator[str]:  # type: ignore[override]
         pending = ""
@@ -64,20 +70,12 @@ class DecodesEachReadOnItsOwn(TinyProvider, WireDefect):
             yield pending
 
 
-class NeverAsksForStreamUsage(TinyProvider, WireDefect):
+class NeverAsksForStreamUsage(_TinyDefect):
     """Streams without `stream_options.include_usage`, so a vendor that reports usage only
     when asked reports none. From https://github.com/NorthlandPositronics/Cogtrix/issues/2376."""
 
     clause = "request.shape"
     vendor = "openai"
-
-    @classmethod
-    def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
-        return cls(base_url, key)
-
-    @classmethod
-    def healthy(cls, base_url: str, key: SecretStr) -> LlmProvider:
-        return TinyProvider(base_url, key)
 
     def _body(self, request: CompletionRequest, stream: bool) -> dict[str, Any]:
         body = super()._body(request, stream)
