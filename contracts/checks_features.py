@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from contracts.checks import Context, _succeeded, _texts, check
+from contracts.checks import NOT_EXERCISED, Context, _succeeded, _texts, check
 from contracts.protocols import protocol_for
 from contracts.spec import Answer
 from providers.errors import InvalidRequestError
@@ -91,13 +91,30 @@ def _sent(ctx: Context, read: Callable[[dict[str, Any]], Any]) -> list[Any]:
     return [read(body) for body in ctx.outcome.sent]
 
 
+def _judged_path(ctx: Context) -> str:
+    """stream() where it ran (complete() departing from it is complete.agrees' to report:
+    one fault, one clause); complete() where only it ran (an imported JSON answer)."""
+    return "stream" if "stream" in ctx.outcome.ran else "complete"
+
+
 def _answered(ctx: Context) -> Answer | str:
-    """What the vendor answered to stream(), or why there is nothing to judge."""
+    """What the vendor answered to the judged path, or why there is nothing to judge."""
+    path = _judged_path(ctx)
     reason = _succeeded(ctx)
-    answer = ctx.observed("stream")
+    answer = ctx.observed(path)
     if reason or answer is None:
-        return reason or "no stream() response was recorded"
+        return reason or f"no {path}() response was recorded"
     return answer
+
+
+def _output(ctx: Context) -> tuple[list[str], str]:
+    """The tool calls' names and the text the judged path gave."""
+    if _judged_path(ctx) == "stream":
+        return [e.name for e in ctx.of(ToolUseEnd)], _texts(ctx.events, TextDelta)
+    response = ctx.outcome.response
+    if response is None:
+        return [], ""
+    return [call.name for call in response.tool_calls], response.text
 
 
 # -- tools.choice ------------------------------------------------------------------------------
@@ -114,8 +131,7 @@ def _tool_choice(ctx: Context, request: CompletionRequest) -> str | None:
     answer = _answered(ctx)
     if isinstance(answer, str):
         return answer
-    # complete() departing from stream() is complete.agrees' to report: one fault, one clause.
-    return _obeyed(wanted, [e.name for e in ctx.of(ToolUseEnd)])
+    return _obeyed(wanted, _output(ctx)[0])
 
 
 def _obeyed(choice: str, calls: list[str]) -> str | None:
@@ -142,11 +158,12 @@ def _structured(ctx: Context, request: CompletionRequest) -> str | None:
     sent = _sent(ctx, protocol_for(ctx.profile).sent_format)
     if any(found != expected for found in sent):
         return f"response_format {wanted.type} was not sent in this protocol's spelling: {sent}"
-    reason = _succeeded(ctx)
-    if reason:
-        return reason
-    # complete() departing from stream() is complete.agrees' to report: one fault, one clause.
-    return _valid(_texts(ctx.events, TextDelta), schema)
+    answer = _answered(ctx)
+    if isinstance(answer, str):
+        return answer
+    if answer.tool_calls and not "".join(answer.text):
+        return NOT_EXERCISED  # the model called a tool instead of answering
+    return _valid(_output(ctx)[1], schema)
 
 
 def _valid(text: str, schema: dict[str, Any] | None) -> str | None:
@@ -180,7 +197,7 @@ def _vision(ctx: Context, request: CompletionRequest) -> str | None:
     answer = _answered(ctx)
     if isinstance(answer, str):
         return answer
-    return None if _texts(ctx.events, TextDelta) else "the image was sent but no answer text came"
+    return None if _output(ctx)[1] else "the image was sent but no answer text came"
 
 
 def _images(request: CompletionRequest) -> list[ImagePart]:

@@ -3,7 +3,9 @@
 
 Another client sent the recorded request, so what our provider sends cannot equal it: replay
 matches on method and endpoint (see `cassettes.IMPORTED_MATCH_ON`), and the case asks with a
-stand-in request (the recorded request's last user text). Which provider call runs follows
+stand-in request: the recorded request's last user text, with the tool names, tool choice,
+response format and images it asked for, so tools.choice, structured.output and vision.input
+judge the real answer to them. Which provider call runs follows
 the recording: a streamed body replays through stream(), a JSON body through complete().
 """
 
@@ -17,9 +19,11 @@ from pydantic import ValidationError
 from contracts import cassettes
 from contracts.expected import Expected
 from contracts.importer import IMPORTED_DIR
+from contracts.protocols import protocol_for
 from contracts.runner import CaseSetupError, readable_cassette
 from contracts.spec import Case, Expect, Fault, RequestSpec, Scenario
 from providers import errors as error_types
+from providers.vendors import find_profile, load_profile
 
 #: The clauses a real streamed answer can speak to; checks answer "not exercised" where the
 #: recording has nothing for one (no tool call, no reasoning, no token limit reached).
@@ -68,17 +72,56 @@ def _last_user_text(request: dict[str, Any] | None) -> str:
     return STAND_IN
 
 
+def _features(
+    recorded: dict[str, Any] | None, vendor: str
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The request features the recorded request asked for (its tools' names, a tool choice
+    other than auto, a response format, images), read in its protocol's spelling, and the
+    clauses that judge them; none when the vendor's profile or a feature cannot be read."""
+    if recorded is None or find_profile(vendor) is None:
+        return {}, ()
+    protocol = protocol_for(load_profile(vendor))
+    names = protocol.sent_tool_names(recorded)
+    fields: dict[str, Any] = {}
+    clauses: tuple[str, ...] = ()
+    choice = protocol.sent_tool_choice(recorded)
+    if names and (choice in ("none", "required") or choice in names):
+        fields |= {"tools": tuple({"name": name} for name in names), "tool_choice": choice}
+        clauses += ("tools.choice",)
+    wanted = protocol.sent_format(recorded)
+    if wanted is not None:
+        if wanted["type"] == "json_schema":
+            wanted = {"type": "json_schema", "name": "imported", "json_schema": wanted["schema"]}
+        fields["response_format"] = wanted
+        clauses += ("structured.output",)
+    images = protocol.sent_images(recorded)
+    if images:
+        parts = [{"type": "text", "text": _last_user_text(recorded)}]
+        parts += [{"type": "image", **image} for image in images]
+        fields["messages"] = ({"role": "user", "content": parts},)
+        clauses += ("vision.input",)
+    try:
+        RequestSpec(**{"messages": ({"role": "user", "content": "?"},), **fields})
+    except ValidationError:
+        return {}, ()
+    return fields, clauses
+
+
 def _scenario(path: Path, expected: Expected, document: dict[str, Any]) -> Scenario:
     interaction = document["interactions"][0]
-    origin = (document.get("meta") or {}).get("origin") or {}
+    meta = document.get("meta") or {}
+    origin = meta.get("origin") or {}
     recorded = cassettes.exchange_of(interaction).request
     failed = expected.status >= 400
+    features, judged = ({}, ()) if failed else _features(recorded, str(meta.get("vendor", "")))
     return Scenario(
         id=f"{CASE_PREFIX}{path.stem}",
         description=f"imported from {origin.get('repository') or origin.get('file', path.name)}",
-        clauses=_clauses(expected),
+        clauses=(*_clauses(expected), *judged),
         paths=(expected.path,),
-        request=RequestSpec(messages=({"role": "user", "content": _last_user_text(recorded)},)),
+        request=RequestSpec(
+            **{"messages": ({"role": "user", "content": _last_user_text(recorded)},), **features}
+        ),
         answer=None if failed else expected.answer(),
         fault=Fault(status=expected.status, message="recorded", code="") if failed else None,
         expect=Expect(error=expected.error),

@@ -82,11 +82,14 @@ def thinking_on(request: CompletionRequest) -> bool:
     return request.thinking is not None and request.thinking.effort != "none"
 
 
+_MODES: dict[str, ToolChoiceMode] = {"auto": "auto", "none": "none", "required": "required"}
+
+
 def chosen_mode(request: CompletionRequest) -> ToolChoiceMode | None:
     """The request's tool choice as profiles name it."""
     if request.tool_choice is None:
         return None
-    return "named" if request.forced_tool else request.tool_choice  # type: ignore[return-value]
+    return _MODES.get(request.tool_choice, "named")
 
 
 def refusal(

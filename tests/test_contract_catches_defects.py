@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import defects
 import pytest
@@ -18,8 +19,8 @@ def break_certify(monkeypatch: pytest.MonkeyPatch, rewrite: defects.Rewrite) -> 
     """certify builds providers through `bundled_factory`: wrap what it builds."""
     real = certify_run.bundled_factory
 
-    def broken(profile: VendorProfile, model: str | None = None) -> ProviderFactory:
-        build = real(profile, model)
+    def broken(profile: VendorProfile, model: str | None = None, **options: Any) -> ProviderFactory:
+        build = real(profile, model, **options)
         return lambda base_url, api_key: defects.RewrittenStream(build(base_url, api_key), rewrite)
 
     monkeypatch.setattr(certify_run, "bundled_factory", broken)

@@ -4,6 +4,7 @@ request really carried, refuses as the vendor does, and each clause says what we
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from pydantic import SecretStr
 
 from contracts.certification import judge
 from contracts.checks_features import _valid
+from contracts.imported import read_case
 from contracts.runner import Outcome, refused_before_sending, run_case
 from contracts.spec import Case, cases_for, load_scenarios
 from contracts.targets import bundled_factory
@@ -233,3 +235,36 @@ def test_an_empty_recording_means_nothing_was_sent(tmp_path: Any) -> None:
     replayed = asyncio.run(run_case(case, profile, factory, mode="replay", cassette_root=tmp_path))
     assert refused_before_sending(replayed)
     assert verdict(case, "vision.input", profile, replayed) is None
+
+
+def test_an_imported_recording_is_judged_on_the_features_its_request_asked_for() -> None:
+    """pydantic-ai's recording forced a tool (tool_choice "required"): the real answer is held
+    to it, and a provider that loses the call fails tools.choice on that real traffic."""
+    profile = load_profile("openai")
+    path = Path("cassettes/openai/imported/pydantic-ai_test_openai_tool_output_1.yaml")
+    case = read_case(path)
+    assert case.scenario.request.tool_choice == "required"
+    assert "tools.choice" in case.scenario.clauses
+    inner = bundled_factory(profile)
+
+    class LosesCalls(Altered):
+        async def complete(self, request: CompletionRequest) -> CompletionResponse:
+            response = await self.inner.complete(request)
+            return response.model_copy(update={"tool_calls": ()})
+
+    healthy = asyncio.run(
+        run_case(case, profile, inner, mode="replay", cassette_root=Path("cassettes"))
+    )
+    assert verdict(case, "tools.choice", profile, healthy) is None
+    broken = asyncio.run(
+        run_case(
+            case,
+            profile,
+            lambda url, key: LosesCalls(inner(url, key)),
+            mode="replay",
+            cassette_root=Path("cassettes"),
+        )
+    )
+    assert verdict(case, "tools.choice", profile, broken) == (
+        "no tool call came under tool_choice 'required' [events: none]"
+    )

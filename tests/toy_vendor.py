@@ -65,8 +65,18 @@ class ToyVendor:
     @staticmethod
     def _answer(body: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
         tools = [tool["function"]["name"] for tool in body.get("tools") or []]
-        if tools:
+        choice = body.get("tool_choice")
+        if isinstance(choice, dict):  # a named tool: only that one
+            tools = [name for name in tools if name == choice["function"]["name"]]
+        if tools and choice != "none":
             return "", [(name, json.dumps({"city": "Paris"})) for name in tools], "tool_calls"
+        wanted = body.get("response_format") or {}
+        if wanted.get("type") in ("json_object", "json_schema"):
+            schema = (wanted.get("json_schema") or {}).get("schema") or {}
+            samples = {"string": "Paris", "number": 21, "integer": 21, "boolean": True}
+            properties = schema.get("properties") or {"city": {"type": "string"}}
+            value = {name: samples.get(spec.get("type")) for name, spec in properties.items()}
+            return json.dumps(value), [], "stop"
         last = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
         text = f"Echo: {last}"
         limit = body.get("max_tokens") or body.get("max_completion_tokens")

@@ -168,6 +168,10 @@ class WireProtocol(ABC):
         """The tool choice as "auto", "none", "required" or the tool's name; None if absent."""
         return None
 
+    def sent_tool_names(self, body: dict[str, Any]) -> list[str]:
+        """The names of the tools the request offers, in order."""
+        return []
+
     def sent_format(self, body: dict[str, Any]) -> dict[str, Any] | None:
         """The response format as {"type": "json_object"} or {"type": "json_schema",
         "schema": ...}; None if absent."""

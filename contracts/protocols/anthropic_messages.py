@@ -221,6 +221,10 @@ class AnthropicMessages(WireProtocol):
             return name if isinstance(name, str) else None
         return {"auto": "auto", "any": "required", "none": "none"}.get(str(kind))
 
+    def sent_tool_names(self, body: dict[str, Any]) -> list[str]:
+        tools = [tool for tool in body.get("tools") or [] if isinstance(tool, dict)]
+        return [str(tool.get("name")) for tool in tools if tool.get("name")]
+
     def sent_format(self, body: dict[str, Any]) -> dict[str, Any] | None:
         wanted = (body.get("output_config") or {}).get("format")
         if isinstance(wanted, dict) and wanted.get("type") == "json_schema":

@@ -414,6 +414,10 @@ class OpenAiChat(WireProtocol):
             return name if isinstance(name, str) else None
         return choice if isinstance(choice, str) else None
 
+    def sent_tool_names(self, body: dict[str, Any]) -> list[str]:
+        tools = [t.get("function") for t in body.get("tools") or [] if isinstance(t, dict)]
+        return [str(f.get("name")) for f in tools if isinstance(f, dict) and f.get("name")]
+
     def sent_format(self, body: dict[str, Any]) -> dict[str, Any] | None:
         wanted = body.get("response_format")
         if not isinstance(wanted, dict) or wanted.get("type") not in ("json_object", "json_schema"):

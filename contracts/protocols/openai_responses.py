@@ -247,6 +247,10 @@ class OpenAiResponses(WireProtocol):
             return name if isinstance(name, str) else None
         return choice if isinstance(choice, str) else None
 
+    def sent_tool_names(self, body: dict[str, Any]) -> list[str]:
+        tools = [tool for tool in body.get("tools") or [] if isinstance(tool, dict)]
+        return [str(tool.get("name")) for tool in tools if tool.get("name")]
+
     def sent_format(self, body: dict[str, Any]) -> dict[str, Any] | None:
         wanted = (body.get("text") or {}).get("format")
         if not isinstance(wanted, dict):
