@@ -6,6 +6,7 @@ Checks read only the outcome (events, errors, what was sent), never the provider
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -217,6 +218,8 @@ def _connected_first(ctx: Context) -> str | None:
 @check("grammar.terminal-sequence")
 def _terminal(ctx: Context) -> str | None:
     if ctx.failure_expected():
+        if ctx.outcome.stream_error is None:
+            return NOT_EXERCISED  # no error at all: the error clause reports the missing raise
         ended = [type(e).__name__ for e in ctx.events if isinstance(e, MessageDelta | Usage | Done)]
         return f"a failing stream still yielded {ended}" if ended else None
     if "stream" not in ctx.outcome.ran:
@@ -328,8 +331,47 @@ def _tool_blocks(ctx: Context, answer: Answer, minimum: int) -> str | None:
     return _same_calls(answer, [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)])
 
 
-on_answer("tools.single")(lambda ctx, answer: _tool_blocks(ctx, answer, minimum=1))
-on_answer("tools.parallel")(lambda ctx, answer: _tool_blocks(ctx, answer, minimum=2))
+def _kept_apart(sent: Answer, got: list[Call]) -> str | None:
+    """Whether each call came out as its own block: as many blocks as calls, in order, each
+    with a part (id, name or input) that is never another call's. How one call's fragments
+    are assembled is tools.single's to judge."""
+    expected = [(c.id, c.name, json.loads(c.joined or "{}")) for c in sent.tool_calls]
+    got = _as_named(sent, got)
+    if len(got) != len(expected):
+        return f"{len(got)} tool blocks for the {len(expected)} calls sent: {got}"
+    ids = [call[0] for call in got if call[0]]
+    if len(set(ids)) != len(ids):
+        return f"tool blocks share an id: {ids}"
+    for position, call in enumerate(got):
+        others = expected[:position] + expected[position + 1 :]
+        for part, name in enumerate(("id", "name", "input")):
+            if call[part] != expected[position][part] and any(
+                call[part] == other[part] for other in others
+            ):
+                return f"block {position} carries another call's {name}: {got} != sent {expected}"
+    return None
+
+
+def _parallel_blocks(ctx: Context, answer: Answer) -> str | None:
+    found = _tool_blocks(ctx, answer, minimum=2)
+    if found in (None, NOT_EXERCISED) or len(answer.tool_calls) < 2:
+        return found
+    return _kept_apart(answer, [(e.id, e.name, e.input) for e in ctx.of(ToolUseEnd)])
+
+
+def _single_blocks(ctx: Context, answer: Answer) -> str | None:
+    found = _tool_blocks(ctx, answer, minimum=1)
+    if found is not None:
+        return found
+    sent = [call.joined for call in answer.tool_calls]
+    texts = [end.arguments for end in ctx.of(ToolUseEnd)]
+    if texts != sent:
+        return f"arguments {texts} are not the text the vendor sent, {sent}"
+    return None
+
+
+on_answer("tools.single")(_single_blocks)
+on_answer("tools.parallel")(_parallel_blocks)
 
 
 # -- stop reasons ------------------------------------------------------------------------------
@@ -357,9 +399,11 @@ def _stop_mapping(ctx: Context) -> str | None:
     deltas = ctx.of(MessageDelta)
     if expected == StopReason.MAX_TOKENS:  # its stop_reason is stop.max-tokens' to judge
         raw = [d.raw_stop_reason for d in deltas]
-        return None if raw == [answer.finish] else f"raw_stop_reason {raw} != [{answer.finish!r}]"
+        right = raw and set(raw) == {answer.finish}
+        return None if right else f"raw_stop_reason {raw} != [{answer.finish!r}]"
     wanted = MessageDelta(stop_reason=StopReason(str(expected)), raw_stop_reason=answer.finish)
-    if deltas != [wanted]:
+    # How many MessageDelta events is grammar.terminal-sequence's: each one must be right.
+    if not deltas or any(d != wanted for d in deltas):
         return f"got {[d.model_dump() for d in deltas]}, expected {wanted.model_dump()}"
     return None
 
@@ -376,7 +420,7 @@ def _max_tokens(ctx: Context) -> str | None:
         cap = answer.finish
         return f"stream() raised {_describe(error)} where the vendor stopped at the cap ({cap!r})"
     reasons = [d.stop_reason for d in ctx.of(MessageDelta)]
-    if reasons != [StopReason.MAX_TOKENS]:
+    if not reasons or set(reasons) != {StopReason.MAX_TOKENS}:
         return f"stop reasons {reasons}, expected [max_tokens] for finish {answer.finish!r}"
     return None
 
@@ -408,9 +452,10 @@ def _usage_matches(usage: Usage, answer: Answer) -> str | None:
 @on_answer("usage.reported", judged_after_a_raise=False)
 def _usage(ctx: Context, answer: Answer) -> str | None:
     usages = ctx.of(Usage)
-    if len(usages) != 1:
-        return f"{len(usages)} Usage events, expected exactly 1"
-    return _usage_matches(usages[0], answer)
+    if not usages:
+        return "no Usage was yielded"
+    # How many Usage events, and where, is grammar.terminal-sequence's: this judges the last.
+    return _usage_matches(usages[-1], answer)
 
 
 def _against_stream(ctx: Context) -> tuple[CompletionResponse, Answer] | str:
@@ -534,7 +579,37 @@ def _raised(ctx: Context, expected: type[Exception]) -> str | None:
             )
     if ctx.of(Done):
         problems.append("Done was yielded although the stream failed")
+    problems.extend(_retries(ctx))
     return "; ".join(problems) or None
+
+
+def _retries(ctx: Context) -> list[str]:
+    """What the request journal shows against the scenario: more requests than calls (a
+    retry) for an error that is not retryable, or retries sooner than the server's
+    Retry-After. Each call sends one request unless it retries; the gaps between calls are
+    not retries, so only as many gaps as there were retries must be long enough."""
+    fault = ctx.case.scenario.fault
+    sent = [exchange for exchange in ctx.outcome.exchanges if exchange.status >= 400]
+    retries = len(sent) - len(ctx.outcome.ran)
+    if fault is None or retries <= 0 or ctx.fault_missed():
+        return []
+    if ctx.case.scenario.expect.retryable is False:
+        return [
+            f"{len(sent)} requests for {len(ctx.outcome.ran)} call(s): a {fault.status} is not "
+            "retryable, so it must be sent once"
+        ]
+    waits = [
+        later.at - earlier.at
+        for earlier, later in itertools.pairwise(sent)
+        if earlier.at is not None and later.at is not None
+    ]
+    waited = sum(wait >= fault.retry_after for wait in waits) if fault.retry_after else retries
+    if waits and waited < retries:
+        return [
+            f"{retries} retr{'y' if retries == 1 else 'ies'}, {retries - waited} sooner than the "
+            f"Retry-After: {fault.retry_after} the {fault.status} asked for"
+        ]
+    return []
 
 
 def _error_check(clause_id: str, expected: type[Exception]) -> None:

@@ -59,6 +59,11 @@ def body_excerpt(body: str, limit: int = BODY_CHARS) -> list[str]:
     return lines[:-1]
 
 
+def _delivered(exchange: Exchange) -> str:
+    """How the replica cut the body into reads, when it did."""
+    return f" in {exchange.delivery}" if exchange.delivery else ""
+
+
 def wire_evidence(exchanges: list[Exchange], secret: str, *, path: str = "stream") -> list[str]:
     """The exchange of the path judged (stream() goes first, complete() last), as text lines:
     the request sent and the answer served around its decisive end, without the key."""
@@ -68,7 +73,7 @@ def wire_evidence(exchanges: list[Exchange], secret: str, *, path: str = "stream
     request = json.dumps(exchange.request, ensure_ascii=False, separators=(",", ":"))
     lines = [
         f"request ({path}): {trim(request, REQUEST_CHARS)}",
-        f"served: {exchange.status} {exchange.content_type}".rstrip(),
+        f"served: {exchange.status} {exchange.content_type}{_delivered(exchange)}".rstrip(),
         *(f"  {line}" if line else "" for line in body_excerpt(exchange.body)),
     ]
     return [line.replace(secret, REDACTED) for line in lines] if secret else lines

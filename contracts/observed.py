@@ -21,6 +21,10 @@ class Exchange:
     status: int
     content_type: str
     body: str
+    #: How the body reached the provider, when the replica cut it into reads.
+    delivery: str = ""
+    #: When the request arrived (seconds, the replica's clock); None when not recorded.
+    at: float | None = None
 
     @property
     def streamed(self) -> bool:

@@ -244,6 +244,8 @@ def _from_replica(server: ReplicaServer) -> list[Exchange]:
             status=reply.status,
             content_type=reply.headers.get("content-type", ""),
             body=reply.body.decode("utf-8", "replace"),
+            delivery=reply.delivery,
+            at=request.at,
         )
         for request, reply in server.exchanges
     ]

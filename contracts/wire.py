@@ -15,6 +15,12 @@ DONE = "[DONE]"
 Cuttable = TypeVar("Cuttable", str, bytes)
 
 
+def wire_json(value: Any) -> str:
+    """JSON as vendors write it on the wire: characters as UTF-8, not `\\u` escapes (so a
+    character can be split across two reads)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def sse_event(data: str, *, line_end: str = "\n", event: str | None = None) -> bytes:
     """One SSE event; multi-line data becomes several `data:` lines."""
     lines = [f"event: {event}"] if event else []

@@ -4,36 +4,40 @@ catches: one fault, one clause.
 Each defect is an `LlmProvider` wrapper around a provider, never a patch of private code. To
 keep the suite lean, the wrapped provider replays what our GLM provider did on each case
 against the replica (its events, errors and answer; GLM has tools and reasoning, so every
-clause applies); the checks judge against the bytes the replica really served. A defect in
-what is *sent* cannot be replayed, so request.shape's wrapper runs against the replica itself.
+clause applies; the run is `defects.healthy_run`, shared with tests/defect_corpus/); the
+checks judge against the bytes the replica really served. A defect in what is *sent* cannot
+be replayed, so request.shape's wrapper runs against the replica itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
+from defects import (
+    Broken,
+    failing_clauses,
+    failing_on_the_replica,
+    replaced,
+    retyped,
+    wrapping_ours,
+)
 
-from contracts.certification import applicable_cases, certify_vendor, judge
-from contracts.cli import bundled_factory
-from contracts.runner import CASE_DEADLINE_SECONDS, CONTRACT_KEY, Outcome, exercise, run_case
-from contracts.spec import Case, load_clauses
+from contracts.certification import applicable_cases, judge
+from contracts.runner import run_case
+from contracts.spec import load_clauses
 from providers import errors
 from providers.types import (
     CompletionRequest,
     CompletionResponse,
     Connected,
-    LlmProvider,
     MessageDelta,
-    ProviderCapabilities,
     StopReason,
     StreamEvent,
     TextDelta,
     ThinkingDelta,
-    TokenCount,
     ToolUseEnd,
     ToolUseStart,
     Usage,
@@ -42,101 +46,6 @@ from providers.types import (
 from providers.vendors import load_profile
 
 PROFILE = load_profile("glm")
-
-
-class Replayed:
-    """What a provider did on one case, played back: stream events, then its error."""
-
-    def __init__(self, outcome: Outcome) -> None:
-        self.outcome = outcome
-
-    name = "replayed"
-    capabilities = PROFILE.capabilities
-
-    async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
-        for event in self.outcome.events:
-            yield event
-        if self.outcome.stream_error is not None:
-            raise self.outcome.stream_error
-
-    async def complete(self, request: CompletionRequest) -> CompletionResponse:
-        if self.outcome.complete_error is not None:
-            raise self.outcome.complete_error
-        assert self.outcome.response is not None
-        return self.outcome.response
-
-    def count_tokens(self, request: CompletionRequest) -> TokenCount:
-        raise NotImplementedError
-
-
-class Broken:
-    """An LlmProvider wrapper; each defect overrides one of its hooks."""
-
-    def __init__(self, inner: LlmProvider, key: SecretStr) -> None:
-        self.inner = inner
-        self.key = key.get_secret_value()
-
-    name = "broken"
-
-    @property
-    def capabilities(self) -> ProviderCapabilities:
-        return self.inner.capabilities
-
-    def count_tokens(self, request: CompletionRequest) -> TokenCount:
-        return self.inner.count_tokens(request)
-
-    def request(self, request: CompletionRequest) -> CompletionRequest:
-        return request
-
-    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return events
-
-    def error(self, error: Exception) -> Exception:
-        return error
-
-    def response(self, response: CompletionResponse) -> CompletionResponse:
-        return response
-
-    async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamEvent]:
-        events: list[StreamEvent] = []
-        error: Exception | None = None
-        try:
-            async for event in self.inner.stream(self.request(request)):
-                events.append(event)
-        except Exception as exc:
-            error = exc
-        for event in self.events(events, error):
-            yield event
-        if error is not None:
-            raise self.error(error)
-
-    async def complete(self, request: CompletionRequest) -> CompletionResponse:
-        try:
-            response = await self.inner.complete(self.request(request))
-        except Exception as exc:
-            raise self.error(exc) from None
-        return self.response(response)
-
-
-def _retyped(error: Exception, kind: type[errors.LlmError], **changes: Any) -> Exception:
-    """The same error, as `kind` and with `changes`; everything else kept."""
-    if not isinstance(error, errors.LlmError):
-        return error
-    message = changes.pop("message", error.message)
-    fields = {
-        "provider": error.provider,
-        "status_code": error.status_code,
-        "request_id": error.request_id,
-        "retryable": error.retryable,
-        "vendor_code": error.vendor_code,
-    }
-    if issubclass(kind, errors.RateLimitError):
-        fields["retry_after"] = getattr(error, "retry_after", None)
-    return kind(message, **{**fields, **changes})
-
-
-def _replace(events: list[StreamEvent], kind: type[Any], change: Callable[[Any], Any]) -> list[Any]:
-    return [change(event) if isinstance(event, kind) else event for event in events]
 
 
 class ConnectedBeforeStatus(Broken):
@@ -178,14 +87,14 @@ class ReasoningLeaksIntoText(Broken):
 
 class RawStopReasonLost(Broken):
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return _replace(
+        return replaced(
             events, MessageDelta, lambda e: e.model_copy(update={"raw_stop_reason": "unknown"})
         )
 
 
 class LengthAsEndTurn(Broken):
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return _replace(
+        return replaced(
             events,
             MessageDelta,
             lambda e: (
@@ -198,7 +107,7 @@ class LengthAsEndTurn(Broken):
 
 class UsageOffByOne(Broken):
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return _replace(
+        return replaced(
             events, Usage, lambda e: e.model_copy(update={"output_tokens": e.output_tokens + 1})
         )
 
@@ -214,9 +123,11 @@ class CompleteAddsText(Broken):
         return response.model_copy(update={"text": response.text + "!"})
 
 
-def _tool_renamed(events: list[StreamEvent], count: int, which: int) -> list[StreamEvent]:
-    """The `which`th of exactly `count` tool calls, consistently renamed: a well-formed block
-    that is not what the vendor sent."""
+def _tool_renamed(
+    events: list[StreamEvent], count: int, which: int, name: Callable[[list[ToolUseStart]], str]
+) -> list[StreamEvent]:
+    """The `which`th of exactly `count` tool calls, consistently renamed to `name(starts)`: a
+    well-formed block that is not what the vendor sent."""
     starts = [e for e in events if isinstance(e, ToolUseStart)]
     if len(starts) != count:
         return events
@@ -224,7 +135,7 @@ def _tool_renamed(events: list[StreamEvent], count: int, which: int) -> list[Str
 
     def rename(event: StreamEvent) -> StreamEvent:
         if isinstance(event, ToolUseStart | ToolUseEnd) and event.index == index:
-            return event.model_copy(update={"name": f"fn_{event.name}"})
+            return event.model_copy(update={"name": name(starts)})
         return event
 
     return [rename(e) for e in events]
@@ -232,12 +143,14 @@ def _tool_renamed(events: list[StreamEvent], count: int, which: int) -> list[Str
 
 class SingleToolRenamed(Broken):
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return _tool_renamed(events, count=1, which=0)
+        return _tool_renamed(events, count=1, which=0, name=lambda starts: f"fn_{starts[0].name}")
 
 
-class SecondParallelToolRenamed(Broken):
+class SecondParallelCallTakesTheFirstsName(Broken):
+    """Calls keyed by name: the second comes out under the first call's name."""
+
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return _tool_renamed(events, count=2, which=1)
+        return _tool_renamed(events, count=2, which=1, name=lambda starts: starts[0].name)
 
 
 class DropsReasoning(Broken):
@@ -281,7 +194,7 @@ def _error_defect(
 ) -> type[Broken]:
     class ErrorDefect(Broken):
         def error(self, error: Exception) -> Exception:
-            return _retyped(error, into, **changes) if type(error) is kind else error
+            return retyped(error, into, **changes) if type(error) is kind else error
 
     ErrorDefect.__name__ = f"{kind.__name__}As{into.__name__}"
     return ErrorDefect
@@ -290,7 +203,7 @@ def _error_defect(
 class DropsRetryAfter(Broken):
     def error(self, error: Exception) -> Exception:
         return (
-            _retyped(error, errors.RateLimitError, retry_after=None)
+            retyped(error, errors.RateLimitError, retry_after=None)
             if isinstance(error, errors.RateLimitError)
             else error
         )
@@ -299,7 +212,7 @@ class DropsRetryAfter(Broken):
 class DropsTheVendorsMessage(Broken):
     def error(self, error: Exception) -> Exception:
         if type(error) is errors.InvalidRequestError:
-            return _retyped(error, errors.InvalidRequestError, message="Error code: 400")
+            return retyped(error, errors.InvalidRequestError, message="Error code: 400")
         return error
 
 
@@ -313,7 +226,7 @@ class LosesTextBeforeAStreamError(Broken):
 class KeyInErrors(Broken):
     def error(self, error: Exception) -> Exception:
         return (
-            _retyped(error, type(error), message=f"{error} (key {self.key})")
+            retyped(error, type(error), message=f"{error} (key {self.key})")
             if isinstance(error, errors.LlmError)
             else error
         )
@@ -330,7 +243,7 @@ DEFECTS: dict[str, type[Broken]] = {
     "usage.consistent": CompleteUsageOffByOne,
     "complete.agrees": CompleteAddsText,
     "tools.single": SingleToolRenamed,
-    "tools.parallel": SecondParallelToolRenamed,
+    "tools.parallel": SecondParallelCallTakesTheFirstsName,
     "thinking.deltas": DropsReasoning,
     "request.shape": IgnoresMaxTokens,
     "errors.authentication": _error_defect(errors.AuthenticationError, errors.InvalidRequestError),
@@ -355,70 +268,29 @@ SENT = {"request.shape"}
 SENT_FEATURES = {"tools.choice", "structured.output", "vision.input", "thinking.requested"}
 
 
-@pytest.fixture(scope="module")
-def healthy() -> list[tuple[Case, list[str], Outcome]]:
-    """Every case our GLM provider runs against the replica, with what it did."""
-    factory = bundled_factory(PROFILE)
-
-    async def run_all() -> list[tuple[Case, list[str], Outcome]]:
-        return [
-            (case, clauses, await run_case(case, PROFILE, factory))
-            for case, clauses in applicable_cases(PROFILE, PROFILE.capabilities)
-        ]
-
-    return asyncio.run(run_all())
-
-
-def _failing(defect: type[Broken], healthy: list[tuple[Case, list[str], Outcome]]) -> set[str]:
-    async def replay(case: Case, base: Outcome) -> Outcome:
-        outcome = Outcome(exchanges=base.exchanges, cassette_text=base.cassette_text)
-        provider = defect(Replayed(base), SecretStr(CONTRACT_KEY))
-        await exercise(provider, case, outcome, live=False, deadline=CASE_DEADLINE_SECONDS)
-        return outcome
-
-    failing = set()
-    for case, clauses, base in healthy:
-        outcome = asyncio.run(replay(case, base))
-        failing |= {c for c in clauses if judge(case, c, PROFILE, outcome)[1] is not None}
-    return failing
-
-
 def test_every_clause_has_a_defect() -> None:
     assert set(DEFECTS) == set(load_clauses())
 
 
-def test_the_healthy_provider_fails_nothing(
-    healthy: list[tuple[Case, list[str], Outcome]],
-) -> None:
-    assert _failing(Broken, healthy) == set()
+def test_the_healthy_provider_fails_nothing() -> None:
+    assert failing_clauses(Broken) == set()
 
 
 @pytest.mark.parametrize("clause", sorted(set(DEFECTS) - SENT - SENT_FEATURES))
-def test_only_this_clause_catches_its_defect(
-    clause: str, healthy: list[tuple[Case, list[str], Outcome]]
-) -> None:
-    assert _failing(DEFECTS[clause], healthy) == {clause}
+def test_only_this_clause_catches_its_defect(clause: str) -> None:
+    assert failing_clauses(DEFECTS[clause]) == {clause}
 
 
 @pytest.mark.parametrize("clause", sorted(SENT))
 def test_only_this_clause_catches_a_defect_in_what_is_sent(clause: str) -> None:
-    inner = bundled_factory(PROFILE)
-
-    def factory(base_url: str, key: SecretStr) -> LlmProvider:
-        return DEFECTS[clause](inner(base_url, key), key)
-
-    result = asyncio.run(certify_vendor(PROFILE, factory, mode="replica"))
-    assert {c for c, r in result.clauses.items() if r.verdict == "fail"} == {clause}
+    assert failing_on_the_replica(wrapping_ours(DEFECTS[clause])) == {clause}
 
 
 @pytest.mark.parametrize("clause", sorted(SENT_FEATURES))
 def test_only_this_clause_catches_a_request_feature_lost_on_the_way(clause: str) -> None:
     """The defect changes only a field the other scenarios leave unset, so the scenarios that
     list the clause are the ones it can touch: each is run against the replica."""
-    inner = bundled_factory(PROFILE)
-
-    def factory(base_url: str, key: SecretStr) -> LlmProvider:
-        return DEFECTS[clause](inner(base_url, key), key)
+    factory = wrapping_ours(DEFECTS[clause])
 
     async def failing() -> set[str]:
         found: set[str] = set()

@@ -108,7 +108,7 @@ def test_a_failure_shows_clause_case_reason_troubleshooting_and_wire(
             "troubleshooting: Usually text is stripped*",
             "wire evidence:",
             '  request (stream): {"model":*',
-            "  served: 200 text/event-stream",
+            "  served: 200 text/event-stream*",
             "    data: *",
         ]
     )

@@ -133,7 +133,7 @@ def test_new_vendor_journey(  # noqa: PLR0915 - one journey, told in order
     )
     assert code == 1
     assert "gate FAILED" in out
-    assert "toyllm grammar.terminal-sequence: pass -> fail" in out
+    assert "toyllm stop.mapping: pass -> fail" in out  # a stream with no finish reason
     code, markdown = cli(
         capsys,
         "gate",

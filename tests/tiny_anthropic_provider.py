@@ -95,7 +95,7 @@ class TinyAnthropicProvider:
             kind, message = "", response.text
         status = response.status_code
         common: dict[str, Any] = {"provider": "tiny-anthropic", "status_code": status}
-        if kind == "authentication_error" or status == 401:
+        if kind in ("authentication_error", "permission_error") or status in (401, 403):
             return errors.AuthenticationError(message, **common)
         if kind == "not_found_error":
             return errors.ModelNotFoundError(message, **common)

@@ -150,6 +150,10 @@ class TinyProvider:
             async for event in self._events(response, request):
                 yield event
 
+    def _lines(self, response: httpx2.Response) -> AsyncIterator[str]:
+        """The body's lines, decoded across reads (a character may span two)."""
+        return response.aiter_lines()
+
     async def _events(
         self, response: httpx2.Response, request: CompletionRequest
     ) -> AsyncIterator[StreamEvent]:
@@ -157,7 +161,7 @@ class TinyProvider:
         calls: dict[int, dict[str, Any]] = {}
         kind = None
         try:
-            async for line in response.aiter_lines():
+            async for line in self._lines(response):
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()

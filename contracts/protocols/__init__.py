@@ -9,6 +9,7 @@ names its protocol, and `protocol_for` builds it with that vendor's facts.
 
 from __future__ import annotations
 
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,10 +70,13 @@ class WireProtocol(ABC):
     # -- serve --------------------------------------------------------------------------------
 
     def responder(self, case: Case) -> Callable[[RecordedRequest], ScriptedResponse]:
-        """A ReplicaServer responder that answers every request with this case."""
+        """A ReplicaServer responder that answers every request with this case, its body cut
+        into reads the way this case's seed says."""
+
+        seed = zlib.crc32(case.id.encode())
 
         def respond(request: RecordedRequest) -> ScriptedResponse:
-            return self.respond(case, request)
+            return self.respond(case, request).delivered_in(seed)
 
         return respond
 

@@ -15,7 +15,7 @@ from contracts.observed import Exchange, Reading, body_payloads, key_paths, sse_
 from contracts.protocols import WireFacts, WireProtocol, WireShape, fault_headers
 from contracts.replica.server import ScriptedResponse
 from contracts.spec import Answer, Fault, RequestSpec
-from contracts.wire import sse_event
+from contracts.wire import sse_event, wire_json
 
 #: A scenario's finish word -> this protocol's stop_reason; other values pass as they are.
 _STOP_WORDS = {
@@ -107,7 +107,7 @@ class AnthropicMessages(WireProtocol):
             usage = {"output_tokens": completion}
             events.append({"type": "message_delta", "delta": delta, "usage": usage})
             events.append({"type": "message_stop"})
-        return [sse_event(json.dumps(event), event=event["type"]) for event in events]
+        return [sse_event(wire_json(event), event=event["type"]) for event in events]
 
     def _envelope(self, model: str, **fields: Any) -> dict[str, Any]:
         return {

@@ -17,7 +17,7 @@ from contracts.protocols import WireFacts, WireProtocol, WireShape, fault_header
 from contracts.replica.server import ScriptedResponse
 from contracts.spec import Answer, Fault, RequestSpec
 from contracts.vendors import load_suite_profile
-from contracts.wire import DONE, chunk, sse_event, tool_delta
+from contracts.wire import DONE, chunk, sse_event, tool_delta, wire_json
 from providers.vendors import VendorProfile
 
 _GOOGLE_STATUS = {
@@ -148,6 +148,7 @@ class OpenAiChat(WireProtocol):
         if facts.role_chunk:
             deltas.append({"role": "assistant", "content": ""})
         deltas.extend(self._content_deltas(answer))
+        carried = deltas.pop() if answer.text_on_finish and answer.text else None
         deltas.extend(self._tool_deltas(answer))
 
         chunks = [chunk(delta) for delta in deltas]
@@ -158,15 +159,18 @@ class OpenAiChat(WireProtocol):
                     item["usage"] = report
         failure = None if answer.error is None else self._midstream_failure(answer.error, model)
         if failure is None and answer.finish is not None and not answer.truncate:
-            chunks.extend(self._finish_chunks(answer, usage_asked=usage_asked))
+            ending = self._finish_chunks(answer, usage_asked=usage_asked)
+            if carried is not None:
+                ending[0]["choices"][0]["delta"] = carried
+            chunks.extend(ending)
 
         pieces = []
         if facts.leading_comment is not None:
             pieces.append(f":{facts.leading_comment}\n\n".encode())
-        pieces.extend(sse_event(json.dumps(lead)) for lead in facts.lead_chunks)
-        pieces.extend(sse_event(json.dumps(self._dressed(item, model))) for item in chunks)
+        pieces.extend(sse_event(wire_json(lead)) for lead in facts.lead_chunks)
+        pieces.extend(sse_event(wire_json(self._dressed(item, model))) for item in chunks)
         if failure is not None:
-            pieces.append(sse_event(json.dumps(failure), event=facts.midstream_error_event))
+            pieces.append(sse_event(wire_json(failure), event=facts.midstream_error_event))
         if facts.midstream_error_event and failure is not None:
             return pieces  # the error event is the last thing on the wire
         if facts.done_sentinel and not answer.truncate:

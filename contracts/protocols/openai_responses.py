@@ -19,7 +19,7 @@ from contracts.protocols import WireFacts, WireProtocol, WireShape, fault_header
 from contracts.protocols.openai_chat import image_from_url
 from contracts.replica.server import ScriptedResponse
 from contracts.spec import Answer, Fault, RequestSpec
-from contracts.wire import sse_event
+from contracts.wire import sse_event, wire_json
 
 #: A scenario's finish word -> this protocol's end: `completed`, or the incomplete reason.
 _FINISH_WORDS = {
@@ -146,7 +146,7 @@ class OpenAiResponses(WireProtocol):
             final = self._final(answer, model, output)
             events.append({"type": f"response.{final['status']}", "response": final})
         return [
-            sse_event(json.dumps({**event, "sequence_number": number}), event=event["type"])
+            sse_event(wire_json({**event, "sequence_number": number}), event=event["type"])
             for number, event in enumerate(events)
         ]
 

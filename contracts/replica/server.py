@@ -8,11 +8,15 @@ response still being written, when its `with` block ends.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import random
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Self
+
+from contracts.wire import split_at, wire_json
 
 _REASONS = {
     200: "OK",
@@ -34,6 +38,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: bytes
+    #: When it arrived (event-loop clock, seconds): the journal that shows retries and waits.
+    at: float = 0.0
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -52,12 +58,49 @@ class ScriptedResponse:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     disconnect_after: int | None = None
+    #: How the body was cut into reads, when `delivered_in` cut it: named in the evidence.
+    delivery: str = ""
+    #: Pieces after which the server waits a moment, so the client reads up to that boundary
+    #: on its own (TCP would otherwise join quickly written pieces into one read).
+    pauses: frozenset[int] = frozenset()
 
     @property
     def body(self) -> bytes:
         """The body as written: up to the disconnect, when there is one."""
         cut = self.disconnect_after
         return b"".join(self.pieces if cut is None else self.pieces[:cut])
+
+    def delivered_in(self, seed: int) -> ScriptedResponse:
+        """The same bytes, cut anew into reads as a network would: mid-line, mid-character,
+        or several events in one read, chosen by `seed` (so a case is cut the same way every
+        run). A disconnect still happens after the same bytes."""
+        body = self.body
+        if len(body) < 2:
+            return self
+        rng = random.Random(seed)
+        style = rng.choice(("fine", "coarse", "mixed"))
+        sizes = {"fine": (1, 24), "coarse": (64, 600), "mixed": (1, 600)}[style]
+        cuts = set()
+        position = 0
+        while position < len(body):
+            position += rng.randint(*sizes)
+            cuts.add(position)
+        inside_characters = [i for i, byte in enumerate(body) if byte & 0xC0 == 0x80]
+        split_character = rng.choice(inside_characters) if inside_characters else None
+        if split_character is not None:
+            cuts.add(split_character)  # a UTF-8 character split across reads
+        newlines = [i for i, byte in enumerate(body) if byte == 0x0A]
+        if newlines:
+            cuts.add(max(1, rng.choice(newlines) - rng.randint(1, 8)))  # a line split
+        pieces = tuple(split_at(body, cuts))
+        ends = list(itertools.accumulate(len(piece) for piece in pieces))
+        pauses = frozenset({ends.index(split_character)} if split_character else ())
+        split = " with a character split" if inside_characters else ""
+        delivery = f"{len(pieces)} reads, {style} cuts{split} (seed {seed})"
+        cut = None if self.disconnect_after is None else len(pieces)
+        return ScriptedResponse(
+            self.status, pieces, self.headers, self.delay, cut, delivery, pauses
+        )
 
     @classmethod
     def sse(cls, body: bytes | Iterable[bytes], **kwargs: Any) -> ScriptedResponse:
@@ -68,13 +111,16 @@ class ScriptedResponse:
     @classmethod
     def json(cls, payload: Any, status: int = 200, **kwargs: Any) -> ScriptedResponse:
         headers = {"content-type": "application/json", **kwargs.pop("headers", {})}
-        return cls(status=status, pieces=(json.dumps(payload).encode(),), headers=headers, **kwargs)
+        return cls(status=status, pieces=(wire_json(payload).encode(),), headers=headers, **kwargs)
 
     @classmethod
     def text(cls, text: str, status: int, **kwargs: Any) -> ScriptedResponse:
         headers = {"content-type": "text/plain", **kwargs.pop("headers", {})}
         return cls(status=status, pieces=(text.encode(),), headers=headers, **kwargs)
 
+
+#: Long enough for the client to read what was written before the next piece arrives.
+_PAUSE_SECONDS = 0.02
 
 Responder = Callable[[RecordedRequest], ScriptedResponse]
 
@@ -162,7 +208,7 @@ class ReplicaServer:
                 headers[name.strip().lower()] = value.strip()
         length = int(headers.get("content-length", "0"))
         body = await reader.readexactly(length) if length else b""
-        return RecordedRequest(method, target, headers, body)
+        return RecordedRequest(method, target, headers, body, asyncio.get_running_loop().time())
 
     async def _write_response(self, writer: asyncio.StreamWriter, reply: ScriptedResponse) -> None:
         head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}"]
@@ -171,12 +217,14 @@ class ReplicaServer:
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
         await writer.drain()
         cut = reply.disconnect_after
-        for piece in reply.pieces if cut is None else reply.pieces[:cut]:
+        for number, piece in enumerate(reply.pieces if cut is None else reply.pieces[:cut]):
             if reply.delay:
                 await asyncio.sleep(reply.delay)
             if piece:
                 writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                 await writer.drain()
+            if number in reply.pauses:
+                await asyncio.sleep(_PAUSE_SECONDS)
         if cut is not None:
             writer.transport.abort()
             return

@@ -83,6 +83,9 @@ class Answer(_Spec):
     truncate: bool = False
     #: Drop the connection after this many body pieces.
     disconnect_after: int | None = None
+    #: The last text piece rides on the chunk that carries the finish reason (vLLM and
+    #: gateways do this), where the protocol allows content there.
+    text_on_finish: bool = False
     #: What the model says instead when the request's response_format did not reach it
     #: (the replica answers this to a request that lost its format).
     unformatted_text: tuple[str, ...] = ()

@@ -1,0 +1,58 @@
+"""The replica cuts each body into reads as a network would, seeded per case, and says how."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.explain import wire_evidence
+from contracts.observed import Exchange
+from contracts.replica.server import ScriptedResponse
+from contracts.wire import chunk, sse_event, wire_json
+
+BODY = b"".join(
+    sse_event(wire_json(item))
+    for item in (chunk({"content": "Ünïcödé 漢字"}), chunk(finish="stop"))
+)
+
+
+def test_vendors_write_characters_not_escapes() -> None:
+    assert wire_json({"text": "漢"}) == '{"text": "漢"}'
+    assert "漢".encode() in BODY
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_same_bytes_arrive_cut_somewhere_inside_a_character(seed: int) -> None:
+    delivered = ScriptedResponse.sse(BODY).delivered_in(seed)
+    assert b"".join(delivered.pieces) == BODY
+    ends = [len(b"".join(delivered.pieces[: n + 1])) for n in range(len(delivered.pieces))]
+    assert any(BODY[end] & 0xC0 == 0x80 for end in ends[:-1])  # a read ends mid-character
+    (pause,) = delivered.pauses  # the server waits there, so the read really ends there
+    assert BODY[ends[pause]] & 0xC0 == 0x80
+    assert "with a character split" in delivered.delivery
+    assert f"seed {seed}" in delivered.delivery
+
+
+def test_a_seed_cuts_the_same_way_every_time_and_seeds_differ() -> None:
+    cuts = {ScriptedResponse.sse(BODY).delivered_in(seed).pieces for seed in range(10)}
+    assert ScriptedResponse.sse(BODY).delivered_in(3) == ScriptedResponse.sse(BODY).delivered_in(3)
+    assert len(cuts) > 1
+
+
+def test_a_disconnect_still_happens_after_the_same_bytes() -> None:
+    pieces = (b"data: one\n\n", b"data: two\n\n", b"data: three\n\n")
+    response = ScriptedResponse.sse(pieces, disconnect_after=2)
+    delivered = response.delivered_in(7)
+    assert delivered.body == response.body == b"data: one\n\ndata: two\n\n"
+
+
+def test_the_evidence_says_how_the_body_was_delivered() -> None:
+    delivered = ScriptedResponse.sse(BODY).delivered_in(5)
+    exchange = Exchange(
+        request={},
+        status=200,
+        content_type="text/event-stream",
+        body=BODY.decode(),
+        delivery=delivered.delivery,
+    )
+    served = wire_evidence([exchange], secret="")[1]
+    assert served == f"served: 200 text/event-stream in {delivered.delivery}"
