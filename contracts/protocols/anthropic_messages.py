@@ -68,6 +68,17 @@ class AnthropicMessages(WireProtocol):
             self.stream_events(answer, model), disconnect_after=answer.disconnect_after
         )
 
+    def as_sent(self, answer: Answer, *, streamed: bool) -> Answer:
+        """A whole message carries each call's input as a parsed object, so the vendor's own
+        argument text (its spacing, key order, escapes) exists only in a stream."""
+        if streamed or not answer.tool_calls:
+            return answer
+        calls = tuple(
+            call.model_copy(update={"arguments": (json.dumps(json.loads(call.joined or "{}")),)})
+            for call in answer.tool_calls
+        )
+        return answer.model_copy(update={"tool_calls": calls})
+
     def _blocks(self, answer: Answer) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
         """Each content block's start and its deltas, in order."""
         blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
