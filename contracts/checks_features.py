@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from contracts.checks import NOT_EXERCISED, Context, _succeeded, _texts, check
+from contracts.checks import NOT_EXERCISED, Context, NotExercised, _succeeded, _texts, check
 from contracts.protocols import protocol_for
 from contracts.spec import Answer
 from providers.errors import InvalidRequestError
@@ -23,6 +23,7 @@ from providers.types import (
     AssistantMessage,
     CompletionRequest,
     ImagePart,
+    StopReason,
     TextDelta,
     ToolUseEnd,
     UserMessage,
@@ -107,6 +108,18 @@ def _answered(ctx: Context) -> Answer | str:
     return answer
 
 
+def _cut_at_cap(ctx: Context) -> NotExercised | None:
+    """The vendor stopped the answer at the max_tokens cap: a call or a JSON text cut there
+    says nothing of the feature (a small live model can run out of tokens mid-call), and the
+    cap is stop.max-tokens' to judge."""
+    answer = ctx.observed(_judged_path(ctx))
+    if answer is None or answer.finish is None:
+        return None
+    if ctx.expected_stop(answer) != StopReason.MAX_TOKENS:
+        return None
+    return NotExercised(f"the vendor stopped at the max_tokens cap ({answer.finish!r})")
+
+
 def _output(ctx: Context) -> tuple[list[str], str]:
     """The tool calls' names and the text the judged path gave."""
     if _judged_path(ctx) == "stream":
@@ -128,6 +141,9 @@ def _tool_choice(ctx: Context, request: CompletionRequest) -> str | None:
     sent = _sent(ctx, protocol_for(ctx.profile).sent_tool_choice)
     if any(choice != wanted for choice in sent):
         return f"tool_choice {wanted!r} was sent as {sent} in this protocol's spelling"
+    cut = _cut_at_cap(ctx)
+    if cut is not None and wanted != "none":
+        return cut
     answer = _answered(ctx)
     if isinstance(answer, str):
         return answer
@@ -158,6 +174,9 @@ def _structured(ctx: Context, request: CompletionRequest) -> str | None:
     sent = _sent(ctx, protocol_for(ctx.profile).sent_format)
     if any(found != expected for found in sent):
         return f"response_format {wanted.type} was not sent in this protocol's spelling: {sent}"
+    cut = _cut_at_cap(ctx)
+    if cut is not None:
+        return cut
     answer = _answered(ctx)
     if isinstance(answer, str):
         return answer

@@ -11,6 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from contracts.certification import judge
+from contracts.checks import not_exercised
 from contracts.checks_features import _valid
 from contracts.imported import read_case
 from contracts.runner import Outcome, refused_before_sending, run_case
@@ -268,3 +269,23 @@ def test_an_imported_recording_is_judged_on_the_features_its_request_asked_for()
     assert verdict(case, "tools.choice", profile, broken) == (
         "no tool call came under tool_choice 'required' [events: none]"
     )
+
+
+def test_an_answer_stopped_at_the_cap_leaves_the_tool_choice_unjudged() -> None:
+    """A small live model that runs out of tokens before or inside the forced call: the cap
+    stopped it, the choice itself was never refused, so tools.choice says not exercised."""
+    profile = load_profile("openai")
+    case = case_of("tool_choice_named", profile)
+    answer = case.scenario.answer
+    assert answer is not None
+    assert answer.tool_calls
+    cut_call = answer.tool_calls[0].model_copy(update={"arguments": ('{"tz": "Eu',)})
+    cut = answer.model_copy(update={"tool_calls": (cut_call,), "finish": "length"})
+    case = Case(
+        id=case.id, scenario=case.scenario.model_copy(update={"answer": cut}), finish="length"
+    )
+    outcome = asyncio.run(run_case(case, profile, bundled_factory(profile)))
+    found, failure = judge(case, "tools.choice", profile, outcome)
+    assert not_exercised(found)
+    assert "stopped at the max_tokens cap ('length')" in str(found)
+    assert failure is None
