@@ -51,7 +51,7 @@ def test_tiny_anthropic_provider_is_an_llm_provider() -> None:
 
 
 class TestTinyResponsesProviderContract(ProviderContract):
-    known_defects = NO_REQUEST_FEATURES
+    # It sends the request features itself, so every feature clause holds without excuse.
     vendor = "openai_responses"  # the replica speaks the Responses API to it
 
     def make_provider(self, base_url: str, api_key: SecretStr) -> LlmProvider:
