@@ -100,10 +100,8 @@ def test_a_cap_with_no_usage_sent_cannot_be_judged() -> None:
 STREAM_CLAUSES = [c for c in SCENARIOS["text_basic"].clauses if c != "request.shape"]
 
 
-def test_a_raise_after_the_whole_answer_is_blamed_on_the_stop_alone() -> None:
-    """The text came out whole, then stream() raised where the vendor finished: the stop
-    never came (stop.mapping); the text is faithful and no end was reached to judge."""
-    expected = sent(text="hi", finish="stop", stop_reason="end_turn")
+def _verdicts_after_hi_then_a_raise(expected: Expected) -> dict[str, str | None]:
+    """Every stream clause's verdict when stream() yielded the text "hi", then raised."""
     exchange = Exchange(request={}, status=200, content_type="text/event-stream", body="")
     outcome = Outcome(
         events=[START, TextDelta(index=0, text="hi")],
@@ -112,7 +110,14 @@ def test_a_raise_after_the_whole_answer_is_blamed_on_the_stop_alone() -> None:
         exchanges=[exchange],
     )
     case = Case("text_basic", SCENARIOS["text_basic"], "stop", expected)
-    verdicts = {c: CHECKS[c](Context(case, PROFILE, outcome)) for c in STREAM_CLAUSES}
+    return {c: CHECKS[c](Context(case, PROFILE, outcome)) for c in STREAM_CLAUSES}
+
+
+def test_a_raise_after_the_whole_answer_is_blamed_on_the_stop_alone() -> None:
+    """The text came out whole, then stream() raised where the vendor finished: the stop
+    never came (stop.mapping); the text is faithful and no end was reached to judge."""
+    expected = sent(text="hi", finish="stop", stop_reason="end_turn")
+    verdicts = _verdicts_after_hi_then_a_raise(expected)
     assert verdicts["stop.mapping"] == (
         "stream() raised ValueError: boom where the vendor finished with 'stop'"
     )
@@ -123,15 +128,7 @@ def test_a_raise_after_the_whole_answer_is_blamed_on_the_stop_alone() -> None:
 
 def test_a_raise_that_loses_text_is_blamed_on_the_text_alone() -> None:
     expected = sent(text="hi there", finish="stop", stop_reason="end_turn")
-    exchange = Exchange(request={}, status=200, content_type="text/event-stream", body="")
-    outcome = Outcome(
-        events=[START, TextDelta(index=0, text="hi")],
-        stream_error=ValueError("boom"),
-        ran=("stream",),
-        exchanges=[exchange],
-    )
-    case = Case("text_basic", SCENARIOS["text_basic"], "stop", expected)
-    verdicts = {c: CHECKS[c](Context(case, PROFILE, outcome)) for c in STREAM_CLAUSES}
+    verdicts = _verdicts_after_hi_then_a_raise(expected)
     assert {c for c, v in verdicts.items() if v not in (None, NOT_EXERCISED)} == {"text.fidelity"}
 
 
