@@ -9,11 +9,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import httpx2
-
 from contracts import cassettes
 from contracts.certification import certify_vendor
 from contracts.escaping import terminal
+from contracts.recorder import recording_client
 from contracts.report import Certificate, VendorResult
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
 from contracts.targets import (
@@ -75,7 +74,7 @@ async def certify_profiles(
     progress = _Progress(quiet=quiet)
     clock = asyncio.get_running_loop().time
     with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
-        async with httpx2.AsyncClient(follow_redirects=True) as http_client:
+        async with recording_client() as http_client:
             for profile in profiles:
                 progress.vendor = profile.name
                 chosen = model or profile.default_model
