@@ -71,12 +71,13 @@ class Recording:
     vendor: str
     max_bytes: int = MAX_RECORDED_BYTES
     exchanges: list[RecordedExchange] = field(default_factory=list)
-    #: Set when a response could not be kept: the case's cassette must not be written.
-    failure: RecordingError | None = None
+    #: Why a response could not be kept, if one could not: the case's cassette must not be
+    #: written. The message, not the error: the error's traceback holds the body read so far.
+    failure: str | None = None
 
     def fail(self, why: str) -> RecordingError:
-        self.failure = RecordingError(why, provider=self.vendor)
-        return self.failure
+        self.failure = why
+        return RecordingError(why, provider=self.vendor)
 
 
 _current: ContextVar[Recording | None] = ContextVar("llm_contracts_recording", default=None)
@@ -153,6 +154,12 @@ class _CopyingStream(httpx2.AsyncByteStream):
     async def aclose(self) -> None:
         await self._inner.aclose()
 
+    def _refuse(self, why: str) -> RecordingError:
+        # The copy is of no use now; let it go at once, not when the garbage collector finds
+        # the cycle the error's traceback makes through this stream.
+        self._exchange.body.clear()
+        return self._recording.fail(why)
+
     def _keep(self, chunk: bytes) -> None:
         kept = self._exchange.body
         room = self._recording.max_bytes - len(kept)
@@ -161,18 +168,18 @@ class _CopyingStream(httpx2.AsyncByteStream):
                 # One byte past the room at most: a compression bomb stops at the cap too.
                 chunk = self._decoder.decompress(chunk, room + 1)
             except zlib.error:
-                raise self._recording.fail(
+                raise self._refuse(
                     f"the {self._encoding} body of the HTTP {self._exchange.status} response "
                     "does not decode: it cannot be recorded"
                 ) from None
         elif self._encoding not in ("identity", ""):
-            raise self._recording.fail(
+            raise self._refuse(
                 f"the HTTP {self._exchange.status} response came {self._encoding}-encoded "
                 "although the recorder asked for it uncompressed: it cannot be recorded"
             )
         if len(chunk) > room:
             limit = self._recording.max_bytes
-            raise self._recording.fail(
+            raise self._refuse(
                 f"the HTTP {self._exchange.status} response body passed the recording cap of "
                 f"{limit} bytes ({limit / 2**20:g} MiB) before it ended, so no cassette was "
                 f"written for this case; {RAISE_HINT} if the answer is really that large"
