@@ -1,4 +1,8 @@
-"""Cassettes: readable, scrubbed vcrpy recordings of real provider traffic, one per scenario.
+"""Cassettes: readable, scrubbed recordings of real provider traffic, one per scenario, in
+vcrpy's cassette model (so plain vcrpy replays them through `vcr_serializer`).
+
+Live traffic is recorded as it streams (`contracts.recorder`), replica traffic from the
+replica's own journal; vcrpy only replays.
 
 A cassette is YAML a person can review in a diff: a `meta` block (source `live` or `replica`,
 when, model, SDK version, base URL host), JSON bodies as mappings, SSE bodies as literal
