@@ -14,6 +14,8 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import httpx2
+
 from contracts import cassettes
 from contracts.certification import Progress, certify_vendor
 from contracts.escaping import terminal

@@ -83,7 +83,7 @@ class SdkExchange:
         raise error
 
     async def answer(
-        self, open_response: Callable[[], AbstractAsyncContextManager[ByteResponse]]
+        self, open_response: Callable[[], AbstractAsyncContextManager[SdkResponse]]
     ) -> tuple[Mapping[str, str], Any]:
         """A non-streamed answer's headers and parsed JSON; a proxy's page or an error body
         is raised. `open_response` sends the request; the body is read here, bounded."""
@@ -173,21 +173,22 @@ class SdkExchange:
     # -- internals ----------------------------------------------------------------------------
 
     async def _whole(
-        self, open_response: Callable[[], AbstractAsyncContextManager[ByteResponse]]
+        self, open_response: Callable[[], AbstractAsyncContextManager[SdkResponse]]
     ) -> tuple[Mapping[str, str], bytes]:
         """The whole body, read by us rather than the SDK: a body that never ends stops at
         `max_response_bytes` instead of growing until memory runs out."""
         limit = self.settings.max_response_bytes
         error: LlmError
         async with open_response() as response:
+            http = response.http_response
             body = bytearray()
             try:
-                async for piece in response.iter_bytes():
+                async for piece in http.aiter_bytes():
                     body += piece
                     if len(body) > limit:
                         break
                 else:
-                    return response.headers, bytes(body)
+                    return http.headers, bytes(body)
                 error = MalformedResponseError(
                     f"the answer is larger than max_response_bytes={limit} and still not over: "
                     "the vendor sent more than any answer needs; raise max_response_bytes= if "
