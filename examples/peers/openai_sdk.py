@@ -21,6 +21,7 @@ from examples.peers.common import (
     connected,
     from_http,
     mid_stream,
+    openai_features,
     openai_messages,
     openai_tools,
     retry_after,
@@ -83,7 +84,7 @@ class OpenAiSdkProvider(PeerProvider):
             body["temperature"] = request.temperature
         if request.stop:
             body["stop"] = list(request.stop)
-        return body
+        return body | openai_features(request)
 
     async def _create(self, body: dict[str, Any]) -> Any:
         return await self._client.chat.completions.create(**body)
