@@ -261,7 +261,9 @@ def judge_refused_stream(clause: str, scenario: str, complete_error: Exception) 
                 content_type="application/json",
                 body=REFUSED_BODY,
             ),
-            Exchange(request={"model": "m"}, status=401, content_type="application/json", body="{}"),
+            Exchange(
+                request={"model": "m"}, status=401, content_type="application/json", body="{}"
+            ),
         ],
     )
     case = Case(scenario, SCENARIOS[scenario], None)

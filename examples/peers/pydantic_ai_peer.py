@@ -58,9 +58,11 @@ from providers.types import (
     StopReason,
     StreamEvent,
     TextDelta,
-    TextPart as PromptText,
     ThinkingDelta,
     UserMessage,
+)
+from providers.types import (
+    TextPart as PromptText,
 )
 
 #: pydantic-ai's own finish reasons; anything else (including None) is `other`.
@@ -117,7 +119,8 @@ def prompt(message: UserMessage) -> str | list[UserContent]:
         elif part.url is not None:
             parts.append(ImageUrl(url=part.url))
         else:
-            assert part.data is not None and part.media_type is not None
+            assert part.data is not None, "an ImagePart without a url has data"
+            assert part.media_type is not None, "and its media type"
             parts.append(BinaryContent(base64.b64decode(part.data), media_type=part.media_type))
     return parts
 
