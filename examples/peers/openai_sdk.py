@@ -38,12 +38,14 @@ from providers.types import (
 
 
 def sdk_error(exc: openai.APIError, provider: str) -> errors.LlmError:
-    """What the SDK raised before a 2xx answer, by the status and code it exposes."""
-    if isinstance(exc, openai.APIStatusError):
+    """What the SDK raised before a 2xx answer, by the status and code it exposes (litellm
+    raises some statuses, such as 403, as its generic `APIError`, which keeps `status_code`)."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
         response = getattr(exc, "response", None)
         return from_http(
             HttpFailure(
-                status=exc.status_code,
+                status=status,
                 message=exc.message,
                 code=getattr(exc, "code", None),
                 retry_after=retry_after(getattr(response, "headers", None)),
@@ -92,6 +94,10 @@ class OpenAiSdkProvider(PeerProvider):
     def _error(self, exc: openai.APIError) -> errors.LlmError:
         return sdk_error(exc, self.name)
 
+    def _mid_stream_error(self, exc: Exception) -> errors.LlmError:
+        """A failure after Connected: a broken connection is a cut stream."""
+        return mid_stream(exc, self.name, broken=(openai.APIConnectionError, httpx2.TransportError))
+
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         try:
             answer = await self._create(self._body(request))
@@ -130,9 +136,7 @@ class OpenAiSdkProvider(PeerProvider):
                 for call_id, name, arguments in (calls[i] for i in sorted(calls))
             ]
         except Exception as exc:
-            raise mid_stream(
-                exc, self.name, broken=(openai.APIConnectionError, httpx2.TransportError)
-            ) from exc
+            raise self._mid_stream_error(exc) from exc
         finally:
             await chunks.aclose()
         for event in blocks.finish(reported, request):

@@ -32,10 +32,9 @@ from pydantic_ai.messages import (
     UserPromptPart,
 )
 from pydantic_ai.models import ModelRequestParameters
-from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.models.openai import OpenAIChatModel, OpenAIChatModelSettings
 from pydantic_ai.output import OutputObjectDefinition
 from pydantic_ai.providers.openai import OpenAIProvider
-from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 
 from examples.peers.common import (
@@ -162,8 +161,8 @@ class PydanticAiProvider(PeerProvider):
         self._model = OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client))
 
     @staticmethod
-    def _settings(request: CompletionRequest) -> ModelSettings:
-        settings = ModelSettings()
+    def _settings(request: CompletionRequest) -> OpenAIChatModelSettings:
+        settings = OpenAIChatModelSettings()
         if request.max_tokens is not None:
             settings["max_tokens"] = request.max_tokens
         if request.temperature is not None:
@@ -176,7 +175,9 @@ class PydanticAiProvider(PeerProvider):
         if request.parallel_tool_calls is not None:
             settings["parallel_tool_calls"] = request.parallel_tool_calls
         if request.thinking is not None and request.thinking.effort is not None:
-            settings["thinking"] = request.thinking.effort
+            # The OpenAI model's own setting: the unified `thinking` is dropped for a model
+            # name pydantic-ai does not know to reason (as documented), such as a local one.
+            settings["openai_reasoning_effort"] = request.thinking.effort
         return settings
 
     @staticmethod
