@@ -196,13 +196,18 @@ class Reported:
     tool_calls: list[ToolCall] = field(default_factory=list)
     finish: str | None = None
     stop: StopReason | None = None
-    usage: tuple[int, int] | None = None
+    #: Input, output and cache-read tokens, as the library reported them.
+    usage: tuple[int, int, int] | None = None
     model: str = ""
     request_id: str | None = None
 
     def final_usage(self, request: CompletionRequest) -> Usage:
         if self.usage is not None:
-            return Usage(input_tokens=self.usage[0], output_tokens=self.usage[1])
+            return Usage(
+                input_tokens=self.usage[0],
+                output_tokens=self.usage[1],
+                cache_read_tokens=self.usage[2],
+            )
         return Usage(
             input_tokens=count_tokens(request).input_tokens,
             output_tokens=estimate_tokens(self.text + self.thinking),

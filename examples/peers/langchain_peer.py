@@ -99,7 +99,15 @@ def reported_from(message: AIMessage, provider: str) -> Reported:
             for call in message.tool_calls
         ],
         finish=metadata.get("finish_reason"),
-        usage=(usage["input_tokens"], usage["output_tokens"]) if usage else None,
+        usage=(
+            (
+                usage["input_tokens"],
+                usage["output_tokens"],
+                usage.get("input_token_details", {}).get("cache_read", 0),
+            )
+            if usage
+            else None
+        ),
         model=str(metadata.get("model_name") or ""),
         request_id=message.id,
     )

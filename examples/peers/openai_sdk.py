@@ -58,6 +58,13 @@ def sdk_error(exc: openai.APIError, provider: str) -> errors.LlmError:
     )
 
 
+def usage_of(usage: Any) -> tuple[int, int, int]:
+    """Input, output and cache-read tokens from the SDK's `CompletionUsage`."""
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or 0
+    return (usage.prompt_tokens, usage.completion_tokens, cached)
+
+
 def reasoning(message: Any) -> str | None:
     """Reasoning text a vendor put beside the content (an extra field on the SDK's model)."""
     return getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
@@ -105,7 +112,7 @@ class OpenAiSdkProvider(PeerProvider):
             raise self._error(exc) from None
         reported = Reported(model=answer.model, request_id=getattr(answer, "_request_id", None))
         if answer.usage is not None:
-            reported.usage = (answer.usage.prompt_tokens, answer.usage.completion_tokens)
+            reported.usage = usage_of(answer.usage)
         for choice in answer.choices:
             reported.text += choice.message.content or ""
             reported.thinking += reasoning(choice.message) or ""
@@ -152,7 +159,7 @@ class OpenAiSdkProvider(PeerProvider):
         events: list[StreamEvent] = []
         usage = getattr(chunk, "usage", None)  # litellm's chunks carry it only when sent
         if usage is not None:
-            reported.usage = (usage.prompt_tokens, usage.completion_tokens)
+            reported.usage = usage_of(usage)
         for choice in chunk.choices:
             delta = choice.delta
             thinking, text = reasoning(delta), delta.content

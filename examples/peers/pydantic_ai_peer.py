@@ -216,7 +216,7 @@ class PydanticAiProvider(PeerProvider):
         reported = Reported(
             finish=details.get("finish_reason"),
             stop=FINISH.get(response.finish_reason or "", StopReason.OTHER),
-            usage=(usage.input_tokens, usage.output_tokens),
+            usage=(usage.input_tokens, usage.output_tokens, usage.cache_read_tokens),
             model=response.model_name or self.model,
             request_id=response.provider_response_id,
         )
