@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx2
 import jiter
 
-from providers.body import ByteResponse, Deadline, SseBody, proxy_page_error
+from providers.body import Deadline, SseBody, proxy_page_error
 from providers.deadline_retry import current_deadline
 from providers.error_mapping import ErrorMapper
 from providers.errors import LlmError, MalformedResponseError, StreamTruncatedError
@@ -29,6 +29,14 @@ from providers.types import Connected, StreamEvent
 _Result = TypeVar("_Result")
 #: Feeds one event (its SSE name and parsed data) to the chunk reader: the events it completes.
 Feed = Callable[[str, Any], list[StreamEvent]]
+
+
+class SdkResponse(Protocol):
+    """What an SDK's streaming call yields: its body is read from the HTTP response inside,
+    not through the SDK's wrapper generator around it (one layer less for every read)."""
+
+    @property
+    def http_response(self) -> httpx2.Response: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +99,7 @@ class SdkExchange:
 
     async def stream(
         self,
-        open_response: Callable[[], AbstractAsyncContextManager[ByteResponse]],
+        open_response: Callable[[], AbstractAsyncContextManager[SdkResponse]],
         *,
         model: str,
         reader: ChunkReader,
@@ -103,7 +111,7 @@ class SdkExchange:
         """
         deadline = Deadline(self.settings.deadline)
         opened = open_response()
-        response = await self.call(opened.__aenter__(), deadline)
+        response = (await self.call(opened.__aenter__(), deadline)).http_response
         failure: str | None = None
         try:
             body = SseBody(
