@@ -24,6 +24,7 @@ from providers.types import (
     ImagePart,
     JsonObjectFormat,
     LlmProvider,
+    ResponseFormat,
     StreamEvent,
     ThinkingBlock,
     UserMessage,
@@ -228,32 +229,34 @@ class RequiredChoiceDropped(_WrapsOurs):
         return request.model_copy(update={"tool_choice": None})
 
 
-class JsonSchemaDowngradedToJsonObject(_WrapsOurs):
+class _JsonSchemaReplaced(_WrapsOurs):
+    """A JSON-schema response format goes out as `sent_instead`; other formats as asked."""
+
+    sent_instead: ClassVar[ResponseFormat | None]
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        wanted = request.response_format
+        if wanted is None or wanted.type != "json_schema":
+            return request
+        return request.model_copy(update={"response_format": self.sent_instead})
+
+
+class JsonSchemaDowngradedToJsonObject(_JsonSchemaReplaced):
     """A JSON-schema response format is sent as plain JSON mode, so nothing holds the answer
     to the schema. From https://github.com/decolua/9router/pull/1344."""
 
     clause = "structured.output"
     vendor = "openai"
-
-    def request(self, request: CompletionRequest) -> CompletionRequest:
-        wanted = request.response_format
-        if wanted is None or wanted.type != "json_schema":
-            return request
-        return request.model_copy(update={"response_format": JsonObjectFormat()})
+    sent_instead = JsonObjectFormat()
 
 
-class JsonSchemaNeverSentToTheResponsesApi(_WrapsOurs):
+class JsonSchemaNeverSentToTheResponsesApi(_JsonSchemaReplaced):
     """A JSON-schema format never reaches the Responses API's `text.format` (JSON mode still
     does). From https://github.com/elizaOS/eliza/issues/28168."""
 
     clause = "structured.output"
     vendor = "openai_responses"
-
-    def request(self, request: CompletionRequest) -> CompletionRequest:
-        wanted = request.response_format
-        if wanted is None or wanted.type != "json_schema":
-            return request
-        return request.model_copy(update={"response_format": None})
+    sent_instead = None
 
 
 def _with_images(
