@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from contracts.observed import Exchange
 from contracts.replica.server import RecordedRequest, ScriptedResponse
 from contracts.spec import Answer, Case, Fault, RequestSpec
-from contracts.vendors import SuiteProfile, find_suite_file, load_suite_profile
+from contracts.vendors import Rejection, SuiteProfile, find_suite_file, load_suite_profile
 from providers.frozen import Frozen, describe_errors
 from providers.protocols import load_reference, protocol_entry
 from providers.vendors import ProfileError, VendorProfile
@@ -80,7 +80,7 @@ class WireProtocol(ABC):
     def respond(self, case: Case, request: RecordedRequest) -> ScriptedResponse:
         """Refuse what the vendor refuses, as it does; else play the fault or the answer."""
         body = request.json() or {}
-        rule = self.suite.rejection(body, self.breaks) if isinstance(body, dict) else None
+        rule = self.refusal(body)
         if rule is not None:
             if isinstance(rule.body, str):
                 return ScriptedResponse.text(rule.body, rule.status)
@@ -219,6 +219,10 @@ class WireProtocol(ABC):
         return False
 
     # -- judge --------------------------------------------------------------------------------
+
+    def refusal(self, body: Any) -> Rejection | None:
+        """The vendor's documented refusal of this request body, if it refuses it."""
+        return self.suite.rejection(body, self.breaks) if isinstance(body, dict) else None
 
     def judge_request(self, body: dict[str, Any], spec: RequestSpec) -> list[str]:
         """Why the vendor would refuse or misread this request; empty when it is fine."""
