@@ -25,20 +25,12 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import vcr
 import yaml
-from vcr.errors import CannotOverwriteExistingCassetteException
 
 from contracts import recorder, yaml_io
 from contracts.observed import Exchange
 from providers.vendors import available_vendors, load_profile
 
-SERIALIZER = "llm_contracts_yaml"
-MATCH_ON = ("method", "path", "body")
-#: Imported requests were sent by another client, often to another base URL (a proxy, a
-#: gateway path, a test double's host), so neither their host nor their body can equal ours:
-#: they match on the method and the endpoint (the last path segment, `completions`).
-IMPORTED_MATCH_ON = ("method", "endpoint")
 REDACTED = "REDACTED"
 #: live: recorded here from a server on the wire (whichever base URL reached it: `meta`
 #: keeps its host); replica: the loopback replica; imported: real traffic recorded elsewhere
@@ -438,98 +430,7 @@ def exchanges(path: Path) -> list[Exchange]:
     return [exchange_of(interaction) for interaction in read_interactions(path)]
 
 
-# -- vcr configuration -------------------------------------------------------------------------
-
-
-def _same_endpoint(sent: Any, recorded: Any) -> None:
-    sent_endpoint = sent.path.rstrip("/").rsplit("/", 1)[-1]
-    recorded_endpoint = recorded.path.rstrip("/").rsplit("/", 1)[-1]
-    if sent_endpoint != recorded_endpoint:
-        raise AssertionError(f"{sent_endpoint} != {recorded_endpoint}")
-
-
-def _json_or_text(body: Any) -> Any:
-    text = _text(body)
-    try:
-        return json.loads(text) if text else text
-    except ValueError:
-        return text
-
-
-def _first_difference(recorded: Any, sent: Any, where: str = "") -> str | None:
-    """Where two JSON values first differ, as `field.path: recorded X, sent Y`."""
-    if isinstance(recorded, dict) and isinstance(sent, dict):
-        for key in [*recorded, *(k for k in sent if k not in recorded)]:
-            if key not in sent:
-                return f"{where}{key}: recorded {recorded[key]!r}, not sent"
-            if key not in recorded:
-                return f"{where}{key}: sent {sent[key]!r}, not recorded"
-            found = _first_difference(recorded[key], sent[key], f"{where}{key}.")
-            if found:
-                return found
-        return None
-    if isinstance(recorded, list) and isinstance(sent, list) and len(recorded) == len(sent):
-        for index, (old, new) in enumerate(zip(recorded, sent, strict=True)):
-            found = _first_difference(old, new, f"{where.rstrip('.')}[{index}].")
-            if found:
-                return found
-        return None
-    if recorded != sent:
-        return f"{where.rstrip('.') or 'body'}: recorded {recorded!r}, sent {sent!r}"
-    return None
-
-
-def _same_json_body(sent: Any, recorded: Any) -> None:
-    """vcrpy's body matcher, naming the first field that differs (vcrpy reports the message).
-
-    A matcher says no by raising AssertionError; raised, not asserted, because pytest rewrites
-    the `assert`s of an installed plugin's modules and would add its own explanation."""
-    difference = _first_difference(_json_or_text(recorded.body), _json_or_text(sent.body))
-    if difference is not None:
-        raise AssertionError(difference)
-
-
-#: vcrpy reports a matcher by its function's name; users know it by the name it matches on.
-_MATCHER_NAMES = {_same_json_body.__name__: "body", _same_endpoint.__name__: "endpoint"}
-
-
-def request_difference(*errors: BaseException | None) -> str | None:
-    """How the request a replay could not match differs from the closest recorded one, as
-    vcrpy found it (its exception travels inside the provider's error)."""
-    for outermost in errors:
-        error, seen = outermost, set()
-        while error is not None and id(error) not in seen:
-            seen.add(id(error))
-            if isinstance(error, CannotOverwriteExistingCassetteException):
-                for _, _, failed in error.similar_requests[:1]:
-                    return "; ".join(
-                        f"{_MATCHER_NAMES.get(name, name)} differs: {why}" for name, why in failed
-                    )
-            error = error.__cause__ or error.__context__
-    return None
-
-
-def make_vcr(match_on: tuple[str, ...] = MATCH_ON) -> vcr.VCR:
-    recorder = vcr.VCR(
-        serializer=SERIALIZER,
-        match_on=match_on,
-        decode_compressed_response=True,
-    )
-    recorder.register_serializer(SERIALIZER, vcr_serializer)
-    recorder.register_matcher("endpoint", _same_endpoint)
-    recorder.register_matcher("body", _same_json_body)
-    return recorder
-
-
-@contextmanager
-def replaying(path: Path) -> Iterator[Any]:
-    """Replay only: the network stays blocked, unmatched requests fail."""
-    imported = read_meta(path).get("source") == "imported"
-    recorder = make_vcr(IMPORTED_MATCH_ON if imported else MATCH_ON)
-    with recorder.use_cassette(
-        str(path), record_mode="none", allow_playback_repeats=False
-    ) as cassette:
-        yield cassette
+# -- recording ---------------------------------------------------------------------------------
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ from contracts import cassettes
 from contracts.observed import Exchange
 from contracts.protocols import protocol_for
 from contracts.recorder import MAX_RECORDED_BYTES, RecordedExchange
+from contracts.replay import CassettePlayer
 from contracts.replica.server import ReplicaServer, reason_phrase
 from contracts.report import sdk_label
 from contracts.spec import Case, Scenario
@@ -358,18 +359,19 @@ def refused_before_sending(outcome: Outcome) -> bool:
 
 
 def readable_cassette(path: Path, command: str) -> dict[str, Any]:
-    """The cassette's meta, once the whole file is known to be a complete cassette; otherwise
-    a CaseSetupError naming the file and the command that re-records it."""
+    """The whole cassette, once the file is known to be a complete cassette; otherwise a
+    CaseSetupError naming the file and the command that re-records it."""
     try:
         document = cassettes.read_checked(path)
     except cassettes.CassetteError as exc:
         raise CaseSetupError(
             f"cassette problem: {path}: {exc}", f"re-record it with `{command}`"
         ) from None
-    return dict(document.get("meta") or {})
+    return document
 
 
-async def _replay_run(run: _Run, path: Path) -> Outcome:
+async def _replay_run(run: _Run, path: Path) -> tuple[Outcome, CassettePlayer]:
+    """The cassette played over loopback, each body cut into reads as the case's seed says."""
     case, profile = run.case, run.profile
     if not path.is_file():
         raise CaseSetupError(
@@ -377,30 +379,34 @@ async def _replay_run(run: _Run, path: Path) -> Outcome:
             f"record it with `{cassettes.record_command(profile.name, case.id)}`",
         )
     outcome = Outcome()
-    meta = readable_cassette(path, cassettes.record_command(profile.name, case.id))
+    document = readable_cassette(path, cassettes.record_command(profile.name, case.id))
+    meta = dict(document.get("meta") or {})
     source = meta.get("source")
     recorded_model = meta.get("model")
     chosen = recorded_model if recorded_model != profile.default_model else None
-    with cassettes.replaying(path) as cassette:
+    player = CassettePlayer(
+        list(document.get("interactions") or []),
+        imported=source == "imported",
+        seed=case.seed,
+    )
+    with ReplicaServer(player) as server:
         # The model the cassette was recorded with, so a set recorded with `--model` replays
         # in full whichever model the command line names now.
         await run.exercise(
-            profile.base_url,
+            replica_base_url(server, profile),
             SecretStr(CONTRACT_KEY),
             outcome,
             live=source != "replica",
             model=recorded_model if isinstance(recorded_model, str) else None,
         )
-    if not cassette.all_played:
-        unplayed = len(cassette.data) - cassette.play_count
-        differs = cassettes.request_difference(outcome.stream_error, outcome.complete_error)
+    if player.unplayed:
         command = cassettes.record_command(profile.name, case.id, source or "replica", chosen)
         raise CaseSetupError(
-            f"{path}: {unplayed} recorded interaction(s) never played: "
-            + (differs or "the provider sent different requests"),
+            f"{path}: {player.unplayed} recorded interaction(s) never played: "
+            + (player.unmatched[0] if player.unmatched else "the provider sent different requests"),
             f"re-record with `{command}` and review the diff",
         )
-    return outcome
+    return outcome, player
 
 
 async def run_case(
@@ -418,9 +424,11 @@ async def run_case(
     if mode == "replica" or (case.scenario.replica_only and mode != "live"):
         return await _replica_run(run, record_to=None)
     assert cassette_root is not None, f"mode {mode} needs a cassette root"
+    deliveries: list[str | None] = []
     if mode == "replay":
         path = cassettes.find_cassette(cassette_root, profile.name, case.id)
-        outcome = await _replay_run(run, path)
+        outcome, player = await _replay_run(run, path)
+        deliveries = player.deliveries
     else:  # recording writes to the first root only, never to the bundled cassettes
         path = cassettes.cassette_path(cassettes.roots_of(cassette_root)[0], profile.name, case.id)
         if mode == "record-replica":
@@ -432,5 +440,10 @@ async def run_case(
         return outcome
     outcome.cassette_text = path.read_text(encoding="utf-8")
     outcome.provenance = str(cassettes.read_meta(path).get("source", "unknown"))
-    outcome.exchanges = cassettes.exchanges(path)
+    recorded = cassettes.exchanges(path)
+    # Replayed: each exchange names how its body was cut into reads, as the replica's do.
+    cuts = deliveries or [None] * len(recorded)
+    outcome.exchanges = [
+        replace(exchange, delivery=cut or "") for exchange, cut in zip(recorded, cuts, strict=True)
+    ]
     return outcome
