@@ -21,6 +21,7 @@ import httpx2
 from contracts import cassettes
 from contracts.certification import Progress, certify_vendor
 from contracts.escaping import terminal
+from contracts.recorder import recording_client
 from contracts.report import Certificate, VendorResult
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
 from contracts.targets import (
@@ -86,7 +87,7 @@ async def certify_profiles(
     certificate = Certificate(mode=mode)
     progress = _Progress(quiet=quiet)
     with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
-        async with httpx2.AsyncClient(follow_redirects=True) as http_client:
+        async with recording_client() as http_client:
 
             def one(profile: VendorProfile, cases: Progress | None) -> _Run:
                 return _certify_one(
@@ -228,7 +229,7 @@ def _certify_in_worker(
     whole process (vcrpy), so two vendors' replays cannot share one."""
 
     async def alone() -> tuple[VendorResult, float]:
-        async with httpx2.AsyncClient(follow_redirects=True, verify=_tls()) as http_client:
+        async with recording_client(verify=_tls()) as http_client:
             return await _certify_one(
                 profile,
                 model,

@@ -9,6 +9,7 @@ vendor profile lists.
 from __future__ import annotations
 
 import tomllib
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -172,6 +173,12 @@ class Case:
     finish: str | None
     #: For a real recording: what it must yield, frozen at import; checks judge against it.
     expected: Expected | None = None
+
+    @property
+    def seed(self) -> int:
+        """How this case's response bodies are cut into reads, replica and replay alike: the
+        same cuts every run, other cuts for another case."""
+        return zlib.crc32(self.id.encode())
 
     @property
     def answer(self) -> Answer | None:
