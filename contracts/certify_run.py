@@ -19,6 +19,7 @@ import httpx2
 from contracts import cassettes
 from contracts.certification import Progress, certify_vendor
 from contracts.escaping import terminal
+from contracts.recorder import recording_client
 from contracts.report import Certificate, VendorResult
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
 from contracts.targets import (
@@ -106,7 +107,7 @@ async def certify_profiles(
                 certificate.vendors.append(result)
         return certificate
     with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
-        async with httpx2.AsyncClient(follow_redirects=True) as http_client:
+        async with recording_client() as http_client:
             for profile in profiles:
                 progress.vendor = profile.name
                 result, seconds = await _certify_one(

@@ -20,8 +20,9 @@ from pydantic import SecretStr
 from contracts import cassettes
 from contracts.observed import Exchange
 from contracts.protocols import protocol_for
+from contracts.recorder import MAX_RECORDED_BYTES, RecordedExchange
 from contracts.replay import CassettePlayer
-from contracts.replica.server import ReplicaServer
+from contracts.replica.server import ReplicaServer, reason_phrase
 from contracts.report import sdk_label
 from contracts.spec import Case, Scenario
 from providers.errors import InvalidRequestError
@@ -115,6 +116,8 @@ class LiveTarget:
     keyless: bool = False
     #: Where the key came from (or would): named when the endpoint refuses it.
     key_variable: str | None = None
+    #: How much of each response body a recording keeps; past it the case is not judged.
+    max_recorded_bytes: int = MAX_RECORDED_BYTES
 
     def hidden(self) -> str:
         """The key that must show up nowhere, or "" when there is none worth hiding."""
@@ -215,13 +218,26 @@ async def exercise(
             errors[path] = (
                 CaseDeadlineExceeded(f"no answer within the case deadline of {deadline:g} s")
                 if limit.expired()
-                else exc
+                else _without_frames(exc)
             )
         except Exception as exc:
-            errors[path] = exc
+            errors[path] = _without_frames(exc)
     outcome.stream_error = errors.get("stream")
     outcome.complete_error = errors.get("complete")
     outcome.ran = tuple(errors)
+
+
+def _without_frames(error: Exception) -> Exception:
+    """The error as the checks read it (type, message, attributes, causes). Its traceback
+    would keep the frames that read the body alive, buffers and all, in a reference cycle
+    until the next full garbage collection: over many cases, many bodies at once."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        link.__traceback__ = None
+        link = link.__cause__ or link.__context__
+    return error
 
 
 def _meta(
@@ -269,22 +285,34 @@ class _Run:
         await exercise(provider, self.case, outcome, live=live, deadline=self.deadline, model=model)
 
 
+def _served(server: ReplicaServer) -> list[dict[str, Any]]:
+    """What the replica received and wrote, as a cassette keeps it. The replica's own journal
+    is the recording: a third-party provider's HTTP client is not ours to hook."""
+    return [
+        RecordedExchange(
+            method=request.method,
+            uri=f"http://127.0.0.1:{server.port}{request.path}",
+            request_headers=request.headers,
+            request_body=request.body,
+            status=reply.status,
+            reason=reason_phrase(reply.status),
+            response_headers=reply.headers,
+            body=bytearray(reply.body),
+        ).interaction()
+        for request, reply in server.exchanges
+    ]
+
+
 async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
     outcome = Outcome()
     with ReplicaServer(protocol_for(run.profile).responder(run.case)) as server:
         base_url = replica_base_url(server, run.profile)
-        if record_to is None:
-            await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None)
-        else:
-            meta = _meta(run.profile, base_url, "replica", run.model)
-            with cassettes.recording(record_to, meta, [CONTRACT_KEY]):
-                await run.exercise(
-                    base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None
-                )
-            if not server.exchanges:
-                # Refused before sending: the cassette says so, and replays only a provider
-                # that again sends nothing.
-                cassettes.write_empty(record_to, meta)
+        await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None)
+    if record_to is not None:
+        # None at all is a request refused before sending: the cassette says so, and replays
+        # only a provider that again sends nothing.
+        meta = _meta(run.profile, base_url, "replica", run.model)
+        cassettes.write_recording(record_to, meta, _served(server), [CONTRACT_KEY])
     outcome.exchanges = _from_replica(server)
     return outcome
 
@@ -295,11 +323,29 @@ async def _live_run(run: _Run, target: LiveTarget, path: Path) -> Outcome:
     # Whatever host spelling or port reached it, traffic from a server on the wire is live.
     outcome = Outcome(secret=target.hidden(), provenance="live")
     meta = _meta(profile, target.base_url, "live", run.model)
-    with cassettes.recording(path, meta, [target.hidden(), INVALID_KEY]):
+    secrets = [target.hidden(), INVALID_KEY]
+    with cassettes.recording(path, meta, secrets, max_bytes=target.max_recorded_bytes) as recording:
         await run.exercise(target.base_url, key, outcome, live=True, model=None)
+    if recording.failure is not None:
+        raise CaseSetupError(f"{case.id}: {recording.failure}", "the case was not judged")
+    if not recording.exchanges and _answered(outcome):
+        raise CaseSetupError(
+            f"{case.id}: the provider was answered through an HTTP client that does not record",
+            "build it with http_client=contracts.recorder.recording_client()",
+        )
     if not path.is_file() and refused_before_sending(outcome):
-        cassettes.write_empty(path, meta)
+        cassettes.write_recording(path, meta, [])
     return outcome
+
+
+def _answered(outcome: Outcome) -> bool:
+    """Whether a server answered the provider: it streamed, or raised an HTTP status."""
+    errors = (outcome.stream_error, outcome.complete_error)
+    return (
+        bool(outcome.events)
+        or outcome.response is not None
+        or any(getattr(error, "status_code", None) is not None for error in errors)
+    )
 
 
 def refused_before_sending(outcome: Outcome) -> bool:
@@ -390,7 +436,7 @@ async def run_case(
         else:
             assert live is not None, "live mode needs a target"
             outcome = await _live_run(run, live, path)
-    if not path.is_file():  # nothing reached a server (it is down): vcr wrote no cassette
+    if not path.is_file():  # nothing reached a server (it is down): no cassette was written
         return outcome
     outcome.cassette_text = path.read_text(encoding="utf-8")
     outcome.provenance = str(cassettes.read_meta(path).get("source", "unknown"))
