@@ -356,3 +356,16 @@ def _fault(status: int) -> Any:
     from contracts.spec import Fault
 
     return Fault(status=status, message="Incorrect API key provided", code="invalid_api_key")
+
+
+def test_a_forced_call_the_model_botched_is_no_dropped_tool_choice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """vLLM 0.32 honoured the forced choices for a random model but sent `true` as the
+    arguments: the provider's MalformedResponseError is the documented answer, and the choice
+    cannot be judged on it (tool_choice none still is)."""
+    with ReplicaServer(VllmLike(forced_arguments=("t", "r", "ue"))) as server:
+        code, err, result = certify(capsys, tmp_path / "c.json", *vllm(server))
+    assert code == 0, err
+    choice = result["clauses"]["tools.choice"]
+    assert (choice["verdict"], choice["evidence"]) == ("pass", [])
