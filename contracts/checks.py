@@ -475,12 +475,25 @@ def _limit_ignored(ctx: Context, answer: Answer) -> str | None:
 # -- usage -------------------------------------------------------------------------------------
 
 
+def _counted(usage: Usage) -> tuple[int, int, int, int, bool]:
+    return (
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens,
+        usage.estimated,
+    )
+
+
 def _usage_matches(usage: Usage, answer: Answer) -> str | None:
     if answer.usage == "none":
         return None if usage.estimated else "no usage was sent, yet Usage is not estimated"
-    got = (usage.input_tokens, usage.output_tokens, usage.estimated)
-    want = (answer.usage.prompt, answer.usage.completion, False)
-    return None if got == want else f"Usage (in, out, estimated) {got} != reported {want}"
+    got = _counted(usage)
+    sent = answer.usage
+    want = (sent.prompt, sent.completion, sent.cache_read, sent.cache_write, False)
+    if got == want:
+        return None
+    return f"Usage (in, out, cache read, cache write, estimated) {got} != reported {want}"
 
 
 @on_answer("usage.reported", judged_after_a_raise=False)
@@ -521,9 +534,7 @@ def _usage_consistent(ctx: Context) -> str | None:
         return compared
     response, answer = compared
     got, streamed = response.usage, ctx.of(Usage)
-    same = [(u.input_tokens, u.output_tokens, u.estimated) for u in streamed] == [
-        (got.input_tokens, got.output_tokens, got.estimated)
-    ]
+    same = [_counted(u) for u in streamed] == [_counted(got)]
     found = _departs(_usage_matches(got, answer), same, ctx)
     return f"complete(): {found}" if found else None
 

@@ -51,8 +51,11 @@ class ExpectedCall(_Frozen):
 
 
 class ExpectedUsage(_Frozen):
+    #: All input tokens, cached ones included, as `Usage.input_tokens` counts them.
     input_tokens: int
     output_tokens: int
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 class Expected(_Frozen):
@@ -75,7 +78,12 @@ class Expected(_Frozen):
             return None
         usage: UsageSpec | Literal["none"] = "none"
         if self.usage is not None:
-            usage = UsageSpec(prompt=self.usage.input_tokens, completion=self.usage.output_tokens)
+            usage = UsageSpec(
+                prompt=self.usage.input_tokens,
+                completion=self.usage.output_tokens,
+                cache_read=self.usage.cache_read_tokens,
+                cache_write=self.usage.cache_write_tokens,
+            )
         return Answer(
             text=(self.text,),
             thinking=(self.thinking,),
@@ -146,7 +154,10 @@ def freeze(exchange: Exchange, profile: VendorProfile) -> Expected:
     usage = None
     if isinstance(answer.usage, UsageSpec):
         usage = ExpectedUsage(
-            input_tokens=answer.usage.prompt, output_tokens=answer.usage.completion
+            input_tokens=answer.usage.prompt,
+            output_tokens=answer.usage.completion,
+            cache_read_tokens=answer.usage.cache_read,
+            cache_write_tokens=answer.usage.cache_write,
         )
     return Expected(
         path=path,

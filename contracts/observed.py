@@ -75,9 +75,16 @@ def key_paths(value: Any, prefix: str) -> set[str]:
     return found
 
 
+def token_count(holder: Any, key: str) -> int:
+    """A token count a usage report holds under `key`; 0 when absent or not a count."""
+    value = holder.get(key) if isinstance(holder, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 class Reading:
     """What a protocol's reader gathers from the bytes, made into an answer the same way for
-    every protocol. `counts` is (prompt, completion) once the vendor reported usage."""
+    every protocol. `counts` is (prompt, completion) once the vendor reported usage, the
+    prompt counting cached tokens too; `cached` is (cache read, cache write) tokens."""
 
     def __init__(self) -> None:
         self.text: list[str] = []
@@ -86,6 +93,7 @@ class Reading:
         self.calls: dict[int, dict[str, str]] = {}
         self.finish: str | None = None
         self.counts: tuple[int, int] | None = None
+        self.cached: tuple[int, int] = (0, 0)
 
     def answer(self) -> Answer:
         return Answer(
@@ -98,6 +106,11 @@ class Reading:
             finish=self.finish,
             usage="none"
             if self.counts is None
-            else UsageSpec(prompt=self.counts[0], completion=self.counts[1]),
+            else UsageSpec(
+                prompt=self.counts[0],
+                completion=self.counts[1],
+                cache_read=self.cached[0],
+                cache_write=self.cached[1],
+            ),
             truncate=self.finish is None,
         )

@@ -285,7 +285,10 @@ def test_usage_unlike_what_was_sent_fails() -> None:
     verdict = usage_verdict(
         ExpectedUsage(input_tokens=3, output_tokens=2), Usage(input_tokens=3, output_tokens=3)
     )
-    assert verdict == "Usage (in, out, estimated) (3, 3, False) != reported (3, 2, False)"
+    assert verdict == (
+        "Usage (in, out, cache read, cache write, estimated) (3, 3, 0, 0, False)"
+        " != reported (3, 2, 0, 0, False)"
+    )
 
 
 def test_sent_usage_marked_estimated_fails() -> None:
@@ -293,7 +296,23 @@ def test_sent_usage_marked_estimated_fails() -> None:
         ExpectedUsage(input_tokens=3, output_tokens=2),
         Usage(input_tokens=3, output_tokens=2, estimated=True),
     )
-    assert verdict == "Usage (in, out, estimated) (3, 2, True) != reported (3, 2, False)"
+    assert verdict == (
+        "Usage (in, out, cache read, cache write, estimated) (3, 2, 0, 0, True)"
+        " != reported (3, 2, 0, 0, False)"
+    )
+
+
+def test_cache_counts_dropped_from_a_report_fail() -> None:
+    reported = ExpectedUsage(
+        input_tokens=40, output_tokens=2, cache_read_tokens=30, cache_write_tokens=8
+    )
+    verdict = usage_verdict(reported, Usage(input_tokens=40, output_tokens=2))
+    assert verdict == (
+        "Usage (in, out, cache read, cache write, estimated) (40, 2, 0, 0, False)"
+        " != reported (40, 2, 30, 8, False)"
+    )
+    kept = Usage(input_tokens=40, output_tokens=2, cache_read_tokens=30, cache_write_tokens=8)
+    assert usage_verdict(reported, kept) is None
 
 
 def test_usage_invented_when_none_was_sent_must_say_estimated() -> None:
@@ -312,7 +331,8 @@ def test_the_complete_path_s_usage_is_named() -> None:
     )
     verdict = judge("usage.consistent", "text_basic", expected, [], response)
     assert (
-        verdict == "complete(): Usage (in, out, estimated) (3, 9, False) != reported (3, 2, False)"
+        verdict == "complete(): Usage (in, out, cache read, cache write, estimated)"
+        " (3, 9, 0, 0, False) != reported (3, 2, 0, 0, False)"
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from contracts.observed import Exchange
 from contracts.protocols import WireProtocol, protocol_for
+from contracts.protocols.openai_chat import OpenAiChat
 from contracts.spec import Answer, Fault, RequestSpec, ToolCallSpec, UsageSpec
 from providers import load_profile
 
@@ -435,7 +436,9 @@ def test_mistral_alternates_text_between_strings_and_parts_when_reasoning() -> N
 
 
 def test_a_plain_text_error_keeps_its_retry_after() -> None:
-    protocol = _protocol("openai")
+    # A protocol of its own: the one protocol_for binds is shared by every later caller.
+    shared = _protocol("openai")
+    protocol = OpenAiChat(shared.profile, shared.suite)
     protocol.facts = protocol.facts.model_copy(update={"error_shape": "plain_text"})
     reply = protocol.error_response(Fault(status=429, message="slow", code="c", retry_after=7))
     assert (reply.status, reply.body) == (429, b"slow")

@@ -1,6 +1,6 @@
 """Every protocol's reader gives back exactly what its replica served, for any answer: text
 and reasoning cut anywhere, tool calls with arguments split at any character, any finish
-value, usage or none; streamed and whole."""
+value, usage or none (with the cache counts the vendor reports); streamed and whole."""
 
 from __future__ import annotations
 
@@ -33,13 +33,23 @@ def tool_calls(draw: st.DrawFn) -> tuple[ToolCallSpec, ...]:
 
 
 @st.composite
+def usage_reports(draw: st.DrawFn) -> UsageSpec:
+    """Counts with cache reads and writes inside the prompt, which counts them too."""
+    prompt = draw(st.integers(0, 99))
+    read = draw(st.integers(0, prompt))
+    return UsageSpec(
+        prompt=prompt,
+        completion=draw(st.integers(0, 99)),
+        cache_read=read,
+        cache_write=draw(st.integers(0, prompt - read)),
+    )
+
+
+@st.composite
 def vendor_answers(draw: st.DrawFn) -> tuple[str, Answer]:
     vendor = draw(st.sampled_from(available_vendors()))
     words = ["stop", "length", "tool_calls", *load_suite_profile(vendor).finish_values]
-    usage = draw(
-        st.just("none")
-        | st.builds(UsageSpec, prompt=st.integers(0, 99), completion=st.integers(0, 99))
-    )
+    usage = draw(st.just("none") | usage_reports())
     answer = Answer(
         text=tuple(draw(TEXT)),
         thinking=tuple(draw(TEXT)) if carries_reasoning(load_profile(vendor)) else (),
@@ -51,7 +61,11 @@ def vendor_answers(draw: st.DrawFn) -> tuple[str, Answer]:
 
 
 def essence(answer: Answer, finish: str | None, *, usage: bool) -> tuple[object, ...]:
-    reported = (answer.usage.prompt, answer.usage.completion) if answer.usage != "none" else None
+    usage_spec = answer.usage
+    reported = None
+    if usage_spec != "none":
+        counts = usage_spec.prompt, usage_spec.completion
+        reported = (*counts, usage_spec.cache_read, usage_spec.cache_write)
     return (
         "".join(answer.text),
         "".join(answer.thinking),

@@ -188,5 +188,13 @@ class TinyAnthropicProvider:
         if reason is StopReason.END_TURN and tools:
             reason = StopReason.TOOL_USE
         yield MessageDelta(stop_reason=reason, raw_stop_reason=stop)
-        yield Usage(input_tokens=usage["input_tokens"], output_tokens=usage["output_tokens"])
+        read = usage.get("cache_read_input_tokens", 0)
+        written = usage.get("cache_creation_input_tokens", 0)
+        yield Usage(
+            # Anthropic counts cached input apart from input_tokens.
+            input_tokens=usage["input_tokens"] + read + written,
+            output_tokens=usage["output_tokens"],
+            cache_read_tokens=read,
+            cache_write_tokens=written,
+        )
         yield Done()

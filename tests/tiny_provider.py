@@ -212,8 +212,11 @@ class TinyProvider:
             stop_reason=StopReason.TOOL_USE if calls else stop, raw_stop_reason=finish
         )
         if usage:
+            cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
             yield Usage(
-                input_tokens=usage["prompt_tokens"], output_tokens=usage["completion_tokens"]
+                input_tokens=usage["prompt_tokens"],
+                output_tokens=usage["completion_tokens"],
+                cache_read_tokens=cached,
             )
         else:
             yield Usage(

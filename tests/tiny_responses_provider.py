@@ -244,7 +244,11 @@ def _closing(
         reason = StopReason.TOOL_USE
     usage = ended.get("usage")
     reported = (
-        Usage(input_tokens=usage["input_tokens"], output_tokens=usage["output_tokens"])
+        Usage(
+            input_tokens=usage["input_tokens"],
+            output_tokens=usage["output_tokens"],
+            cache_read_tokens=(usage.get("input_tokens_details") or {}).get("cached_tokens", 0),
+        )
         if usage
         else Usage(
             input_tokens=estimated_input, output_tokens=math.ceil(written / 4), estimated=True

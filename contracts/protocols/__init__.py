@@ -124,10 +124,28 @@ class WireProtocol(ABC):
         """A scenario's finish value (OpenAI's words) as this protocol says it."""
         return finish
 
+    #: Whether this protocol's usage report carries prompt-cache reads, and writes.
+    reports_cache: ClassVar[tuple[bool, bool]] = (False, False)
+
+    def cache_reported(self) -> tuple[bool, bool]:
+        """Which cache counts (read, write) this vendor reports."""
+        return self.reports_cache
+
     def as_sent(self, answer: Answer, *, streamed: bool) -> Answer:
         """A scenario's answer as the vendor puts it on the wire, with what the vendor adds or
-        renames (text ahead of its reasoning, its own finish word after tool calls)."""
-        return answer
+        renames (text ahead of its reasoning, its own finish word after tool calls), and
+        without the cache counts it does not report."""
+        usage = answer.usage
+        if usage == "none":
+            return answer
+        read, write = self.cache_reported()
+        reported = usage.model_copy(
+            update={
+                "cache_read": usage.cache_read if read else 0,
+                "cache_write": usage.cache_write if write else 0,
+            }
+        )
+        return answer.model_copy(update={"usage": reported})
 
     # -- read ---------------------------------------------------------------------------------
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contracts.observed import Exchange, Reading, body_payloads, key_paths, sse_payloads
+from contracts.observed import (
+    Exchange,
+    Reading,
+    body_payloads,
+    key_paths,
+    sse_payloads,
+    token_count,
+)
 from contracts.protocols import WireFacts, WireProtocol, WireShape, fault_headers
 from contracts.replica.server import ScriptedResponse
 from contracts.spec import Answer, Fault, RequestSpec
@@ -44,8 +51,23 @@ class MessagesFacts(WireFacts):
     ping: bool = True
 
 
-def _counts(answer: Answer) -> tuple[int, int]:
-    return (0, 0) if answer.usage == "none" else (answer.usage.prompt, answer.usage.completion)
+def _output_tokens(answer: Answer) -> int:
+    return 0 if answer.usage == "none" else answer.usage.completion
+
+
+def _input_usage(answer: Answer) -> dict[str, int]:
+    """The input side of a usage report: the protocol counts cached tokens apart from
+    `input_tokens`, so those are the prompt's uncached rest; the cache fields are served
+    when the answer has cache traffic (the vendor sends them as 0 otherwise)."""
+    if answer.usage == "none":
+        return {"input_tokens": 0}
+    usage = answer.usage
+    cached = usage.cache_read + usage.cache_write
+    report = {"input_tokens": max(usage.prompt - cached, 0)}
+    if cached:
+        report["cache_creation_input_tokens"] = usage.cache_write
+        report["cache_read_input_tokens"] = usage.cache_read
+    return report
 
 
 class AnthropicMessages(WireProtocol):
@@ -68,9 +90,12 @@ class AnthropicMessages(WireProtocol):
             self.stream_events(answer, model), disconnect_after=answer.disconnect_after
         )
 
+    reports_cache = (True, True)
+
     def as_sent(self, answer: Answer, *, streamed: bool) -> Answer:
         """A whole message carries each call's input as a parsed object, so the vendor's own
         argument text (its spacing, key order, escapes) exists only in a stream."""
+        answer = super().as_sent(answer, streamed=streamed)
         if streamed or not answer.tool_calls:
             return answer
         calls = tuple(
@@ -96,10 +121,10 @@ class AnthropicMessages(WireProtocol):
         return blocks
 
     def stream_events(self, answer: Answer, model: str) -> list[bytes]:
-        prompt, completion = _counts(answer)
+        completion = _output_tokens(answer)
         start = {
             **self._envelope(model, content=[], stop_reason=None),
-            "usage": {"input_tokens": prompt, "output_tokens": 1},
+            "usage": {**_input_usage(answer), "output_tokens": 1},
         }
         events: list[dict[str, Any]] = [{"type": "message_start", "message": start}]
         if self.facts.ping:
@@ -142,11 +167,10 @@ class AnthropicMessages(WireProtocol):
             {"type": "tool_use", "id": c.id, "name": c.name, "input": json.loads(c.joined or "{}")}
             for c in answer.tool_calls
         )
-        prompt, completion = _counts(answer)
         stop = self.finish_on_wire(answer.finish) if answer.finish else None
         return {
             **self._envelope(model, content=content, stop_reason=stop),
-            "usage": {"input_tokens": prompt, "output_tokens": completion},
+            "usage": {**_input_usage(answer), "output_tokens": _output_tokens(answer)},
         }
 
     def error_response(self, fault: Fault) -> ScriptedResponse:
@@ -381,5 +405,9 @@ class _Reading(Reading):
 
     def answer(self) -> Answer:
         if "input_tokens" in self.usage or "output_tokens" in self.usage:
-            self.counts = (self.usage.get("input_tokens", 0), self.usage.get("output_tokens", 0))
+            read = token_count(self.usage, "cache_read_input_tokens")
+            written = token_count(self.usage, "cache_creation_input_tokens")
+            uncached = self.usage.get("input_tokens", 0)
+            self.counts = (uncached + read + written, self.usage.get("output_tokens", 0))
+            self.cached = (read, written)
         return super().answer()

@@ -12,7 +12,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from contracts.observed import Exchange, Reading, body_payloads, key_paths, sse_payloads
+from contracts.observed import (
+    Exchange,
+    Reading,
+    body_payloads,
+    key_paths,
+    sse_payloads,
+    token_count,
+)
 from contracts.protocols import WireFacts, WireProtocol, WireShape, fault_headers
 from contracts.replica.server import ScriptedResponse
 from contracts.spec import Answer, Fault, RequestSpec
@@ -52,6 +59,9 @@ class ChatFacts(WireFacts):
     #: False: completion_tokens leaves the reasoning tokens out and
     #: completion_tokens_details.reasoning_tokens carries them (xAI); one per thinking piece.
     reasoning_in_completion: bool = True
+    #: Whether usage reports prompt-cache reads as `prompt_tokens_details.cached_tokens`
+    #: (counted inside `prompt_tokens`); the protocol has no field for cache writes.
+    cached_tokens: bool = False
     tool_call_style: Literal["fragmented", "whole", "whole_without_index"] = "fragmented"
     #: vendor: `error.code` is the vendor's own code word; status: the HTTP status as an
     #: integer, with no `type` (OpenRouter).
@@ -96,7 +106,11 @@ def chat_facts(profile: VendorProfile) -> ChatFacts:
 
 
 def _usage(
-    answer: Answer, completion: int | None = None, *, reasoning_in_completion: bool = True
+    answer: Answer,
+    completion: int | None = None,
+    *,
+    reasoning_in_completion: bool = True,
+    cached_tokens: bool = False,
 ) -> dict[str, Any] | None:
     if answer.usage == "none":
         return None
@@ -110,6 +124,8 @@ def _usage(
     if not reasoning_in_completion and reasoning:
         report["completion_tokens"] = done - reasoning
         report["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    if cached_tokens and answer.usage.cache_read:
+        report["prompt_tokens_details"] = {"cached_tokens": answer.usage.cache_read}
     return report
 
 
@@ -177,7 +193,11 @@ class OpenAiChat(WireProtocol):
             pieces.append(sse_event(DONE))
         return pieces
 
+    def cache_reported(self) -> tuple[bool, bool]:
+        return (self.facts.cached_tokens, False)
+
     def as_sent(self, answer: Answer, *, streamed: bool) -> Answer:
+        answer = super().as_sent(answer, streamed=streamed)
         if answer.finish == "tool_calls":
             answer = answer.model_copy(update={"finish": self._tool_finish(answer)})
         lead = self._leading_content(answer) if streamed else None
@@ -222,8 +242,13 @@ class OpenAiChat(WireProtocol):
         return {"error": failure}
 
     def _report(self, answer: Answer, completion: int | None = None) -> dict[str, Any] | None:
-        inside = self.facts.reasoning_in_completion
-        return _usage(answer, completion, reasoning_in_completion=inside)
+        facts = self.facts
+        return _usage(
+            answer,
+            completion,
+            reasoning_in_completion=facts.reasoning_in_completion,
+            cached_tokens=facts.cached_tokens,
+        )
 
     @staticmethod
     def _completion(answer: Answer) -> int:
@@ -539,6 +564,7 @@ class _Reading(Reading):
                 self.usage.get("prompt_tokens") or 0,
                 (self.usage.get("completion_tokens") or 0) + reasoning,
             )
+            self.cached = (token_count(self.usage.get("prompt_tokens_details"), "cached_tokens"), 0)
         return super().answer()
 
 

@@ -14,7 +14,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contracts.observed import Exchange, Reading, body_payloads, key_paths, sse_payloads
+from contracts.observed import (
+    Exchange,
+    Reading,
+    body_payloads,
+    key_paths,
+    sse_payloads,
+    token_count,
+)
 from contracts.protocols import WireFacts, WireProtocol, WireShape, fault_headers
 from contracts.protocols.openai_chat import image_from_url
 from contracts.replica.server import ScriptedResponse
@@ -44,6 +51,7 @@ class OpenAiResponses(WireProtocol):
     title = "Responses API"
     facts_model = ResponsesFacts
     facts: ResponsesFacts
+    reports_cache = (True, False)
 
     def finish_on_wire(self, finish: str) -> str:
         return _FINISH_WORDS.get(finish, finish)
@@ -312,7 +320,7 @@ def _usage(answer: Answer) -> dict[str, Any] | None:
     done = answer.usage.completion
     return {
         "input_tokens": answer.usage.prompt,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": answer.usage.cache_read},
         "output_tokens": done,
         "output_tokens_details": {
             "reasoning_tokens": min(len([piece for piece in answer.thinking if piece]), done)
@@ -404,4 +412,5 @@ class _Reading(Reading):
                 self.usage.get("input_tokens") or 0,
                 self.usage.get("output_tokens") or 0,
             )
+            self.cached = (token_count(self.usage.get("input_tokens_details"), "cached_tokens"), 0)
         return super().answer()

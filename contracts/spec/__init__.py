@@ -56,8 +56,13 @@ class Clause(_Spec):
 
 
 class UsageSpec(_Spec):
+    #: All input tokens, cached or not (the protocol may count cached ones apart on the wire).
     prompt: int = Field(ge=0)
     completion: int = Field(ge=0)
+    #: Input tokens read from the vendor's prompt cache, and written to it; served only where
+    #: the vendor's protocol and profile say it reports them.
+    cache_read: int = Field(default=0, ge=0)
+    cache_write: int = Field(default=0, ge=0)
 
 
 class ToolCallSpec(_Spec):

@@ -347,6 +347,37 @@ class ReasoningLeftOutOfOutput(CorpusDefect):
         )
 
 
+class StreamDropsCachedTokens(CorpusDefect):
+    """The streaming path keeps only the input and output counts of the usage report, so a
+    prompt-cache hit reads as no cache at all (the non-streaming path keeps it). From
+    https://github.com/elizaOS/eliza/issues/15369."""
+
+    clause = "usage.reported"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return replaced(
+            events,
+            Usage,
+            lambda e: e.model_copy(update={"cache_read_tokens": 0, "cache_write_tokens": 0}),
+        )
+
+
+class InputCountsOnlyTheUncachedTokens(CorpusDefect):
+    """Anthropic counts cached tokens apart from `input_tokens`; the stream reports only the
+    uncached rest as input and drops both cache counts. From
+    https://github.com/jeremychone/rust-genai/pull/129."""
+
+    clause = "usage.reported"
+    vendor = "anthropic"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        def uncached(e: Usage) -> Usage:
+            rest = e.input_tokens - e.cache_read_tokens - e.cache_write_tokens
+            return Usage(input_tokens=rest, output_tokens=e.output_tokens, estimated=e.estimated)
+
+        return replaced(events, Usage, uncached)
+
+
 # -- usage.consistent --------------------------------------------------------------------------
 
 
@@ -645,6 +676,8 @@ DEFECTS: list[type[CorpusDefect]] = [
     ZerosWhenNoUsageWasSent,
     PromptAndCompletionSwapped,
     ReasoningLeftOutOfOutput,
+    StreamDropsCachedTokens,
+    InputCountsOnlyTheUncachedTokens,
     CompleteRecordsZeroUsage,
     CompleteDropsToolCallIds,
     CompleteMapsLengthAsStop,
