@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import multiprocessing
+import os
+import ssl
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import httpx2
 
 from contracts import cassettes
-from contracts.certification import certify_vendor
+from contracts.certification import Progress, certify_vendor
 from contracts.escaping import terminal
+from contracts.recorder import recording_client
 from contracts.report import Certificate, VendorResult
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
 from contracts.targets import (
@@ -70,30 +76,122 @@ async def certify_profiles(
     deadline: float = CASE_DEADLINE_SECONDS,
     quiet: bool = False,
 ) -> Certificate:
-    """`quiet`: no line per vendor (a command whose own output is the verdict, the gate)."""
+    """`quiet`: no line per vendor (a command whose own output is the verdict, the gate).
+
+    Offline, several vendors are certified side by side, one process each up to the number
+    of cores, their lines and results in the order given whichever finishes first.
+    """
     certificate = Certificate(mode=mode)
     progress = _Progress(quiet=quiet)
-    clock = asyncio.get_running_loop().time
+    workers = min(len(profiles), os.cpu_count() or 1) if mode != "live" else 1
+    if workers > 1:
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(workers, mp_context=_worker_context()) as pool:
+            running = [
+                loop.run_in_executor(
+                    pool,
+                    functools.partial(
+                        _certify_in_worker,
+                        profile,
+                        model or profile.default_model,
+                        mode=mode,
+                        cassette_root=cassette_root,
+                        deadline=deadline,
+                    ),
+                )
+                for profile in profiles
+            ]
+            for done in running:
+                result, seconds = await done
+                progress.finished(result, seconds)
+                certificate.vendors.append(result)
+        return certificate
     with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
-        async with httpx2.AsyncClient(follow_redirects=True) as http_client:
+        async with recording_client() as http_client:
             for profile in profiles:
                 progress.vendor = profile.name
-                chosen = model or profile.default_model
-                started = clock()
-                result = await certify_vendor(
+                result, seconds = await _certify_one(
                     profile,
-                    bundled_factory(profile, chosen, http_client=http_client),
+                    model or profile.default_model,
+                    http_client=http_client,
                     mode=mode,
                     # A live run records into scratch space only: `record` keeps cassettes.
                     cassette_root=Path(scratch) if mode == "live" else cassette_root,
                     live=targets.get(profile.name),
-                    model=chosen,
                     progress=progress,
                     deadline=deadline,
                 )
-                progress.finished(result, clock() - started)
+                progress.finished(result, seconds)
                 certificate.vendors.append(result)
     return certificate
+
+
+async def _certify_one(
+    profile: VendorProfile,
+    model: str,
+    *,
+    http_client: httpx2.AsyncClient,
+    mode: Mode,
+    cassette_root: cassettes.CassetteRoot | None,
+    live: LiveTarget | None,
+    progress: Progress | None,
+    deadline: float,
+) -> tuple[VendorResult, float]:
+    """One vendor's result and the seconds it took."""
+    clock = asyncio.get_running_loop().time
+    started = clock()
+    result = await certify_vendor(
+        profile,
+        bundled_factory(profile, model, http_client=http_client),
+        mode=mode,
+        cassette_root=cassette_root,
+        live=live,
+        model=model,
+        progress=progress,
+        deadline=deadline,
+    )
+    return result, clock() - started
+
+
+def _certify_in_worker(
+    profile: VendorProfile,
+    model: str,
+    *,
+    mode: Mode,
+    cassette_root: cassettes.CassetteRoot | None,
+    deadline: float,
+) -> tuple[VendorResult, float]:
+    """One vendor offline, in a process of its own: replay patches the HTTP client of the
+    whole process (vcrpy), so two vendors' replays cannot share one."""
+
+    async def alone() -> tuple[VendorResult, float]:
+        async with httpx2.AsyncClient(follow_redirects=True, verify=_tls()) as http_client:
+            return await _certify_one(
+                profile,
+                model,
+                http_client=http_client,
+                mode=mode,
+                cassette_root=cassette_root,
+                live=None,
+                progress=None,  # a line per case from several processes would interleave
+                deadline=deadline,
+            )
+
+    return asyncio.run(alone())
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The TLS settings a client would load (a tenth of a second of CPU), loaded once for all
+    the vendors one worker certifies."""
+    return httpx2.create_ssl_context()
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Forked where the platform can: a worker starts with everything already imported."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
 
 
 def certify(args: argparse.Namespace) -> Certificate:

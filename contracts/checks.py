@@ -94,6 +94,20 @@ class Context:
                 return NotExercised(f"the server refused the request ({exchange.status}: {said})")
         return None
 
+    def shape_refused(self, path: str) -> str | None:
+        """The vendor's refusal of that path's request for its shape (a field it documents as
+        refused), as served in its place: what that path raised tells nothing of the
+        scenario's fault or answer, and what was sent is request.shape's to judge."""
+        exchanges = self.outcome.exchanges
+        if path not in self.outcome.ran or not exchanges:
+            return None
+        exchange = exchanges[0 if path == "stream" else -1]
+        rule = protocol_for(self.profile).refusal(exchange.request)
+        if rule is None or exchange.status != rule.status:
+            return None
+        said = (_vendor_messages(exchange.body) or [" ".join(exchange.body.split())])[0]
+        return f"{exchange.status}: {said}"
+
     def fault_missed(self) -> bool:
         """The scenario provokes an HTTP error, but the server answered 2xx with an answer (a
         live endpoint that accepts any key, say): the fault did not happen. A 2xx carrying an
@@ -598,8 +612,25 @@ _ACCEPTED = {
 }
 
 
+def _judged_errors(ctx: Context) -> list[tuple[str, Exception | None]] | NotExercised:
+    """(path, error) for each path whose request reached the scenario; not exercised when
+    the vendor refused every path's request for its shape."""
+    refused = {path: ctx.shape_refused(path) for path, _ in ctx.errors()}
+    judged = [(path, error) for path, error in ctx.errors() if not refused[path]]
+    if ctx.errors() and not judged:
+        said = next(filter(None, refused.values()))
+        return NotExercised(
+            f"the server refused the request for its shape ({said}) before the scenario could "
+            "play: request.shape judges what was sent"
+        )
+    return judged
+
+
 def _raised(ctx: Context, expected: type[Exception]) -> str | None:
     expect = ctx.case.scenario.expect
+    judged = _judged_errors(ctx)
+    if isinstance(judged, NotExercised):
+        return judged
     if ctx.fault_missed() and ctx.case.scenario.live in OVER_LIMITS:
         return NotExercised(OVER_LIMITS[ctx.case.scenario.live])
     if ctx.fault_missed():
@@ -608,7 +639,7 @@ def _raised(ctx: Context, expected: type[Exception]) -> str | None:
         what = _ACCEPTED.get(ctx.case.scenario.live, f"it did not answer {fault.status}")
         return f"{what} (it answered {ctx.served_status()} instead)"
     problems = []
-    for path, error in ctx.errors():
+    for path, error in judged:
         if not isinstance(error, expected):
             problems.append(f"{path}() gave {_describe(error)}, expected {expected.__name__}")
             continue
@@ -694,7 +725,9 @@ def _invalid_request(ctx: Context) -> str | None:
     messages = [
         m for e in ctx.outcome.exchanges if e.status >= 400 for m in _vendor_messages(e.body)
     ]
-    for path, error in ctx.errors():
+    judged = _judged_errors(ctx)
+    assert not isinstance(judged, NotExercised), "_raised answered for that"
+    for path, error in judged:
         shown = str(error)
         if messages and not any(message in shown for message in messages):
             return f"{path}() dropped the vendor's message {messages[0]!r}: it says {shown!r}"

@@ -8,6 +8,8 @@ document is measured as if every alias were written out, before anything is buil
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any
 
 import yaml
@@ -88,7 +90,20 @@ def expanded_size(root: yaml.Node, limit: int) -> int:
 
 
 def load(text: str) -> Any:
-    """`yaml.safe_load`, refusing a document whose aliases expand far past its own size."""
+    """`yaml.safe_load`, refusing a document whose aliases expand far past its own size.
+
+    One certify run reads each cassette several times (its meta, its checks, vcrpy's
+    replay): the same text is parsed once, and every caller gets its own copy to change.
+    """
+    return _copy(_parsed(text))
+
+
+#: Parsed documents kept: enough for one vendor's cassettes read in turn by every check.
+_PARSED_DOCUMENTS = 64
+
+
+@functools.lru_cache(maxsize=_PARSED_DOCUMENTS)
+def _parsed(text: str) -> Any:
     limit = EXPANSION_FACTOR * len(text) + EXPANSION_SLACK
     loader = SafeLoader(text)
     try:
@@ -99,3 +114,15 @@ def load(text: str) -> Any:
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a parsed document: containers rebuilt, scalars shared (immutable)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind in (str, int, float, bool, bytes) or value is None:
+        return value
+    return copy.deepcopy(value)  # timestamps, sets: rare in a cassette

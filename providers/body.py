@@ -10,14 +10,8 @@ unbounded memory.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import (
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Coroutine,
-    Mapping,
-)
-from typing import Any, Protocol, TypeVar
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Protocol
 
 import httpx2
 import jiter
@@ -36,16 +30,16 @@ _JUDGED_BYTES = 64 * 1024
 _SNIPPET = 200
 _LEADING_NOISE = b"\xef\xbb\xbf \t\r\n"
 _JSON_START = (b"{", b"[")
-_T = TypeVar("_T")
 
 
 class ByteResponse(Protocol):
-    """The part of a streaming HTTP response we read: its headers and raw bytes."""
+    """The part of a streaming HTTP response we read: its headers and decoded bytes (an
+    `httpx2.Response`, read directly rather than through an SDK's wrapper around it)."""
 
     @property
     def headers(self) -> Mapping[str, str]: ...
 
-    def iter_bytes(self) -> AsyncIterator[bytes]: ...
+    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
 
 
 class Deadline:
@@ -54,16 +48,20 @@ class Deadline:
     A per-read timeout alone lets a server that trickles a byte a second hold a call forever.
     A body is read under one timer for the whole response, not one per read: a body that never
     waits (in memory, or already buffered) gives the loop no turn to drop cancelled timers, so
-    per-read timers would pile up with the stream's length.
+    per-read timers would pile up with the stream's length. The timer cancels only the task
+    that is inside a read when it fires (`SseBody.read` says which), never the caller's code
+    between two events.
     """
 
-    __slots__ = ("_at", "_expired", "_handle", "_reader", "seconds")
+    __slots__ = ("_at", "_handle", "expired", "reader", "seconds")
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._at = asyncio.get_running_loop().time() + seconds
-        self._expired = False
-        self._reader: asyncio.Task[Any] | None = None
+        #: Set once the deadline has passed; a read started after it fails at once.
+        self.expired = False
+        #: The task inside a read of the body right now, if any: the one the timer cancels.
+        self.reader: asyncio.Task[Any] | None = None
         self._handle: asyncio.TimerHandle | None = None
 
     def remaining(self) -> float:
@@ -74,26 +72,10 @@ class Deadline:
         """Wrap one await (never a `yield`): raises TimeoutError once the deadline passes."""
         return asyncio.timeout_at(self._at)
 
-    async def within(self, awaitable: Awaitable[_T]) -> _T:
-        """Await one of many reads; TimeoutError once the deadline has passed."""
+    def arm(self) -> None:
+        """Start the one timer for the body's reads (again: no effect)."""
         if self._handle is None:
             self._handle = asyncio.get_running_loop().call_at(self._at, self._expire)
-        if self._expired:
-            if isinstance(awaitable, Coroutine):
-                awaitable.close()  # never started: closing it spares a "never awaited" warning
-            raise TimeoutError
-        task = asyncio.current_task()
-        assert task is not None, "reads run inside a task"
-        cancelling = task.cancelling()
-        self._reader = task
-        try:
-            return await awaitable
-        except asyncio.CancelledError:
-            if self._expired and task.uncancel() <= cancelling:
-                raise TimeoutError from None
-            raise
-        finally:
-            self._reader = None
 
     def close(self) -> None:
         """Drop the timer: the response is over."""
@@ -101,9 +83,9 @@ class Deadline:
             self._handle.cancel()
 
     def _expire(self) -> None:
-        self._expired = True
-        if self._reader is not None:
-            self._reader.cancel()
+        self.expired = True
+        if self.reader is not None:
+            self.reader.cancel()
 
     def before_connected(self, provider: str) -> ProviderUnavailableError:
         return ProviderUnavailableError(
@@ -177,28 +159,53 @@ class SseBody:
         self._json_answer = json_answer
         self._undecodable = undecodable
         self._decoder = SseDecoder(max_event_bytes)
-        self._reads = response.iter_bytes().__aiter__()
+        self._next_read = response.aiter_bytes().__aiter__().__anext__
+        deadline.arm()
+        #: The body read by `check()` to judge it, given back by the first `read()`.
         self._first: bytes | None = None
-        self._started = False
+        self._connected = False
         #: The body so far while no event came out of it: judged when it ends without one.
         self._head: bytearray | None = bytearray()
 
     async def check(self) -> None:
         """Raise the typed error for a body that is not an event stream, before any event."""
-        if media_type(self._response.headers) == "text/event-stream":
-            return
-        data = await self._judged_prefix(await self._read() or b"")
-        self._judge(data)
-        self._first = data
+        if media_type(self._response.headers) != "text/event-stream":
+            data = await self._judged_prefix(await self.read() or b"")
+            self._judge(data)
+            self._first = data
+        self._connected = True
 
     async def read(self) -> bytes | None:
-        """The next piece of the body, or None at its end. The caller's loop reads and feeds
-        directly (no generator per layer): this is the stream's per-event path."""
-        if not self._started:
-            self._started = True
-            if self._first:
-                return self._first
-        return await self._read()
+        """The next piece of the body, or None at its end; typed errors for what can go wrong.
+
+        One coroutine with the deadline inline, no wrapper per layer: the caller's loop reads
+        and feeds directly, and this runs once for every read of every stream.
+        """
+        if self._first is not None:
+            first, self._first = self._first, None
+            if first:
+                return first
+        deadline = self._deadline
+        if deadline.expired:
+            raise self._timed_out()
+        task = asyncio.current_task()
+        assert task is not None, "reads run inside a task"
+        cancelling = task.cancelling()
+        deadline.reader = task
+        try:
+            return await self._next_read()
+        except StopAsyncIteration:
+            return None
+        except asyncio.CancelledError:
+            # The deadline's own cancellation is taken back; anyone else's stays.
+            if not deadline.expired or task.uncancel() > cancelling:
+                raise
+            error = self._timed_out()
+        except httpx2.DecodingError as exc:
+            error = self._undecodable(exc)
+        finally:
+            deadline.reader = None
+        raise error  # outside the handler: nothing of the transport's failure is chained
 
     def tail(self) -> SseEvent | None:
         """The event the body ended inside of, if any. A body that gave no event at all is
@@ -209,27 +216,17 @@ class SseBody:
 
     # -- internals ----------------------------------------------------------------------------
 
-    async def _read(self) -> bytes | None:
-        """The next read of the body, or None at its end; typed errors for what can go wrong."""
-        try:
-            return await self._deadline.within(anext(self._reads))
-        except StopAsyncIteration:
-            return None
-        except TimeoutError:
-            error: LlmError = (
-                self._deadline.mid_body(self._provider)
-                if self._started
-                else self._deadline.before_connected(self._provider)
-            )
-        except httpx2.DecodingError as exc:
-            error = self._undecodable(exc)
-        raise error  # outside the handler: nothing of the transport's failure is chained
+    def _timed_out(self) -> LlmError:
+        deadline = self._deadline
+        if self._connected:
+            return deadline.mid_body(self._provider)
+        return deadline.before_connected(self._provider)
 
     async def _judged_prefix(self, first: bytes) -> bytes:
         """Enough of a body to judge it: up to `_JUDGED_BYTES`, or all of it when shorter."""
         kept = bytearray(first)
         while len(kept) < _JUDGED_BYTES and _looks_like(bytes(kept)) in (*_JSON_START, b"<"):
-            data = await self._read()
+            data = await self.read()
             if data is None:
                 break
             kept += data

@@ -38,16 +38,21 @@ def trusted_constructor(model: type[_M]) -> Callable[..., _M]:
     ):
         raise TypeError(f"{model.__name__} needs model_construct: it has aliases or factories")
     template = {name: field.default for name, field in fields.items()}
-    new, set_attribute = model.__new__, object.__setattr__
+    new = model.__new__
+    # The slot descriptors themselves: setting through them skips a lookup along the MRO
+    # that object.__setattr__ would make for each of the four.
+    slots = vars(BaseModel)
+    set_state = slots["__dict__"].__set__
+    set_fields_set = slots["__pydantic_fields_set__"].__set__
+    set_extra = slots["__pydantic_extra__"].__set__
+    set_private = slots["__pydantic_private__"].__set__
 
     def construct(**values: Any) -> _M:
         instance = new(model)
-        state = template.copy()
-        state.update(values)
-        set_attribute(instance, "__dict__", state)
-        set_attribute(instance, "__pydantic_fields_set__", set(values))
-        set_attribute(instance, "__pydantic_extra__", None)
-        set_attribute(instance, "__pydantic_private__", None)
+        set_state(instance, {**template, **values})
+        set_fields_set(instance, set(values))
+        set_extra(instance, None)
+        set_private(instance, None)
         return instance
 
     return construct

@@ -57,6 +57,29 @@ class SseDecoder:
         self._event = "message"
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
+        """The events this read completes."""
+        if self._at_start or self._pending or self._data or self._pending_cr:
+            return self._feed_lines(chunk)
+        if not chunk.endswith(b"\n\n") or b"\r" in chunk:
+            return self._feed_lines(chunk)
+        # A read of whole events from a clean state, as servers flush them: each block up to
+        # a blank line is one event, and most are one `data:` line, maybe after `event:`.
+        events: list[SseEvent] = []
+        limit = self._limit
+        for block in chunk[:-2].split(b"\n\n"):
+            name, data = "message", block
+            if block.startswith(b"event: "):
+                head, _, data = block.partition(b"\n")
+                name = head[7:].decode("utf-8", "replace")
+            if data.startswith(b"data: ") and b"\n" not in data:
+                if limit is not None and len(data) - 6 > limit:
+                    raise SseEventTooLargeError(limit)
+                events.append(SseEvent(data[6:], name))
+            else:  # anything else follows every field rule, line by line
+                events += self._feed_lines(block + b"\n\n")
+        return events
+
+    def _feed_lines(self, chunk: bytes) -> list[SseEvent]:
         if self._at_start:
             chunk = self._without_bom(chunk)
             if not chunk:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from contracts.checks import CHECKS, Context
+from contracts.checks import CHECKS, Context, not_exercised
 from contracts.observed import Exchange
 from contracts.runner import Outcome
 from contracts.spec import Case, load_scenarios
@@ -236,3 +236,71 @@ def test_a_retry_after_expected_of_an_error_that_cannot_carry_one_is_reported() 
         Context(Case(scenario.id, scenario, None), PROFILE, outcome)
     )
     assert verdict == "stream(): retry_after=None, expected 3.0"
+
+
+MISTRAL = load_profile("mistral")
+#: What Mistral answers a request carrying stream_options (its suite file's refusal).
+REFUSED_BODY = json.dumps(
+    {"object": "error", "message": {"detail": [{"msg": "Extra inputs are not permitted"}]}}
+)
+
+
+def judge_refused_stream(clause: str, scenario: str, complete_error: Exception) -> str | None:
+    """`clause`'s verdict when Mistral refused stream()'s request for its stream_options (422)
+    and answered complete()'s, which carried none, with the scenario's fault."""
+    refused = errors.InvalidRequestError("Extra inputs are not permitted", provider="p")
+    outcome = Outcome(
+        events=[],
+        stream_error=refused,
+        complete_error=complete_error,
+        ran=("stream", "complete"),
+        exchanges=[
+            Exchange(
+                request={"model": "m", "stream": True, "stream_options": {"include_usage": True}},
+                status=422,
+                content_type="application/json",
+                body=REFUSED_BODY,
+            ),
+            Exchange(
+                request={"model": "m"}, status=401, content_type="application/json", body="{}"
+            ),
+        ],
+    )
+    case = Case(scenario, SCENARIOS[scenario], None)
+    return CHECKS[clause](Context(case, MISTRAL, outcome))
+
+
+def test_a_path_refused_for_its_shape_is_not_blamed_for_the_fault() -> None:
+    """The 422 is request.shape's: the error clause judges the path that reached the fault."""
+    assert judge_refused_stream("errors.authentication", "error_auth", auth_error()) is None
+    verdict = judge_refused_stream("errors.authentication", "error_auth", rate_limit())
+    assert verdict is not None
+    assert verdict.startswith("complete() gave RateLimitError")
+    assert verdict.endswith("expected AuthenticationError")
+    assert "stream()" not in verdict
+
+
+def test_every_path_refused_for_its_shape_leaves_the_fault_not_exercised() -> None:
+    refused = errors.InvalidRequestError("Extra inputs are not permitted", provider="p")
+    outcome = Outcome(
+        events=[],
+        stream_error=refused,
+        complete_error=None,
+        ran=("stream",),
+        exchanges=[
+            Exchange(
+                request={"stream": True, "stream_options": {"include_usage": True}},
+                status=422,
+                content_type="application/json",
+                body=REFUSED_BODY,
+            )
+        ],
+    )
+    verdict = CHECKS["errors.mid-stream"](
+        Context(Case("midstream_error", SCENARIOS["midstream_error"], None), MISTRAL, outcome)
+    )
+    assert not_exercised(verdict)
+    assert verdict == (
+        "the server refused the request for its shape (422: Extra inputs are not permitted) "
+        "before the scenario could play: request.shape judges what was sent"
+    )

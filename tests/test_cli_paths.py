@@ -273,3 +273,17 @@ def test_a_profile_that_is_not_utf8_is_one_line_and_exit_2(
     assert code == 2
     assert err.strip().count("\n") == 0
     assert "latin.toml: not UTF-8 text" in err
+
+
+def test_record_from_the_replica_claims_no_contradiction_of_the_profile(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The unknown_finish scenario makes the replica send a value outside every profile on
+    purpose: that is the scenario, not the vendor contradicting its `[wire]` facts."""
+    record = ["record", "--vendor", "mistral", "--replica", "--cassettes", str(tmp_path)]
+    code, out, err = cli(capsys, *record, "--scenario", "unknown_finish")
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"{tmp_path / 'mistral' / 'unknown_finish.yaml'} (source: replica): new cassette",
+        "1 cassette(s) recorded",
+    ]

@@ -1,27 +1,64 @@
-"""The deadline's one timer: it ends the read in progress, and only its own cancellation."""
+"""The deadline's one timer: it ends the body read in progress, and only its own cancellation."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
-from providers.body import Deadline
+from providers.body import Deadline, SseBody
+from providers.errors import LlmError, MalformedResponseError, StreamTruncatedError
+from providers.scrub import Scrubber
+
+
+class SlowReads:
+    """An event stream whose reads each take `seconds`."""
+
+    def __init__(self, *reads: tuple[float, bytes]) -> None:
+        self.headers = {"content-type": "text/event-stream"}
+        self.reads = reads
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        for seconds, data in self.reads:
+            await asyncio.sleep(seconds)
+            yield data
+
+
+def _fail(_: object) -> LlmError:
+    return MalformedResponseError("unexpected", provider="p")
+
+
+async def _connected(deadline: Deadline, *reads: tuple[float, bytes]) -> SseBody:
+    body = SseBody(
+        SlowReads(*reads),
+        provider="p",
+        scrubber=Scrubber([]),
+        deadline=deadline,
+        max_event_bytes=1024,
+        json_answer=_fail,
+        undecodable=_fail,
+    )
+    await body.check()
+    return body
 
 
 async def test_reads_before_the_deadline_return_their_value() -> None:
     deadline = Deadline(30.0)
-    assert await deadline.within(asyncio.sleep(0, "first")) == "first"
-    assert await deadline.within(asyncio.sleep(0, "second")) == "second"
+    body = await _connected(deadline, (0, b"first"), (0, b"second"))
+    assert await body.read() == b"first"
+    assert await body.read() == b"second"
+    assert await body.read() is None
     deadline.close()
 
 
 async def test_a_read_in_progress_at_the_deadline_times_out_and_so_does_the_next() -> None:
     deadline = Deadline(0.05)
-    with pytest.raises(TimeoutError):
-        await deadline.within(asyncio.sleep(5))
-    with pytest.raises(TimeoutError):
-        await deadline.within(asyncio.sleep(0))
+    body = await _connected(deadline, (5, b"late"), (0, b"never"))
+    with pytest.raises(StreamTruncatedError, match="did not finish within the deadline"):
+        await body.read()
+    with pytest.raises(StreamTruncatedError, match="did not finish within the deadline"):
+        await body.read()
     task = asyncio.current_task()
     assert task is not None
     assert task.cancelling() == 0  # the deadline's cancellation was taken back
@@ -29,7 +66,8 @@ async def test_a_read_in_progress_at_the_deadline_times_out_and_so_does_the_next
 
 async def test_a_cancellation_from_outside_stays_a_cancellation() -> None:
     deadline = Deadline(30.0)
-    reading = asyncio.ensure_future(deadline.within(asyncio.sleep(5)))
+    body = await _connected(deadline, (5, b"late"))
+    reading = asyncio.ensure_future(body.read())
     await asyncio.sleep(0.01)
     reading.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -37,9 +75,10 @@ async def test_a_cancellation_from_outside_stays_a_cancellation() -> None:
     deadline.close()
 
 
-async def test_a_deadline_passing_between_reads_fails_the_next_read() -> None:
+async def test_the_deadline_passing_between_reads_cancels_nothing_and_fails_the_next_read() -> None:
     deadline = Deadline(0.02)
-    assert await deadline.within(asyncio.sleep(0, "ok")) == "ok"
-    await asyncio.sleep(0.05)
-    with pytest.raises(TimeoutError):
-        await deadline.within(asyncio.sleep(0))
+    body = await _connected(deadline, (0, b"ok"), (0, b"never"))
+    assert await body.read() == b"ok"
+    await asyncio.sleep(0.05)  # the caller's own await, between two reads: not cancelled
+    with pytest.raises(StreamTruncatedError, match="did not finish within the deadline"):
+        await body.read()

@@ -32,7 +32,7 @@ class Reads:
         self.reads = list(reads)
         self.taken = 0
 
-    async def iter_bytes(self) -> AsyncIterator[bytes]:
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
         for read in self.reads:
             self.taken += 1
             if isinstance(read, Exception):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from providers.sse import SseDecoder, SseEvent, SseEventTooLargeError
 
@@ -128,3 +130,42 @@ def test_the_cap_counts_a_new_partial_line_from_zero() -> None:
     assert decoder.feed(b"data: 1") == []
     assert decoder.feed(b"2\ndata: 123") == []  # 2 bytes of data + 9 of line: at the cap
     assert decoder.feed(b"\n\n") == [SseEvent(b"12\n123")]
+
+
+#: Lines a body may hold, whole events or not: data with and without a space, names, comments,
+#: a field name alone, unknown fields, blank lines.
+_LINES = st.sampled_from(
+    [
+        b"data: {}",
+        b"data:x",
+        b"data:  two spaces",
+        b"data",
+        b"event: ping",
+        b"event:named",
+        b": comment",
+        b"id: 7",
+        b"",
+    ]
+)
+
+
+@given(st.lists(st.lists(_LINES, max_size=4), max_size=8))
+def test_reads_of_whole_events_decode_as_the_same_body_byte_by_byte(
+    blocks: list[list[bytes]],
+) -> None:
+    # Each read is whole events (its blocks ending in a blank line), the shape servers flush.
+    reads = [b"".join(line + b"\n" for line in block) + b"\n" for block in blocks]
+    body = b"".join(reads)
+    one_byte_reads = [body[i : i + 1] for i in range(len(body))]
+    assert decode(reads) == decode(one_byte_reads)
+
+
+def test_the_cap_holds_for_a_read_of_whole_events() -> None:
+    decoder = SseDecoder(max_event_bytes=10)
+    decoder.feed(b"\n")  # past the start: later reads of whole events take the quick path
+    assert decoder.feed(b"data: 1234567890\n\nevent: e\ndata: 1\n\n") == [
+        SseEvent(b"1234567890"),
+        SseEvent(b"1", "e"),
+    ]
+    with pytest.raises(SseEventTooLargeError):
+        decoder.feed(b"event: e\ndata: 12345678901\n\n")

@@ -9,7 +9,6 @@ names its protocol, and `protocol_for` builds it with that vendor's facts.
 
 from __future__ import annotations
 
-import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 from contracts.observed import Exchange
 from contracts.replica.server import RecordedRequest, ScriptedResponse
 from contracts.spec import Answer, Case, Fault, RequestSpec
-from contracts.vendors import SuiteProfile, find_suite_file, load_suite_profile
+from contracts.vendors import Rejection, SuiteProfile, find_suite_file, load_suite_profile
 from providers.frozen import Frozen, describe_errors
 from providers.protocols import load_reference, protocol_entry
 from providers.vendors import ProfileError, VendorProfile
@@ -73,17 +72,15 @@ class WireProtocol(ABC):
         """A ReplicaServer responder that answers every request with this case, its body cut
         into reads the way this case's seed says."""
 
-        seed = zlib.crc32(case.id.encode())
-
         def respond(request: RecordedRequest) -> ScriptedResponse:
-            return self.respond(case, request).delivered_in(seed)
+            return self.respond(case, request).delivered_in(case.seed)
 
         return respond
 
     def respond(self, case: Case, request: RecordedRequest) -> ScriptedResponse:
         """Refuse what the vendor refuses, as it does; else play the fault or the answer."""
         body = request.json() or {}
-        rule = self.suite.rejection(body, self.breaks) if isinstance(body, dict) else None
+        rule = self.refusal(body)
         if rule is not None:
             if isinstance(rule.body, str):
                 return ScriptedResponse.text(rule.body, rule.status)
@@ -222,6 +219,10 @@ class WireProtocol(ABC):
         return False
 
     # -- judge --------------------------------------------------------------------------------
+
+    def refusal(self, body: Any) -> Rejection | None:
+        """The vendor's documented refusal of this request body, if it refuses it."""
+        return self.suite.rejection(body, self.breaks) if isinstance(body, dict) else None
 
     def judge_request(self, body: dict[str, Any], spec: RequestSpec) -> list[str]:
         """Why the vendor would refuse or misread this request; empty when it is fine."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -192,6 +193,12 @@ class Case:
     finish: str | None
     #: For a real recording: what it must yield, frozen at import; checks judge against it.
     expected: Expected | None = None
+
+    @property
+    def seed(self) -> int:
+        """How this case's response bodies are cut into reads, replica and replay alike: the
+        same cuts every run, other cuts for another case."""
+        return zlib.crc32(self.id.encode())
 
     @property
     def answer(self) -> Answer | None:

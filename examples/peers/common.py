@@ -24,16 +24,22 @@ from pydantic import SecretStr
 
 from providers import errors
 from providers.types import (
+    TOOL_CHOICE_MODES,
     AssistantMessage,
     CompletionRequest,
     CompletionResponse,
     Connected,
+    ContentPart,
     Done,
+    ImagePart,
+    JsonObjectFormat,
     MessageDelta,
     ProviderCapabilities,
+    ResponseFormat,
     StopReason,
     StreamEvent,
     TextDelta,
+    TextPart,
     ThinkingDelta,
     TokenCount,
     ToolCall,
@@ -72,6 +78,59 @@ def count_tokens(request: CompletionRequest) -> TokenCount:
     return TokenCount(input_tokens=estimate_tokens("".join(parts)))
 
 
+def image_url(part: ImagePart) -> str:
+    """An image as Chat Completions takes it: its URL, or its bytes as a data URL."""
+    return part.url or f"data:{part.media_type};base64,{part.data}"
+
+
+def openai_content(content: str | tuple[ContentPart, ...]) -> str | list[dict[str, Any]]:
+    """A user message's content as Chat Completions parts (text, image_url)."""
+    if isinstance(content, str):
+        return content
+    return [
+        {"type": "text", "text": part.text}
+        if isinstance(part, TextPart)
+        else {"type": "image_url", "image_url": {"url": image_url(part)}}
+        for part in content
+    ]
+
+
+def openai_tool_choice(choice: str) -> str | dict[str, Any]:
+    """A tool choice as Chat Completions spells it: a mode, or the function to call."""
+    if choice in TOOL_CHOICE_MODES:
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def openai_response_format(response_format: ResponseFormat) -> dict[str, Any]:
+    if isinstance(response_format, JsonObjectFormat):
+        return {"type": "json_object"}
+    schema: dict[str, Any] = {
+        "name": response_format.name,
+        "schema": response_format.json_schema,
+        "strict": response_format.strict,
+    }
+    if response_format.description is not None:
+        schema["description"] = response_format.description
+    return {"type": "json_schema", "json_schema": schema}
+
+
+def openai_features(request: CompletionRequest) -> dict[str, Any]:
+    """The request features as the library's documented Chat Completions parameters: the
+    tool choice, parallel calls, the response format and `reasoning_effort` (a budget has no
+    Chat Completions parameter, so only an effort is passed on)."""
+    features: dict[str, Any] = {}
+    if request.tool_choice is not None:
+        features["tool_choice"] = openai_tool_choice(request.tool_choice)
+    if request.parallel_tool_calls is not None:
+        features["parallel_tool_calls"] = request.parallel_tool_calls
+    if request.response_format is not None:
+        features["response_format"] = openai_response_format(request.response_format)
+    if request.thinking is not None and request.thinking.effort is not None:
+        features["reasoning_effort"] = request.thinking.effort
+    return features
+
+
 def openai_messages(request: CompletionRequest) -> list[dict[str, Any]]:
     """The request's conversation as Chat Completions message dicts (raw SDK, litellm)."""
     messages: list[dict[str, Any]] = (
@@ -79,7 +138,7 @@ def openai_messages(request: CompletionRequest) -> list[dict[str, Any]]:
     )
     for message in request.messages:
         if isinstance(message, UserMessage):
-            messages.append({"role": "user", "content": message.content})
+            messages.append({"role": "user", "content": openai_content(message.content)})
         elif isinstance(message, ToolResultMessage):
             messages.append(
                 {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
@@ -137,13 +196,18 @@ class Reported:
     tool_calls: list[ToolCall] = field(default_factory=list)
     finish: str | None = None
     stop: StopReason | None = None
-    usage: tuple[int, int] | None = None
+    #: Input, output and cache-read tokens, as the library reported them.
+    usage: tuple[int, int, int] | None = None
     model: str = ""
     request_id: str | None = None
 
     def final_usage(self, request: CompletionRequest) -> Usage:
         if self.usage is not None:
-            return Usage(input_tokens=self.usage[0], output_tokens=self.usage[1])
+            return Usage(
+                input_tokens=self.usage[0],
+                output_tokens=self.usage[1],
+                cache_read_tokens=self.usage[2],
+            )
         return Usage(
             input_tokens=count_tokens(request).input_tokens,
             output_tokens=estimate_tokens(self.text + self.thinking),

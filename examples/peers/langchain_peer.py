@@ -30,6 +30,8 @@ from examples.peers.common import (
     Reported,
     connected,
     mid_stream,
+    openai_content,
+    openai_features,
     openai_tools,
 )
 from examples.peers.openai_sdk import sdk_error
@@ -50,13 +52,26 @@ def langchain_messages(request: CompletionRequest) -> list[BaseMessage]:
     messages: list[BaseMessage] = [SystemMessage(request.system)] if request.system else []
     for message in request.messages:
         if isinstance(message, UserMessage):
-            messages.append(HumanMessage(message.content))
+            messages.append(HumanMessage(openai_content(message.content)))
         elif isinstance(message, AssistantMessage):
             calls = [{"id": c.id, "name": c.name, "args": c.input} for c in message.tool_calls]
             messages.append(AIMessage(message.content, tool_calls=calls))
         else:
             messages.append(ToolMessage(message.content, tool_call_id=message.tool_call_id))
     return messages
+
+
+def raw_arguments(message: AIMessage) -> dict[str, str]:
+    """The arguments' text as the vendor sent it, by call id: langchain parses it into
+    `tool_calls[].args` but keeps the text, summed, in a streamed message's
+    `tool_call_chunks` and, for a whole answer, in `additional_kwargs["tool_calls"]`."""
+    if isinstance(message, AIMessageChunk):
+        return {c["id"]: c["args"] or "" for c in message.tool_call_chunks if c.get("id")}
+    return {
+        c["id"]: c["function"]["arguments"]
+        for c in message.additional_kwargs.get("tool_calls", [])
+        if c.get("id")
+    }
 
 
 def reported_from(message: AIMessage, provider: str) -> Reported:
@@ -67,6 +82,7 @@ def reported_from(message: AIMessage, provider: str) -> Reported:
             f"langchain could not parse tool call {bad.get('name')!r}: {bad.get('error')}",
             provider=provider,
         )
+    raw = raw_arguments(message)
     metadata = message.response_metadata
     usage = message.usage_metadata
     text = message.content if isinstance(message.content, str) else message.text
@@ -77,13 +93,21 @@ def reported_from(message: AIMessage, provider: str) -> Reported:
             ToolCall(
                 id=call.get("id") or "",
                 name=call["name"],
-                arguments=json.dumps(call["args"]),
+                arguments=raw.get(call.get("id") or "", json.dumps(call["args"])),
                 input=call["args"],
             )
             for call in message.tool_calls
         ],
         finish=metadata.get("finish_reason"),
-        usage=(usage["input_tokens"], usage["output_tokens"]) if usage else None,
+        usage=(
+            (
+                usage["input_tokens"],
+                usage["output_tokens"],
+                usage.get("input_token_details", {}).get("cache_read", 0),
+            )
+            if usage
+            else None
+        ),
         model=str(metadata.get("model_name") or ""),
         request_id=message.id,
     )
@@ -103,6 +127,8 @@ class LangchainProvider(PeerProvider):
             options["temperature"] = request.temperature
         if request.stop:
             options["stop"] = list(request.stop)
+        if request.thinking is not None and request.thinking.effort is not None:
+            options["reasoning_effort"] = request.thinking.effort
         chat = ChatOpenAI(
             model=request.model or self.model,
             api_key=self.api_key,
@@ -111,7 +137,13 @@ class LangchainProvider(PeerProvider):
             stream_usage=True,
             **options,
         )
-        return chat.bind_tools(openai_tools(request)) if request.tools else chat
+        # bind() passes these to the SDK's create call as they are, as bind_tools does
+        # with its own tool_choice and parallel_tool_calls.
+        features = openai_features(request)
+        features.pop("reasoning_effort", None)
+        if request.tools:
+            return chat.bind_tools(openai_tools(request), **features)
+        return chat.bind(**features) if features else chat
 
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         try:

@@ -15,11 +15,14 @@ os.environ.setdefault("LITELLM_TELEMETRY", "False")
 
 import litellm
 import openai
+from litellm.exceptions import MidStreamFallbackError
 
 from examples.peers.openai_sdk import OpenAiSdkProvider, sdk_error
 from providers import errors
 
 litellm.telemetry = False
+# Its "Give Feedback" banner goes to stdout on every error, into the report.
+litellm.suppress_debug_info = True
 
 
 class LitellmProvider(OpenAiSdkProvider):
@@ -37,6 +40,13 @@ class LitellmProvider(OpenAiSdkProvider):
             num_retries=0,
             max_retries=0,
         )
+
+    def _mid_stream_error(self, exc: Exception) -> errors.LlmError:
+        """litellm wraps a failure after the first chunk in `MidStreamFallbackError` (its
+        signal to try a fallback model); what happened is its public `original_exception`."""
+        if isinstance(exc, MidStreamFallbackError) and exc.original_exception:
+            exc = exc.original_exception
+        return super()._mid_stream_error(exc)
 
     def _error(self, exc: openai.APIError) -> errors.LlmError:
         """litellm's own classification first, where it has one."""

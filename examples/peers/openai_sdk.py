@@ -21,6 +21,7 @@ from examples.peers.common import (
     connected,
     from_http,
     mid_stream,
+    openai_features,
     openai_messages,
     openai_tools,
     retry_after,
@@ -37,12 +38,14 @@ from providers.types import (
 
 
 def sdk_error(exc: openai.APIError, provider: str) -> errors.LlmError:
-    """What the SDK raised before a 2xx answer, by the status and code it exposes."""
-    if isinstance(exc, openai.APIStatusError):
+    """What the SDK raised before a 2xx answer, by the status and code it exposes (litellm
+    raises some statuses, such as 403, as its generic `APIError`, which keeps `status_code`)."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
         response = getattr(exc, "response", None)
         return from_http(
             HttpFailure(
-                status=exc.status_code,
+                status=status,
                 message=exc.message,
                 code=getattr(exc, "code", None),
                 retry_after=retry_after(getattr(response, "headers", None)),
@@ -53,6 +56,13 @@ def sdk_error(exc: openai.APIError, provider: str) -> errors.LlmError:
     return errors.ProviderUnavailableError(
         f"{type(exc).__name__}: {exc.message}", provider=provider
     )
+
+
+def usage_of(usage: Any) -> tuple[int, int, int]:
+    """Input, output and cache-read tokens from the SDK's `CompletionUsage`."""
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or 0
+    return (usage.prompt_tokens, usage.completion_tokens, cached)
 
 
 def reasoning(message: Any) -> str | None:
@@ -83,13 +93,17 @@ class OpenAiSdkProvider(PeerProvider):
             body["temperature"] = request.temperature
         if request.stop:
             body["stop"] = list(request.stop)
-        return body
+        return body | openai_features(request)
 
     async def _create(self, body: dict[str, Any]) -> Any:
         return await self._client.chat.completions.create(**body)
 
     def _error(self, exc: openai.APIError) -> errors.LlmError:
         return sdk_error(exc, self.name)
+
+    def _mid_stream_error(self, exc: Exception) -> errors.LlmError:
+        """A failure after Connected: a broken connection is a cut stream."""
+        return mid_stream(exc, self.name, broken=(openai.APIConnectionError, httpx2.TransportError))
 
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         try:
@@ -98,7 +112,7 @@ class OpenAiSdkProvider(PeerProvider):
             raise self._error(exc) from None
         reported = Reported(model=answer.model, request_id=getattr(answer, "_request_id", None))
         if answer.usage is not None:
-            reported.usage = (answer.usage.prompt_tokens, answer.usage.completion_tokens)
+            reported.usage = usage_of(answer.usage)
         for choice in answer.choices:
             reported.text += choice.message.content or ""
             reported.thinking += reasoning(choice.message) or ""
@@ -129,9 +143,7 @@ class OpenAiSdkProvider(PeerProvider):
                 for call_id, name, arguments in (calls[i] for i in sorted(calls))
             ]
         except Exception as exc:
-            raise mid_stream(
-                exc, self.name, broken=(openai.APIConnectionError, httpx2.TransportError)
-            ) from exc
+            raise self._mid_stream_error(exc) from exc
         finally:
             await chunks.aclose()
         for event in blocks.finish(reported, request):
@@ -147,7 +159,7 @@ class OpenAiSdkProvider(PeerProvider):
         events: list[StreamEvent] = []
         usage = getattr(chunk, "usage", None)  # litellm's chunks carry it only when sent
         if usage is not None:
-            reported.usage = (usage.prompt_tokens, usage.completion_tokens)
+            reported.usage = usage_of(usage)
         for choice in chunk.choices:
             delta = choice.delta
             thinking, text = reasoning(delta), delta.content

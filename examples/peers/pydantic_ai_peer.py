@@ -6,6 +6,7 @@ from the `ModelResponse` it builds; failures keep pydantic-ai's own error catego
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +14,8 @@ import openai
 from pydantic import SecretStr
 from pydantic_ai import exceptions as pai
 from pydantic_ai.messages import (
+    BinaryContent,
+    ImageUrl,
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -25,12 +28,13 @@ from pydantic_ai.messages import (
     ThinkingPartDelta,
     ToolCallPart,
     ToolReturnPart,
+    UserContent,
     UserPromptPart,
 )
 from pydantic_ai.models import ModelRequestParameters
-from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.models.openai import OpenAIChatModel, OpenAIChatModelSettings
+from pydantic_ai.output import OutputObjectDefinition
 from pydantic_ai.providers.openai import OpenAIProvider
-from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 
 from examples.peers.common import (
@@ -44,14 +48,20 @@ from examples.peers.common import (
 )
 from providers import errors
 from providers.types import (
+    TOOL_CHOICE_MODES,
     AssistantMessage,
     CompletionRequest,
     CompletionResponse,
+    JsonObjectFormat,
+    JsonSchemaFormat,
     StopReason,
     StreamEvent,
     TextDelta,
     ThinkingDelta,
     UserMessage,
+)
+from providers.types import (
+    TextPart as PromptText,
 )
 
 #: pydantic-ai's own finish reasons; anything else (including None) is `other`.
@@ -97,6 +107,23 @@ def pydantic_ai_error(exc: Exception, provider: str, *, streaming: bool) -> erro
     return errors.StreamError(f"{type(exc).__name__}: {exc}", provider=provider)
 
 
+def prompt(message: UserMessage) -> str | list[UserContent]:
+    """A user message as pydantic-ai's prompt: text, image URLs and inline image bytes."""
+    if isinstance(message.content, str):
+        return message.content
+    parts: list[UserContent] = []
+    for part in message.content:
+        if isinstance(part, PromptText):
+            parts.append(part.text)
+        elif part.url is not None:
+            parts.append(ImageUrl(url=part.url))
+        else:
+            assert part.data is not None, "an ImagePart without a url has data"
+            assert part.media_type is not None, "and its media type"
+            parts.append(BinaryContent(base64.b64decode(part.data), media_type=part.media_type))
+    return parts
+
+
 def history(request: CompletionRequest) -> list[ModelMessage]:
     """The conversation as pydantic-ai messages; tool results carry the calling tool's name."""
     names = {
@@ -109,7 +136,7 @@ def history(request: CompletionRequest) -> list[ModelMessage]:
     system = [SystemPromptPart(request.system)] if request.system else []
     for message in request.messages:
         if isinstance(message, UserMessage):
-            messages.append(ModelRequest(parts=[*system, UserPromptPart(message.content)]))
+            messages.append(ModelRequest(parts=[*system, UserPromptPart(prompt(message))]))
         elif isinstance(message, AssistantMessage):
             parts: list[Any] = [TextPart(message.content)] if message.content else []
             parts += [ToolCallPart(c.name, c.arguments, c.id) for c in message.tool_calls]
@@ -134,14 +161,23 @@ class PydanticAiProvider(PeerProvider):
         self._model = OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client))
 
     @staticmethod
-    def _settings(request: CompletionRequest) -> ModelSettings:
-        settings = ModelSettings()
+    def _settings(request: CompletionRequest) -> OpenAIChatModelSettings:
+        settings = OpenAIChatModelSettings()
         if request.max_tokens is not None:
             settings["max_tokens"] = request.max_tokens
         if request.temperature is not None:
             settings["temperature"] = request.temperature
         if request.stop:
             settings["stop_sequences"] = list(request.stop)
+        if request.tool_choice is not None:
+            choice = request.tool_choice
+            settings["tool_choice"] = choice if choice in TOOL_CHOICE_MODES else [choice]
+        if request.parallel_tool_calls is not None:
+            settings["parallel_tool_calls"] = request.parallel_tool_calls
+        if request.thinking is not None and request.thinking.effort is not None:
+            # The OpenAI model's own setting: the unified `thinking` is dropped for a model
+            # name pydantic-ai does not know to reason (as documented), such as a local one.
+            settings["openai_reasoning_effort"] = request.thinking.effort
         return settings
 
     @staticmethod
@@ -152,6 +188,26 @@ class PydanticAiProvider(PeerProvider):
             )
             for t in request.tools
         ]
+        response_format = request.response_format
+        if isinstance(response_format, JsonSchemaFormat):
+            # pydantic-ai's native output: the schema sent as the vendor's response format.
+            output = OutputObjectDefinition(
+                json_schema=response_format.json_schema,
+                name=response_format.name,
+                description=response_format.description,
+                strict=response_format.strict,
+            )
+            return ModelRequestParameters(
+                function_tools=tools, output_mode="native", output_object=output
+            )
+        if isinstance(response_format, JsonObjectFormat):
+            # Prompted output sends {"type": "json_object"}; no template, so the prompt is ours.
+            return ModelRequestParameters(
+                function_tools=tools,
+                output_mode="prompted",
+                output_object=OutputObjectDefinition(json_schema={"type": "object"}),
+                prompted_output_template=False,
+            )
         return ModelRequestParameters(function_tools=tools, allow_text_output=True)
 
     def _reported(self, response: ModelResponse) -> Reported:
@@ -160,7 +216,7 @@ class PydanticAiProvider(PeerProvider):
         reported = Reported(
             finish=details.get("finish_reason"),
             stop=FINISH.get(response.finish_reason or "", StopReason.OTHER),
-            usage=(usage.input_tokens, usage.output_tokens),
+            usage=(usage.input_tokens, usage.output_tokens, usage.cache_read_tokens),
             model=response.model_name or self.model,
             request_id=response.provider_response_id,
         )
@@ -170,8 +226,10 @@ class PydanticAiProvider(PeerProvider):
             elif isinstance(part, ThinkingPart):
                 reported.thinking += part.content
             elif isinstance(part, ToolCallPart):
+                # `args` keeps the text the vendor sent; args_as_json_str() re-serializes it.
+                text = part.args if isinstance(part.args, str) else part.args_as_json_str()
                 reported.tool_calls.append(
-                    tool_call(part.tool_call_id, part.tool_name, part.args_as_json_str(), self.name)
+                    tool_call(part.tool_call_id, part.tool_name, text, self.name)
                 )
         return reported
 

@@ -30,7 +30,13 @@ from providers.vendors import load_profile  # noqa: E402
 START = "<!-- peers:start -->"
 END = "<!-- peers:end -->"
 FINDINGS = Path(__file__).with_name("findings.toml")
-_CELL = {"pass": "pass", "fail": "**FAIL**", "unsupported": "n/a", "xfail": "xfail"}
+_CELL = {
+    "pass": "pass",
+    "fail": "**FAIL**",
+    "unsupported": "n/a",
+    "xfail": "xfail",
+    "not-exercised": "n/e",
+}
 
 
 async def _certify(peer: Peer) -> list[VendorResult]:
@@ -50,7 +56,12 @@ def _section(results: dict[str, list[VendorResult]], peers: list[Peer]) -> tuple
         "translates what the library reports and fixes nothing, then held to every clause "
         "against the loopback replica speaking each vendor's dialect. Regenerate with "
         "`pip install -e '.[test,peers]' && python examples/peers/report.py --write-readme`; "
-        "run as tests with `tox -e peers`.",
+        "run as tests with `tox -e peers`. Each failure is explained from the library's source "
+        "and the bytes in `examples/peers/findings.toml`, with its kind (library defect, "
+        "documented or library limitation); a failure without an explanation prints "
+        "UNEXPLAINED and the command exits 1. n/e: not exercised (on Mistral every client's "
+        "stream request is refused for its `stream_options`, so the clauses about the answer "
+        "have nothing to judge there; `request.shape` carries the finding).",
         "",
     ]
     unexplained = 0

@@ -30,6 +30,8 @@ class ChatChunkReader(ChunkReader):
             tuple((key, ".".join(keys[:depth])) for depth, key in enumerate(keys, start=1))
             for keys in (path.split(".") for path in profile.wire.usage_paths)
         )
+        #: The first key of each usage path: a chunk with none of them carries no usage.
+        self._usage_roots = tuple(dict.fromkeys(steps[0][0] for steps in self._usage_paths))
         self._tool_data_fields = profile.wire.tool_call_data_fields
         self._reasoning_in_completion = profile.wire.reasoning_in_completion
         # Tool-call key -> the first id the vendor gave it (empty until one arrives).
@@ -37,26 +39,49 @@ class ChatChunkReader(ChunkReader):
         self._last_tool_key: int | None = None
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
-        """The events this chunk completes; raises the mapped error for an error payload."""
+        """The events this chunk completes; raises the mapped error for an error payload.
+
+        Each field is type-checked inline where it has the usual shape (this runs for every
+        chunk of every stream); any other shape goes through the typed accessor, which
+        accepts what the protocol allows and names the field it does not.
+        """
         read = self._json
-        chunk = read.object(chunk, "the chunk")
+        if type(chunk) is not dict:
+            raise read.malformed("the chunk", "an object", chunk)
         if chunk.get("error") or chunk.get("object") == "error":
             # {"error": {...}}, or vLLM's and Mistral's top-level {"object": "error", ...}
             raise self._errors.from_stream_payload(chunk)
-        report = self._usage_report(chunk)
-        if report:
-            self.assembler.usage(self._usage(report))
-        for choice in read.optional_objects(chunk, "choices", "choices"):
-            if (read.optional_index(choice, "index", "choices[].index") or 0) != 0:
-                continue  # n > 1 is not requested; a stray choice must not mix into the answer
-            delta = read.optional_object(choice, "delta", "choices[].delta") or (
-                read.optional_object(choice, "message", "choices[].message")
-            )
+        for root in self._usage_roots:
+            if chunk.get(root) is not None:
+                report = self._usage_report(chunk)
+                if report:
+                    self.assembler.usage(self._usage(report))
+                break
+        choices = chunk.get("choices")
+        if type(choices) is not list:
+            choices = read.optional_objects(chunk, "choices", "choices")
+        for choice in choices:
+            if type(choice) is not dict:
+                raise read.malformed("choices[]", "an object", choice)
+            index = choice.get("index")
+            if index is not None:
+                if type(index) is not int:
+                    raise read.malformed("choices[].index", "an integer", index)
+                if index != 0:
+                    continue  # n > 1 is not requested; a stray choice must not mix in
+            delta = choice.get("delta")
+            if type(delta) is not dict or not delta:
+                delta = read.optional_object(choice, "delta", "choices[].delta") or (
+                    read.optional_object(choice, "message", "choices[].message")
+                )
             if delta:
                 self._delta(delta)
-            finish = read.optional_string(choice, "finish_reason", "choices[].finish_reason")
-            if finish:
-                self._stop(finish)
+            finish = choice.get("finish_reason")
+            if finish is not None:
+                if type(finish) is not str:
+                    raise read.malformed("choices[].finish_reason", "a string", finish)
+                if finish:
+                    self._stop(finish)
         return self.assembler.take()
 
     @staticmethod
@@ -70,17 +95,21 @@ class ChatChunkReader(ChunkReader):
     def _delta(self, delta: dict[str, Any]) -> None:
         read = self._json
         for name in self._reasoning_fields:
-            reasoning = read.optional_string(delta, name, f"delta.{name}")
-            if reasoning:
-                self.assembler.text("thinking", reasoning)
-                break
+            reasoning = delta.get(name)
+            if reasoning is not None:
+                if type(reasoning) is not str:
+                    raise read.malformed(f"delta.{name}", "a string", reasoning)
+                if reasoning:
+                    self.assembler.text("thinking", reasoning)
+                    break
         content = delta.get("content")
         if type(content) is str:
             self.assembler.text("text", content)
         elif content is not None:
             self._content_parts(content)
-        for fragment in read.optional_objects(delta, "tool_calls", "delta.tool_calls"):
-            self._tool_fragment(fragment)
+        if delta.get("tool_calls") is not None:
+            for fragment in read.optional_objects(delta, "tool_calls", "delta.tool_calls"):
+                self._tool_fragment(fragment)
 
     def _content_parts(self, parts: Any) -> None:
         """Typed content parts (Mistral's reasoning models): text and nested thinking parts.

@@ -50,11 +50,20 @@ _DELTAS: dict[BlockKind, Callable[..., TextDelta | ThinkingDelta]] = {
 _tool_input_delta = trusted_constructor(ToolInputDelta)
 
 
+#: Fragments of one call's arguments joined into one string at a time: each fragment held
+#: alone costs an object (~60 bytes) however few its characters, so max_held_chars would not
+#: bound memory; joined in runs, the held arguments cost about their characters (in linear
+#: time: only the newest run is joined, never the whole).
+_JOIN_EVERY = 256
+
+
 @dataclass(slots=True)
 class _ToolCall:
     id: str = ""
     name: str = ""
     parts: list[str] = field(default_factory=list)
+    #: How many leading `parts` are already joins of many fragments (see _JOIN_EVERY).
+    joined: int = 0
     block_index: int = -1
     provider_data: dict[str, Any] = field(default_factory=dict)
 
@@ -182,6 +191,9 @@ class BlockAssembler:
         if arguments:
             self._hold(len(arguments), "tool-call arguments")
             call.parts.append(arguments)
+            if len(call.parts) - call.joined >= _JOIN_EVERY:
+                call.parts[call.joined :] = ["".join(call.parts[call.joined :])]
+                call.joined += 1
             self._output_chars += len(arguments)
         if key == self._open_tool:
             if call.started:
