@@ -47,6 +47,8 @@ ERROR_CLAUSES: dict[type[error_types.LlmError], str] = {
     error_types.ModelNotFoundError: "errors.model-not-found",
     error_types.ProviderUnavailableError: "errors.unavailable",
     error_types.StreamError: "errors.mid-stream",
+    # A call whose arguments are no JSON object: how calls are read is tools.single's.
+    error_types.MalformedResponseError: "tools.single",
 }
 CASE_PREFIX = f"{IMPORTED_DIR}/"
 STAND_IN = "(the request of an imported recording)"
