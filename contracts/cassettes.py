@@ -2,7 +2,8 @@
 vcrpy's cassette model (so plain vcrpy replays them through `vcr_serializer`).
 
 Live traffic is recorded as it streams (`contracts.recorder`), replica traffic from the
-replica's own journal; vcrpy only replays.
+replica's own journal; replay serves them over loopback (`contracts.replay`). Nothing here
+needs vcrpy.
 
 A cassette is YAML a person can review in a diff: a `meta` block (source `live` or `replica`,
 when, model, SDK version, base URL host), JSON bodies as mappings, SSE bodies as literal
