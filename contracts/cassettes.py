@@ -1,4 +1,8 @@
-"""Cassettes: readable, scrubbed vcrpy recordings of real provider traffic, one per scenario.
+"""Cassettes: readable, scrubbed recordings of real provider traffic, one per scenario, in
+vcrpy's cassette model (so plain vcrpy replays them through `vcr_serializer`).
+
+Live traffic is recorded as it streams (`contracts.recorder`), replica traffic from the
+replica's own journal; vcrpy only replays.
 
 A cassette is YAML a person can review in a diff: a `meta` block (source `live` or `replica`,
 when, model, SDK version, base URL host), JSON bodies as mappings, SSE bodies as literal
@@ -16,26 +20,17 @@ import shlex
 import string
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import vcr
 import yaml
-from vcr.errors import CannotOverwriteExistingCassetteException
 
-from contracts import yaml_io
+from contracts import recorder, yaml_io
 from contracts.observed import Exchange
 from providers.vendors import available_vendors, load_profile
 
-SERIALIZER = "llm_contracts_yaml"
-MATCH_ON = ("method", "path", "body")
-#: Imported requests were sent by another client, often to another base URL (a proxy, a
-#: gateway path, a test double's host), so neither their host nor their body can equal ours:
-#: they match on the method and the endpoint (the last path segment, `completions`).
-IMPORTED_MATCH_ON = ("method", "endpoint")
 REDACTED = "REDACTED"
 #: live: recorded here from a server on the wire (whichever base URL reached it: `meta`
 #: keeps its host); replica: the loopback replica; imported: real traffic recorded elsewhere
@@ -99,11 +94,6 @@ _QUERY_CREDENTIAL = re.compile(
 #: a log-probability entry's `token` is a word of the answer.
 _JSON_BARE_CREDENTIAL = re.compile(r'("(?i:token|key)"\s*:\s*)"[A-Za-z0-9_.~+/=-]{16,}"')
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-
-#: libyaml's loader where PyYAML was built with it: the pure-Python one is most of a replay's
-#: time. Both build the same plain values (safe tags only).
-_meta: ContextVar[dict[str, Any] | None] = ContextVar("cassette_meta", default=None)
-_secrets: ContextVar[tuple[str, ...]] = ContextVar("cassette_secrets", default=())
 
 
 #: Where `record` and `import` write by default, and what replay reads first: the folder the
@@ -334,9 +324,9 @@ def dump(document: dict[str, Any], secrets: Iterable[str] = ()) -> str:
 
 
 def serialize(cassette: dict[str, Any]) -> str:
+    """vcrpy's cassette as this module writes it (for a user recording with plain vcrpy)."""
     interactions = [readable(interaction) for interaction in cassette.get("interactions", [])]
-    document = {"meta": _meta.get() or {}, "interactions": interactions, "version": 1}
-    return dump(document, _secrets.get())
+    return dump({"meta": {}, "interactions": interactions, "version": 1})
 
 
 def deserialize(text: str) -> dict[str, Any]:
@@ -440,124 +430,44 @@ def exchanges(path: Path) -> list[Exchange]:
     return [exchange_of(interaction) for interaction in read_interactions(path)]
 
 
-# -- vcr configuration -------------------------------------------------------------------------
-
-
-def _same_endpoint(sent: Any, recorded: Any) -> None:
-    sent_endpoint = sent.path.rstrip("/").rsplit("/", 1)[-1]
-    recorded_endpoint = recorded.path.rstrip("/").rsplit("/", 1)[-1]
-    if sent_endpoint != recorded_endpoint:
-        raise AssertionError(f"{sent_endpoint} != {recorded_endpoint}")
-
-
-def _json_or_text(body: Any) -> Any:
-    text = _text(body)
-    try:
-        return json.loads(text) if text else text
-    except ValueError:
-        return text
-
-
-def _first_difference(recorded: Any, sent: Any, where: str = "") -> str | None:
-    """Where two JSON values first differ, as `field.path: recorded X, sent Y`."""
-    if isinstance(recorded, dict) and isinstance(sent, dict):
-        for key in [*recorded, *(k for k in sent if k not in recorded)]:
-            if key not in sent:
-                return f"{where}{key}: recorded {recorded[key]!r}, not sent"
-            if key not in recorded:
-                return f"{where}{key}: sent {sent[key]!r}, not recorded"
-            found = _first_difference(recorded[key], sent[key], f"{where}{key}.")
-            if found:
-                return found
-        return None
-    if isinstance(recorded, list) and isinstance(sent, list) and len(recorded) == len(sent):
-        for index, (old, new) in enumerate(zip(recorded, sent, strict=True)):
-            found = _first_difference(old, new, f"{where.rstrip('.')}[{index}].")
-            if found:
-                return found
-        return None
-    if recorded != sent:
-        return f"{where.rstrip('.') or 'body'}: recorded {recorded!r}, sent {sent!r}"
-    return None
-
-
-def _same_json_body(sent: Any, recorded: Any) -> None:
-    """vcrpy's body matcher, naming the first field that differs (vcrpy reports the message).
-
-    A matcher says no by raising AssertionError; raised, not asserted, because pytest rewrites
-    the `assert`s of an installed plugin's modules and would add its own explanation."""
-    difference = _first_difference(_json_or_text(recorded.body), _json_or_text(sent.body))
-    if difference is not None:
-        raise AssertionError(difference)
-
-
-#: vcrpy reports a matcher by its function's name; users know it by the name it matches on.
-_MATCHER_NAMES = {_same_json_body.__name__: "body", _same_endpoint.__name__: "endpoint"}
-
-
-def request_difference(*errors: BaseException | None) -> str | None:
-    """How the request a replay could not match differs from the closest recorded one, as
-    vcrpy found it (its exception travels inside the provider's error)."""
-    for outermost in errors:
-        error, seen = outermost, set()
-        while error is not None and id(error) not in seen:
-            seen.add(id(error))
-            if isinstance(error, CannotOverwriteExistingCassetteException):
-                for _, _, failed in error.similar_requests[:1]:
-                    return "; ".join(
-                        f"{_MATCHER_NAMES.get(name, name)} differs: {why}" for name, why in failed
-                    )
-            error = error.__cause__ or error.__context__
-    return None
-
-
-def make_vcr(match_on: tuple[str, ...] = MATCH_ON) -> vcr.VCR:
-    recorder = vcr.VCR(
-        serializer=SERIALIZER,
-        match_on=match_on,
-        decode_compressed_response=True,
-    )
-    recorder.register_serializer(SERIALIZER, vcr_serializer)
-    recorder.register_matcher("endpoint", _same_endpoint)
-    recorder.register_matcher("body", _same_json_body)
-    return recorder
+# -- recording ---------------------------------------------------------------------------------
 
 
 @contextmanager
-def replaying(path: Path) -> Iterator[Any]:
-    """Replay only: the network stays blocked, unmatched requests fail."""
-    imported = read_meta(path).get("source") == "imported"
-    recorder = make_vcr(IMPORTED_MATCH_ON if imported else MATCH_ON)
-    with recorder.use_cassette(
-        str(path), record_mode="none", allow_playback_repeats=False
-    ) as cassette:
-        yield cassette
+def recording(
+    path: Path,
+    meta: dict[str, Any],
+    secrets: Iterable[str],
+    *,
+    max_bytes: int = recorder.MAX_RECORDED_BYTES,
+) -> Iterator[recorder.Recording]:
+    """Record afresh into `path` (replacing it) what recording clients exchange inside the
+    block, with `meta` and the given secrets scrubbed. No file is left when nothing was
+    exchanged (no server answered) or a response could not be kept whole (`failure`)."""
+    with recorder.recorded(str(meta.get("vendor", "")), max_bytes) as taken:
+        yield taken
+    if taken.exchanges and taken.failure is None:
+        interactions = [exchange.interaction() for exchange in taken.exchanges]
+        write_recording(path, meta, interactions, secrets)
+    else:
+        path.unlink(missing_ok=True)
 
 
-@contextmanager
-def recording(path: Path, meta: dict[str, Any], secrets: Iterable[str]) -> Iterator[Any]:
-    """Record afresh into `path` (replacing it), with `meta` and the given secrets scrubbed.
-    When the new interactions equal the replaced cassette's, its `recorded_at` stays."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_recording(
+    path: Path,
+    meta: dict[str, Any],
+    interactions: list[dict[str, Any]],
+    secrets: Iterable[str] = (),
+) -> None:
+    """The cassette of `interactions` (vcrpy's shape), scrubbed, replacing `path`. None at all
+    is a request the provider refused before sending it. When the interactions equal the
+    replaced cassette's, its `recorded_at` stays."""
     previous = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
-    if path.exists():
-        path.unlink()
-    meta_token = _meta.set(meta)
-    secrets_token = _secrets.set(tuple(secrets))
-    try:
-        with make_vcr().use_cassette(str(path), record_mode="all") as cassette:
-            yield cassette
-    finally:
-        _meta.reset(meta_token)
-        _secrets.reset(secrets_token)
-    if previous is not None and path.is_file():
-        _keep_recorded_at(previous, path)
-
-
-def write_empty(path: Path, meta: dict[str, Any]) -> None:
-    """A cassette of no interactions: the provider refused the request before sending it."""
+    document = {"meta": meta, "interactions": [readable(i) for i in interactions], "version": 1}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dump({"meta": meta, "interactions": [], "version": 1}), encoding="utf-8")
+    path.write_text(dump(document, secrets), encoding="utf-8")
+    if previous is not None:
+        _keep_recorded_at(previous, path)
 
 
 def _keep_recorded_at(previous_text: str, path: Path) -> None:

@@ -69,6 +69,11 @@ class Context:
             return self.case.expected.answer()
         return protocol_for(self.profile).read(exchanges[0 if path == "stream" else -1])
 
+    def judged_path(self) -> str:
+        """stream() where it ran (complete() departing from it is complete.agrees' to report:
+        one fault, one clause); complete() where only it ran (an imported JSON answer)."""
+        return "stream" if "stream" in self.outcome.ran else "complete"
+
     def served_status(self, path: str = "stream") -> int | None:
         """The HTTP status the server answered that path's request with, when recorded."""
         exchanges = self.outcome.exchanges
@@ -324,7 +329,7 @@ def _as_named(sent: Answer, got: list[Call]) -> list[Call]:
 
 
 def _same_calls(sent: Answer, got: list[Call]) -> str | None:
-    expected = [(c.id, c.name, json.loads(c.joined or "{}")) for c in sent.tool_calls]
+    expected = [(c.id, c.name, c.input) for c in sent.tool_calls]
     got = _as_named(sent, got)
     return None if got == expected else f"tool calls {got} != sent {expected}"
 
@@ -349,7 +354,7 @@ def _kept_apart(sent: Answer, got: list[Call]) -> str | None:
     """Whether each call came out as its own block: as many blocks as calls, in order, each
     with a part (id, name or input) that is never another call's. How one call's fragments
     are assembled is tools.single's to judge."""
-    expected = [(c.id, c.name, json.loads(c.joined or "{}")) for c in sent.tool_calls]
+    expected = [(c.id, c.name, c.input) for c in sent.tool_calls]
     got = _as_named(sent, got)
     if len(got) != len(expected):
         return f"{len(got)} tool blocks for the {len(expected)} calls sent: {got}"
@@ -384,8 +389,37 @@ def _single_blocks(ctx: Context, answer: Answer) -> str | None:
     return None
 
 
+def _refused_malformed(ctx: Context, answer: Answer) -> str | None:
+    """Whether every path refused an answer whose calls break the documented rule (arguments
+    that are no JSON object) with MalformedResponseError, as providers promise."""
+    call = answer.malformed_calls[0]
+    for path, error in ctx.errors():
+        if not isinstance(error, error_types.MalformedResponseError):
+            return (
+                f"{path}() gave {_describe(error)}, expected MalformedResponseError: the "
+                f"vendor's call {call.name!r} has arguments {call.joined[:60]!r}, no JSON object"
+            )
+    return None
+
+
+def _judging_malformed(clause_id: str) -> None:
+    """Put a check of tool calls behind the rule for malformed ones: such an answer is judged
+    by the refusal it calls for, on whichever path ran; any other by the check itself."""
+    judge = CHECKS[clause_id]
+
+    def checked(ctx: Context) -> str | None:
+        answer = ctx.observed(ctx.judged_path())
+        if answer is not None and answer.malformed_calls:
+            return _refused_malformed(ctx, answer)
+        return judge(ctx)
+
+    CHECKS[clause_id] = checked
+
+
 on_answer("tools.single")(_single_blocks)
 on_answer("tools.parallel")(_parallel_blocks)
+_judging_malformed("tools.single")
+_judging_malformed("tools.parallel")
 
 
 # -- stop reasons ------------------------------------------------------------------------------

@@ -92,17 +92,18 @@ def _sent(ctx: Context, read: Callable[[dict[str, Any]], Any]) -> list[Any]:
     return [read(body) for body in ctx.outcome.sent]
 
 
-def _judged_path(ctx: Context) -> str:
-    """stream() where it ran (complete() departing from it is complete.agrees' to report:
-    one fault, one clause); complete() where only it ran (an imported JSON answer)."""
-    return "stream" if "stream" in ctx.outcome.ran else "complete"
-
-
 def _answered(ctx: Context) -> Answer | str:
     """What the vendor answered to the judged path, or why there is nothing to judge."""
-    path = _judged_path(ctx)
-    reason = _succeeded(ctx)
+    path = ctx.judged_path()
     answer = ctx.observed(path)
+    if answer is not None and answer.malformed_calls:
+        call = answer.malformed_calls[0]
+        return NotExercised(
+            f"the vendor's call {call.name!r} came with arguments {call.joined[:60]!r}, no JSON "
+            "object: a malformed answer shows no feature (the provider's refusal of it is "
+            "tools.single's to judge)"
+        )
+    reason = _succeeded(ctx)
     if reason or answer is None:
         return reason or f"no {path}() response was recorded"
     return answer
@@ -112,7 +113,7 @@ def _cut_at_cap(ctx: Context) -> NotExercised | None:
     """The vendor stopped the answer at the max_tokens cap: a call or a JSON text cut there
     says nothing of the feature (a small live model can run out of tokens mid-call), and the
     cap is stop.max-tokens' to judge."""
-    answer = ctx.observed(_judged_path(ctx))
+    answer = ctx.observed(ctx.judged_path())
     if answer is None or answer.finish is None:
         return None
     if ctx.expected_stop(answer) != StopReason.MAX_TOKENS:
@@ -122,7 +123,7 @@ def _cut_at_cap(ctx: Context) -> NotExercised | None:
 
 def _output(ctx: Context) -> tuple[list[str], str]:
     """The tool calls' names and the text the judged path gave."""
-    if _judged_path(ctx) == "stream":
+    if ctx.judged_path() == "stream":
         return [e.name for e in ctx.of(ToolUseEnd)], _texts(ctx.events, TextDelta)
     response = ctx.outcome.response
     if response is None:

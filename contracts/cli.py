@@ -35,6 +35,7 @@ from contracts.output import (
     render_certificate,
     targets,
 )
+from contracts.recorder import MAX_RECORDED_BYTES
 from contracts.recording import record
 from contracts.report import installed_version, render_table
 from contracts.runner import CASE_DEADLINE_SECONDS, EndpointUnusable
@@ -78,6 +79,13 @@ def _base_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError("must be an http:// or https:// URL with a host")
     return value
+
+
+def _byte_count(value: str) -> int:
+    """A positive whole number of bytes."""
+    if not value.isdecimal() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number of bytes, got {value}")
+    return int(value)
 
 
 def _seconds(value: str) -> float:
@@ -250,6 +258,14 @@ def _live_options(parser: argparse.ArgumentParser) -> None:
         "--model", type=_given, help="the model to ask for (default: the profile's)"
     )
     parser.add_argument("--api-key-env", type=_given, help="environment variable holding the key")
+    parser.add_argument(
+        "--max-recorded-bytes",
+        type=_byte_count,
+        default=MAX_RECORDED_BYTES,
+        metavar="BYTES",
+        help="how much of each response body a live recording keeps; past it the case is not "
+        f"judged (default {MAX_RECORDED_BYTES}, {MAX_RECORDED_BYTES // 2**20} MiB)",
+    )
     parser.add_argument(
         "--no-key",
         action="store_true",

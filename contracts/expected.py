@@ -8,7 +8,6 @@ moving both sides of the comparison.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from contracts.observed import Exchange, sse_payloads
@@ -38,6 +37,7 @@ ERROR_CLASSES: dict[str, type[error_types.LlmError]] = {
         *_STATUS_ERRORS.values(),
         error_types.ProviderUnavailableError,
         error_types.StreamError,
+        error_types.MalformedResponseError,
     )
 }
 
@@ -124,16 +124,18 @@ def _midstream_error(exchange: Exchange, protocol: WireProtocol) -> bool:
 
 
 def _call(spec: ToolCallSpec) -> ExpectedCall:
-    try:
-        parsed = json.loads(spec.joined or "{}")
-    except ValueError:
-        parsed = None
-    return ExpectedCall(
-        id=spec.id,
-        name=spec.name,
-        arguments=spec.joined,
-        input=parsed if isinstance(parsed, dict) else None,
-    )
+    return ExpectedCall(id=spec.id, name=spec.name, arguments=spec.joined, input=spec.input)
+
+
+def _answer_error(exchange: Exchange, protocol: WireProtocol, answer: Answer) -> str | None:
+    """The error the provider promises for a 200 answer: the vendor's own error inside the
+    stream, else MalformedResponseError for a tool call whose arguments are no JSON object
+    (the documented rule, not whatever the reader happens to tolerate)."""
+    if "event-stream" in exchange.content_type and _midstream_error(exchange, protocol):
+        return error_types.StreamError.__name__
+    if answer.malformed_calls:
+        return error_types.MalformedResponseError.__name__
+    return None
 
 
 def freeze(exchange: Exchange, profile: VendorProfile) -> Expected:
@@ -157,7 +159,6 @@ def freeze(exchange: Exchange, profile: VendorProfile) -> Expected:
             cache_read_tokens=answer.usage.cache_read,
             cache_write_tokens=answer.usage.cache_write,
         )
-    midstream = path == "stream" and _midstream_error(exchange, protocol)
     return Expected(
         path=path,
         text="".join(answer.text),
@@ -166,5 +167,5 @@ def freeze(exchange: Exchange, profile: VendorProfile) -> Expected:
         finish=answer.finish,
         stop_reason=stop,
         usage=usage,
-        error=error_types.StreamError.__name__ if midstream else None,
+        error=_answer_error(exchange, protocol, answer),
     )

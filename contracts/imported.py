@@ -2,7 +2,7 @@
 `expected` block.
 
 Another client sent the recorded request, so what our provider sends cannot equal it: replay
-matches on method and endpoint (see `cassettes.IMPORTED_MATCH_ON`), and the case asks with a
+matches on method and endpoint (see `replay.request_difference`), and the case asks with a
 stand-in request: the recorded request's last user text, with the tool names, tool choice,
 response format and images it asked for, so tools.choice, structured.output and vision.input
 judge the real answer to them. Which provider call runs follows
@@ -47,6 +47,8 @@ ERROR_CLAUSES: dict[type[error_types.LlmError], str] = {
     error_types.ModelNotFoundError: "errors.model-not-found",
     error_types.ProviderUnavailableError: "errors.unavailable",
     error_types.StreamError: "errors.mid-stream",
+    # A call whose arguments are no JSON object: how calls are read is tools.single's.
+    error_types.MalformedResponseError: "tools.single",
 }
 CASE_PREFIX = f"{IMPORTED_DIR}/"
 STAND_IN = "(the request of an imported recording)"

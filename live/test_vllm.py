@@ -2,8 +2,8 @@
 
 Run by `live/run.sh` (the `tox -e live` environment), which
 installs vLLM for CPU in its own environment and builds a tiny random-weight model; this file
-gets both through LIVE_VLLM_PYTHON and LIVE_MODEL_DIR. Two servers are started in turn on
-127.0.0.1: one keyless with the hermes tool flags, one with an API key and without them. Each
+gets both through LIVE_VLLM_PYTHON and LIVE_MODEL_DIR. Four servers are started in turn on
+127.0.0.1: keyless and with an API key, each with the hermes tool flags and without them. Each
 step prints what it ran and how long it took.
 """
 
@@ -78,11 +78,14 @@ def _healthy(base_url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module", params=["keyless+tools", "keyed-no-tools"])
+@pytest.fixture(
+    scope="module", params=["keyless+tools", "keyless-no-tools", "keyed+tools", "keyed-no-tools"]
+)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    keyed = request.param == "keyed-no-tools"
+    keyed = request.param.startswith("keyed")
+    tool_flags = request.param.endswith("+tools")
     port = _free_port()
     argv = [
         _required("LIVE_VLLM_PYTHON"),
@@ -98,7 +101,7 @@ def server(
         str(port),
         "--max-model-len",
         "2048",
-        *(() if keyed else TOOL_FLAGS),
+        *(TOOL_FLAGS if tool_flags else ()),
     ]
     key = f"sk-live-{secrets.token_hex(16)}" if keyed else None
     # The key goes through the environment (vLLM reads VLLM_API_KEY), never the command line.
@@ -119,7 +122,7 @@ def server(
                 raise RuntimeError("vLLM did not start:\n" + "\n".join(tail))
             time.sleep(2)
         _step(f"vLLM {request.param} up on 127.0.0.1:{port}", started)
-        yield Server(base_url, key, not keyed, log)
+        yield Server(base_url, key, tool_flags, log)
     finally:
         process.terminate()
         try:
@@ -173,6 +176,10 @@ def _assert_true_for_the_server(server: Server, result: dict[str, Any], *, live:
         if not server.tool_flags:
             assert verdict["reason"].startswith("the server refused the request (400: "), verdict
             assert "tool-call-parser" in verdict["reason"]
+    # Forced calls the random model botches (arguments `true`, `null`, a bare string) are
+    # refused with MalformedResponseError as documented, which shows no tool choice; tool
+    # choice none is judged on every server.
+    assert clauses["tools.choice"]["verdict"] == "pass", clauses["tools.choice"]
 
 
 def test_certify_live_verdicts_are_true_on_the_bytes(server: Server, tmp_path: Path) -> None:

@@ -206,10 +206,7 @@ class ErrorMapper:
             status = cast(_StatusError, exc)
             return self.from_status(status.status_code, status.body, status.response.headers)
         if isinstance(exc, self.sdk.timeout):
-            return ProviderUnavailableError(
-                f"no response within {timeout:g}s (after retries): retry later or raise timeout=",
-                provider=self.provider,
-            )
+            return self.timed_out(timeout)
         if isinstance(exc, self.sdk.connection):
             cause = _innermost(exc.__cause__ or exc)
             if isinstance(cause, httpx2.DecodingError):
@@ -278,6 +275,12 @@ class ErrorMapper:
             provider=self.provider,
             vendor_code=self.label(vendor.code),
             retryable=bool(codes & _RETRYABLE_STREAM_TYPES),
+        )
+
+    def timed_out(self, timeout: float) -> ProviderUnavailableError:
+        return ProviderUnavailableError(
+            f"no response within {timeout:g}s (after retries): retry later or raise timeout=",
+            provider=self.provider,
         )
 
     def undecodable(self, cause: Exception) -> MalformedResponseError:

@@ -21,7 +21,12 @@ import jiter
 from providers.body import Deadline, SseBody, proxy_page_error
 from providers.deadline_retry import current_deadline
 from providers.error_mapping import ErrorMapper
-from providers.errors import LlmError, MalformedResponseError, StreamTruncatedError
+from providers.errors import (
+    LlmError,
+    MalformedResponseError,
+    ProviderUnavailableError,
+    StreamTruncatedError,
+)
 from providers.settings import ProviderSettings
 from providers.streaming.reader import ChunkReader
 from providers.types import Connected, StreamEvent
@@ -78,13 +83,13 @@ class SdkExchange:
         raise error
 
     async def answer(
-        self, call: Callable[[], Awaitable[tuple[Mapping[str, str], bytes]]]
+        self, open_response: Callable[[], AbstractAsyncContextManager[SdkResponse]]
     ) -> tuple[Mapping[str, str], Any]:
         """A non-streamed answer's headers and parsed JSON; a proxy's page or an error body
-        is raised. `call` sends the request and reads the whole body."""
+        is raised. `open_response` sends the request; the body is read here, bounded."""
         deadline = Deadline(self.settings.deadline)
         try:
-            headers, data = await self.call(call(), deadline)
+            headers, data = await self.call(self._whole(open_response), deadline)
         finally:
             deadline.close()
         page = proxy_page_error(
@@ -166,6 +171,40 @@ class SdkExchange:
         raise self.errors.not_json("a chunk", data)
 
     # -- internals ----------------------------------------------------------------------------
+
+    async def _whole(
+        self, open_response: Callable[[], AbstractAsyncContextManager[SdkResponse]]
+    ) -> tuple[Mapping[str, str], bytes]:
+        """The whole body, read by us rather than the SDK: a body that never ends stops at
+        `max_response_bytes` instead of growing until memory runs out."""
+        limit = self.settings.max_response_bytes
+        error: LlmError
+        async with open_response() as response:
+            http = response.http_response
+            body = bytearray()
+            try:
+                async for piece in http.aiter_bytes():
+                    body += piece
+                    if len(body) > limit:
+                        break
+                else:
+                    return http.headers, bytes(body)
+                error = MalformedResponseError(
+                    f"the answer is larger than max_response_bytes={limit} and still not over: "
+                    "the vendor sent more than any answer needs; raise max_response_bytes= if "
+                    "this is expected",
+                    provider=self.provider,
+                )
+            except httpx2.DecodingError as exc:
+                error = self.errors.undecodable(exc)
+            except httpx2.TimeoutException:
+                error = self.errors.timed_out(self.settings.timeout)
+            except httpx2.TransportError as exc:
+                error = ProviderUnavailableError(
+                    f"the connection failed mid-answer ({type(exc).__name__}): retry the request",
+                    provider=self.provider,
+                )
+        raise error  # outside the handler: nothing of the transport's failure is chained
 
     def _tail(self, body: SseBody) -> list[tuple[str, Any]]:
         """The event the body ended inside of, when its JSON is whole; a cut one means the

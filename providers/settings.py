@@ -23,6 +23,8 @@ from providers.vendors import VendorProfile
 DEFAULT_DEADLINE = 600.0
 #: 32 MiB: far above any event a vendor sends (a whole image as base64 fits), far below harm.
 DEFAULT_MAX_EVENT_BYTES = 32 * 1024 * 1024
+#: 64 MiB: a non-streamed answer holds what a whole stream's events would, once.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 #: Far above any parallel-call answer a model gives (vendors cap them at tens).
 DEFAULT_MAX_TOOL_CALLS = 256
 #: 64 Mi characters: a large generated file as arguments fits.
@@ -47,7 +49,8 @@ class ProviderSettings(Frozen):
 
     `http_client` is handed to the SDK unchanged: proxies, custom transports, tests.
     `timeout` bounds each read (and the wait for headers); `deadline` bounds the whole
-    response, from sending the request to its last byte. `max_event_bytes` bounds one SSE event.
+    response, from sending the request to its last byte. `max_event_bytes` bounds one SSE event,
+    `max_response_bytes` one non-streamed answer.
     """
 
     # Errors never repeat the input: a rejected key must not appear in the message.
@@ -59,6 +62,8 @@ class ProviderSettings(Frozen):
     timeout: float = Field(default=60.0, gt=0, allow_inf_nan=False)
     deadline: float = Field(default=DEFAULT_DEADLINE, gt=0, allow_inf_nan=False)
     max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, gt=0)
+    #: The whole body of a non-streamed answer (`complete()`), which is read before parsing.
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
     max_retries: int = Field(default=2, ge=0)
     #: Tool calls in one answer, and characters held for one answer (tool-call arguments,
     #: kept whole until each call ends, plus text held while a tool block is open): a vendor

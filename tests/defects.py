@@ -8,6 +8,7 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator, Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -327,8 +328,22 @@ def failing_on_the_replica(factory: ProviderFactory, vendor: str = "glm") -> set
     """The clauses that fail when the provider `factory` builds runs against the vendor's
     live replica: for a defect in what is sent or in reading the bytes, which a replay of our
     provider's run cannot show."""
-    profile = load_profile(vendor)
-    result = asyncio.run(certify_vendor(profile, factory, mode="replica"))
+    return _failing(factory, vendor, mode="replica")
+
+
+def failing_on_replay(
+    factory: ProviderFactory, recorded_by: ProviderFactory, vendor: str, root: Path
+) -> set[str]:
+    """The clauses that fail when the provider `factory` builds replays the cassettes
+    `recorded_by`'s provider recorded from the vendor's replica into `root` (the replica is
+    gone by then: only the cassettes are played)."""
+    _failing(recorded_by, vendor, mode="record-replica", cassette_root=root)
+    return _failing(factory, vendor, mode="replay", cassette_root=root)
+
+
+def _failing(factory: ProviderFactory, vendor: str, **how: Any) -> set[str]:
+    result = asyncio.run(certify_vendor(load_profile(vendor), factory, **how))
+    assert not result.problems, result.problems
     return {c for c, r in result.clauses.items() if r.verdict == "fail"}
 
 

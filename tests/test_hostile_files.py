@@ -11,12 +11,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 import yaml
 
 from contracts import cassettes, importer
 from contracts.cli import main
+from contracts.recorder import recording_client
 from contracts.replica import ReplicaServer, ScriptedResponse
 from providers import InvalidRequestError, OpenAiCompatibleProvider
 
@@ -117,15 +117,15 @@ def test_a_refused_import_does_not_repeat_the_key(
     assert SECRETS["xai"] not in result[1] + result[2]
 
 
-def test_a_recording_keeps_no_key_sent_as_a_query_parameter(tmp_path: Path) -> None:
+async def test_a_recording_keeps_no_key_sent_as_a_query_parameter(tmp_path: Path) -> None:
     def answer(_: object) -> ScriptedResponse:
         return ScriptedResponse.json({"ok": True, "echo": f"?key={SECRETS['query']}"})
 
     path = tmp_path / "c.yaml"
     with ReplicaServer(answer) as server, cassettes.recording(path, {"source": "live"}, []):
         url = f"{server.base_url}/chat/completions?key={SECRETS['query']}&x=1"
-        with httpx2.Client() as client:
-            client.post(url, json={"api_key": SECRETS["field"]})
+        async with recording_client() as client:
+            await client.post(url, json={"api_key": SECRETS["field"]})
     text = path.read_text(encoding="utf-8")
     assert SECRETS["query"] not in text
     assert SECRETS["field"] not in text

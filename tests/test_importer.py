@@ -109,7 +109,12 @@ def test_each_format_is_detected_and_round_trips(tmp_path: Path, name: str) -> N
         "stop",
         "end_turn",
     )
-    assert expected["usage"] == {"input_tokens": 5, "output_tokens": 2}
+    assert expected["usage"] == {
+        "input_tokens": 5,
+        "output_tokens": 2,
+        "cache_read_tokens": 0,
+        "cache_write_tokens": 0,
+    }
     # Replayed through our provider, the recording yields exactly what was frozen.
     assert _verdicts(written, bundled_factory(load_profile("openai"))) == {}
 

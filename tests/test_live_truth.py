@@ -44,11 +44,11 @@ ANSWER_CLAUSES = (
 
 @pytest.fixture(scope="module", autouse=True)
 def _tiny_local_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """No VLLM_API_KEY, and the vllm and ollama profiles with the limits of the tiny model
-    served (the bundled windows, 32K and 128K, would make the context-length case send a
-    prompt of that many words)."""
+    """No VLLM_API_KEY, and the vllm, ollama and lmstudio profiles with the limits of the tiny
+    model served (the bundled windows, 32K and 128K, would make the context-length case send
+    a prompt of that many words)."""
     folder = tmp_path_factory.mktemp("vendors")
-    for name in ("vllm", "ollama"):
+    for name in ("vllm", "ollama", "lmstudio"):
         bundled = (PROFILE_DIR / f"{name}.toml").read_text(encoding="utf-8")
         tiny = re.sub(r"(?m)^max_(context|output)_tokens = \d+$", r"max_\1_tokens = 4096", bundled)
         assert tiny.count("= 4096") == 2
@@ -118,12 +118,36 @@ def test_no_key_says_the_endpoint_takes_none_whatever_the_key_variable(
     assert result["clauses"]["errors.model-not-found"]["verdict"] == "pass"
 
 
+def test_a_keyless_profile_sends_its_placeholder_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """vLLM's profile says "EMPTY", the placeholder its docs give: a server (or a proxy in
+    front of it) that checks for it gets it when VLLM_API_KEY is unset."""
+    with ReplicaServer(VllmLike(api_key="EMPTY")) as server:
+        code, err, result = certify(capsys, tmp_path / "c.json", *vllm(server))
+    assert code == 0, err
+    assert result["clauses"]["text.fidelity"]["verdict"] == "pass"
+
+
 def test_a_placeholder_key_is_no_secret(keyless: ReplicaServer, tmp_path: Path) -> None:
     """Ollama's placeholder is "ollama", which is also the provider's name in Connected."""
     argv = ("--vendor", "ollama", "--base-url", keyless.base_url, "--model", MODEL)
     result = certified(tmp_path / "c.json", *argv)
     assert result["clauses"]["secrets.never-shown"]["verdict"] == "not-exercised"
     assert result["clauses"]["text.fidelity"]["verdict"] == "pass"
+
+
+def test_a_placeholder_long_enough_to_scrub_is_no_secret_either(
+    keyless: ReplicaServer, tmp_path: Path
+) -> None:
+    """LM Studio's placeholder, "lm-studio", is long enough to be scrubbed like a key, but a
+    keyless endpoint has no key to hide: the clause is not exercised, not passed on a fake."""
+    argv = ("--vendor", "lmstudio", "--base-url", keyless.base_url, "--model", MODEL)
+    secret = certified(tmp_path / "c.json", *argv)["clauses"]["secrets.never-shown"]
+    assert (secret["verdict"], secret["reason"]) == (
+        "not-exercised",
+        "no key to hide: the endpoint takes none, or it is too short to scrub",
+    )
 
 
 def test_a_placeholder_key_belongs_to_a_keyless_profile(tmp_path: Path) -> None:
@@ -356,3 +380,16 @@ def _fault(status: int) -> Any:
     from contracts.spec import Fault
 
     return Fault(status=status, message="Incorrect API key provided", code="invalid_api_key")
+
+
+def test_a_forced_call_the_model_botched_is_no_dropped_tool_choice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """vLLM 0.32 honoured the forced choices for a random model but sent `true` as the
+    arguments: the provider's MalformedResponseError is the documented answer, and the choice
+    cannot be judged on it (tool_choice none still is)."""
+    with ReplicaServer(VllmLike(forced_arguments=("t", "r", "ue"))) as server:
+        code, err, result = certify(capsys, tmp_path / "c.json", *vllm(server))
+    assert code == 0, err
+    choice = result["clauses"]["tools.choice"]
+    assert (choice["verdict"], choice["evidence"]) == ("pass", [])

@@ -234,3 +234,40 @@ def test_xfail_strict_from_the_users_config_is_honoured(contract: pytest.Pyteste
     strict = _run(contract, *selected, "-o", "xfail_strict=true")
     strict.assert_outcomes(failed=1)
     strict.stdout.fnmatch_lines(["*XPASS(strict)*a known defect on one case only*"])
+
+
+#: One httpx2 request whose body the server cuts off: httpx2 must say so with its own error.
+CUT_BODY = """
+import httpx2
+from contracts.replica.server import ReplicaServer, Script, ScriptedResponse
+
+def read_a_cut_body():
+    cut = ScriptedResponse.sse((b"data: one\\n\\n", b"data: two\\n\\n"), disconnect_after=1)
+    with ReplicaServer(Script(cut)) as server, httpx2.Client() as client:
+        try:
+            client.get(server.base_url).read()
+        except httpx2.RemoteProtocolError:
+            return "httpx2.RemoteProtocolError"
+        except Exception as exc:
+            return f"{type(exc).__module__}.{type(exc).__name__}"
+    return "no error"
+"""
+
+
+def test_an_in_process_run_leaves_http_errors_mapped_for_the_rest_of_the_process(
+    pytester: pytest.Pytester,
+) -> None:
+    """pytester restores sys.modules after an in-process run, dropping what the inner session
+    imported first. httpx2 imports httpcore2 on its first request and keeps its exception
+    classes: were that import dropped, a re-imported httpcore2's errors would escape httpx2
+    unmapped, and a cut stream would surface as a raw httpcore2 error, not StreamTruncatedError
+    (the groq disconnect case of a later in-process certify failed so). tests/conftest.py
+    imports httpcore2 before any inner run; run alone, this test fails without that."""
+    pytester.makepyfile(
+        test_inner=CUT_BODY
+        + "\ndef test_inner():\n    assert read_a_cut_body() == 'httpx2.RemoteProtocolError'\n"
+    )
+    _run(pytester, "-q", "-p", "no:randomly").assert_outcomes(passed=1)
+    scope: dict[str, object] = {}
+    exec(CUT_BODY, scope)  # the same code, now in the outer process
+    assert scope["read_a_cut_body"]() == "httpx2.RemoteProtocolError"  # type: ignore[operator]

@@ -42,7 +42,8 @@ def project(tmp_path: Path) -> Path:
     # pytest rewrites the asserts of every module of an installed pytest11 plugin's wheel;
     # this repository is installed editable (not rewritten), so the project asks for it.
     (tmp_path / "conftest.py").write_text(
-        'import pytest\n\npytest.register_assert_rewrite("contracts.cassettes")\n',
+        "import pytest\n\n"
+        'pytest.register_assert_rewrite("contracts.cassettes", "contracts.replay")\n',
         encoding="utf-8",
     )
     return tmp_path

@@ -6,7 +6,9 @@ a wrong one gets 401 `{"error": "Unauthorized"}`; 400 / 404 bodies are `{"error"
 "type", "param", "code"}}`; a prompt over the window and max_tokens over it are refused on
 cue; tools without the tool flags are refused with 400; a model that ends on its last
 allowed token finishes `stop` with `completion_tokens` equal to the cap; the model never calls
-a tool; the answer may carry control characters (random weights say anything).
+a tool; the answer may carry control characters (random weights say anything). Started with
+`forced_arguments`, a forced call comes as the real server sent one for the random model: the
+name first, then these argument fragments (`t`, `r`, `ue`: no JSON object), finish `stop`.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ def _sample(schema: dict[str, Any]) -> dict[str, Any]:
     return {name: _SAMPLE.get(spec.get("type"), "Paris") for name, spec in properties.items()}
 
 
-def _forced_call(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The call a `required` or named tool_choice forces, as guided decoding does."""
+def _forced_call(body: dict[str, Any], fragments: tuple[str, ...] | None) -> dict[str, Any] | None:
+    """The call a `required` or named tool_choice forces, as guided decoding does, or with
+    the argument `fragments` given."""
     choice = body.get("tool_choice")
     tools = [tool["function"] for tool in body.get("tools") or []]
     if choice == "required" and tools:
@@ -45,7 +48,8 @@ def _forced_call(body: dict[str, Any]) -> dict[str, Any] | None:
         forced = next(t for t in tools if t["name"] == choice["function"]["name"])
     else:
         return None
-    arguments = json.dumps(_sample(forced.get("parameters", {})))
+    sampled = json.dumps(_sample(forced.get("parameters", {})))
+    arguments = "".join(fragments) if fragments else sampled
     return {
         "id": "chatcmpl-tool-1",
         "type": "function",
@@ -69,9 +73,16 @@ def _error(status: int, message: str, kind: str, param: str | None) -> ScriptedR
 
 
 class VllmLike:
-    def __init__(self, *, api_key: str | None = None, tool_flags: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        tool_flags: bool = True,
+        forced_arguments: tuple[str, ...] | None = None,
+    ) -> None:
         self.api_key = api_key
         self.tool_flags = tool_flags
+        self.forced_arguments = forced_arguments
 
     def __call__(self, request: RecordedRequest) -> ScriptedResponse:
         if self.api_key and request.headers.get("authorization") != f"Bearer {self.api_key}":
@@ -100,8 +111,8 @@ class VllmLike:
         usage = {"prompt_tokens": prompt, "completion_tokens": len(words) + 1}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         finish: dict[str, Any] = {"finish_reason": "stop", "stop_reason": 0}
-        call = _forced_call(body)
-        if call:
+        call = _forced_call(body, self.forced_arguments)
+        if call and not self.forced_arguments:
             finish["finish_reason"] = "tool_calls"
         text = "" if call else _content(body, words)
         if not body.get("stream"):
@@ -110,7 +121,13 @@ class VllmLike:
             whole = {"id": "chatcmpl-1", "object": "chat.completion", "model": MODEL}
             return ScriptedResponse.json({**whole, "choices": [choice], "usage": usage})
         chunks = [chunk({"role": "assistant", "content": ""})]
-        if call:
+        if call and self.forced_arguments:
+            named = {**call, "function": {"name": call["function"]["name"]}}
+            chunks.append(chunk({"tool_calls": [{"index": 0, **named}]}))
+            for fragment in self.forced_arguments:
+                arguments = {"index": 0, "function": {"arguments": fragment}}
+                chunks.append(chunk({"tool_calls": [arguments]}))
+        elif call:
             chunks.append(chunk({"tool_calls": [{"index": 0, **call}]}))
         elif text != "".join(words):
             chunks.append(chunk({"content": text}))

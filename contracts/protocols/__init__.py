@@ -9,7 +9,6 @@ names its protocol, and `protocol_for` builds it with that vendor's facts.
 
 from __future__ import annotations
 
-import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,10 +72,8 @@ class WireProtocol(ABC):
         """A ReplicaServer responder that answers every request with this case, its body cut
         into reads the way this case's seed says."""
 
-        seed = zlib.crc32(case.id.encode())
-
         def respond(request: RecordedRequest) -> ScriptedResponse:
-            return self.respond(case, request).delivered_in(seed)
+            return self.respond(case, request).delivered_in(case.seed)
 
         return respond
 

@@ -32,6 +32,11 @@ _REASONS = {
 }
 
 
+def reason_phrase(status: int) -> str:
+    """What the status line says after the code."""
+    return _REASONS.get(status, "Status")
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     method: str
@@ -211,7 +216,7 @@ class ReplicaServer:
         return RecordedRequest(method, target, headers, body, asyncio.get_running_loop().time())
 
     async def _write_response(self, writer: asyncio.StreamWriter, reply: ScriptedResponse) -> None:
-        head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}"]
+        head = [f"HTTP/1.1 {reply.status} {reason_phrase(reply.status)}"]
         head.extend(f"{name}: {value}" for name, value in reply.headers.items())
         head += ["transfer-encoding: chunked", "connection: close"]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))

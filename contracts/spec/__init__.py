@@ -8,7 +8,9 @@ vendor profile lists.
 
 from __future__ import annotations
 
+import json
 import tomllib
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -73,6 +75,19 @@ class ToolCallSpec(_Spec):
     def joined(self) -> str:
         return "".join(self.arguments)
 
+    @property
+    def input(self) -> dict[str, Any] | None:
+        """The arguments as a call's input, by the rule every provider documents: a JSON
+        object, blank text meaning none; anything else (`null`, `true`, JSON cut short) is
+        None, an answer the provider must refuse with MalformedResponseError."""
+        if not self.joined.strip():
+            return {}
+        try:
+            parsed = json.loads(self.joined)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, dict) else None
+
 
 class Answer(_Spec):
     """What the vendor sends back, independent of how it puts it on the wire."""
@@ -94,6 +109,12 @@ class Answer(_Spec):
     #: What the model says instead when the request's response_format did not reach it
     #: (the replica answers this to a request that lost its format).
     unformatted_text: tuple[str, ...] = ()
+
+    @property
+    def malformed_calls(self) -> tuple[ToolCallSpec, ...]:
+        """The calls whose arguments are no JSON object: the provider raises
+        MalformedResponseError for such an answer, whatever else it carries."""
+        return tuple(call for call in self.tool_calls if call.input is None)
 
 
 class Fault(_Spec):
@@ -172,6 +193,12 @@ class Case:
     finish: str | None
     #: For a real recording: what it must yield, frozen at import; checks judge against it.
     expected: Expected | None = None
+
+    @property
+    def seed(self) -> int:
+        """How this case's response bodies are cut into reads, replica and replay alike: the
+        same cuts every run, other cuts for another case."""
+        return zlib.crc32(self.id.encode())
 
     @property
     def answer(self) -> Answer | None:

@@ -7,7 +7,7 @@ assembler. `complete()` reads the non-streamed Message through the same reader.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
@@ -76,13 +76,11 @@ class AnthropicProvider(SdkProvider[MessagesEventReader]):
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self._builder.body(request, stream=False)
 
-        async def call() -> tuple[Mapping[str, str], bytes]:
-            raw = await self._client.messages.with_raw_response.create(
+        headers, answer = await self._exchange.answer(
+            lambda: self._client.messages.with_streaming_response.create(
                 **sdk_arguments(body, _SDK_ARGUMENTS)
             )
-            return raw.headers, await raw.read()
-
-        headers, answer = await self._exchange.answer(call)
+        )
         reader = self._reader(request)
         events = [
             event

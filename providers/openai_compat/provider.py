@@ -7,7 +7,7 @@ shielded one of `providers.openai_sdk`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pydantic import SecretStr
@@ -90,13 +90,11 @@ class OpenAiCompatibleProvider(SdkProvider[ChatChunkReader]):
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self._builder.body(request, stream=False)
 
-        async def call() -> tuple[Mapping[str, str], bytes]:
-            raw = await self._client.chat.completions.with_raw_response.create(
+        headers, answer = await self._exchange.answer(
+            lambda: self._client.chat.completions.with_streaming_response.create(
                 **sdk_arguments(body, _SDK_ARGUMENTS)
             )
-            return raw.headers, raw.content
-
-        headers, answer = await self._exchange.answer(call)
+        )
         adapter = self._reader(request)
         events = [*adapter.feed(answer), *adapter.finish()]
         # The model that answered: an alias may resolve to another name (xAI's grok-4-fast).

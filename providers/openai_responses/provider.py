@@ -8,7 +8,7 @@ non-streamed Response through the same reader.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 from providers.openai_responses.config import OpenAiResponsesConfig
@@ -52,11 +52,9 @@ class OpenAiResponsesProvider(SdkProvider[ResponsesEventReader]):
     async def complete(self, request: CompletionRequest) -> CompletionResponse:
         body = self._builder.body(request, stream=False)
 
-        async def call() -> tuple[Mapping[str, str], bytes]:
-            raw = await self._client.responses.with_raw_response.create(**body)
-            return raw.headers, raw.content
-
-        headers, answer = await self._exchange.answer(call)
+        headers, answer = await self._exchange.answer(
+            lambda: self._client.responses.with_streaming_response.create(**body)
+        )
         reader = self._reader(request)
         events = [
             event

@@ -42,12 +42,22 @@ from providers.types import (
 
 BlockKind = Literal["text", "thinking"]
 
-# Built for every content event from values read here: no validation on the per-event path.
+# Built for every content event and tool block from values read and checked here: no
+# validation on the per-event path.
 _DELTAS: dict[BlockKind, Callable[..., TextDelta | ThinkingDelta]] = {
     "text": trusted_constructor(TextDelta),
     "thinking": trusted_constructor(ThinkingDelta),
 }
 _tool_input_delta = trusted_constructor(ToolInputDelta)
+_tool_use_start = trusted_constructor(ToolUseStart)
+_tool_use_end = trusted_constructor(ToolUseEnd)
+
+
+#: Fragments of one call's arguments joined into one string at a time: each fragment held
+#: alone costs an object (~60 bytes) however few its characters, so max_held_chars would not
+#: bound memory; joined in runs, the held arguments cost about their characters (in linear
+#: time: only the newest run is joined, never the whole).
+_JOIN_EVERY = 256
 
 
 @dataclass(slots=True)
@@ -55,6 +65,8 @@ class _ToolCall:
     id: str = ""
     name: str = ""
     parts: list[str] = field(default_factory=list)
+    #: How many leading `parts` are already joins of many fragments (see _JOIN_EVERY).
+    joined: int = 0
     block_index: int = -1
     provider_data: dict[str, Any] = field(default_factory=dict)
 
@@ -182,6 +194,9 @@ class BlockAssembler:
         if arguments:
             self._hold(len(arguments), "tool-call arguments")
             call.parts.append(arguments)
+            if len(call.parts) - call.joined >= _JOIN_EVERY:
+                call.parts[call.joined :] = ["".join(call.parts[call.joined :])]
+                call.joined += 1
             self._output_chars += len(arguments)
         if key == self._open_tool:
             if call.started:
@@ -299,7 +314,7 @@ class BlockAssembler:
         call.block_index = self._block_index
         if not call.id:
             call.id = f"call_{call.block_index}"
-        self._out.append(ToolUseStart(index=call.block_index, id=call.id, name=call.name))
+        self._out.append(_tool_use_start(index=call.block_index, id=call.id, name=call.name))
         if call.parts:
             self._out.append(
                 _tool_input_delta(index=call.block_index, partial_json="".join(call.parts))
@@ -322,13 +337,14 @@ class BlockAssembler:
                 provider=self.provider,
             ) from None
         self._out.append(
-            ToolUseEnd(
+            _tool_use_end(
                 index=call.block_index,
                 id=call.id,
                 name=call.name,
                 arguments=arguments,
                 input=parsed,
-                provider_data=call.provider_data or None,
+                # A copy: the event must not change if the call's data grows after it.
+                provider_data=dict(call.provider_data) if call.provider_data else None,
             )
         )
 

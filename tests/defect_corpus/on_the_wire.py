@@ -6,7 +6,7 @@ vendor's replica. `clause` is the one clause each must fail."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
 import httpx2
@@ -17,7 +17,18 @@ from tiny_provider import TinyProvider
 from contracts.cli import bundled_factory
 from providers import OpenAiCompatibleProvider, errors
 from providers.openai_compat.chunks import ChatChunkReader
-from providers.types import CompletionRequest, CompletionResponse, LlmProvider, StreamEvent
+from providers.types import (
+    AssistantMessage,
+    CompletionRequest,
+    CompletionResponse,
+    ImagePart,
+    JsonObjectFormat,
+    LlmProvider,
+    ResponseFormat,
+    StreamEvent,
+    ThinkingBlock,
+    UserMessage,
+)
 from providers.vendors import load_profile
 
 
@@ -189,6 +200,150 @@ class RetriesBeforeRetryAfter(_Retries):
     attempts = 2
 
 
+# -- the request features: what a request carries, judged from the bytes the replica saw ------
+
+
+class NamedAndRequiredChoicesSentAsAuto(_WrapsOurs):
+    """Only `none` is honoured: a named or `required` tool choice goes out as `auto`, so the
+    model calls whatever it likes. From https://github.com/jundot/omlx/issues/2877."""
+
+    clause = "tools.choice"
+    vendor = "openai"
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        if request.tool_choice in (None, "none", "auto"):
+            return request
+        return request.model_copy(update={"tool_choice": "auto"})
+
+
+class RequiredChoiceDropped(_WrapsOurs):
+    """`tool_choice: required` is accepted and dropped, so a model may answer in prose where
+    a call was required. From https://github.com/ollama/ollama/issues/11171."""
+
+    clause = "tools.choice"
+    vendor = "anthropic"
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        if request.tool_choice != "required":
+            return request
+        return request.model_copy(update={"tool_choice": None})
+
+
+class _JsonSchemaReplaced(_WrapsOurs):
+    """A JSON-schema response format goes out as `sent_instead`; other formats as asked."""
+
+    sent_instead: ClassVar[ResponseFormat | None]
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        wanted = request.response_format
+        if wanted is None or wanted.type != "json_schema":
+            return request
+        return request.model_copy(update={"response_format": self.sent_instead})
+
+
+class JsonSchemaDowngradedToJsonObject(_JsonSchemaReplaced):
+    """A JSON-schema response format is sent as plain JSON mode, so nothing holds the answer
+    to the schema. From https://github.com/decolua/9router/pull/1344."""
+
+    clause = "structured.output"
+    vendor = "openai"
+    sent_instead = JsonObjectFormat()
+
+
+class JsonSchemaNeverSentToTheResponsesApi(_JsonSchemaReplaced):
+    """A JSON-schema format never reaches the Responses API's `text.format` (JSON mode still
+    does). From https://github.com/elizaOS/eliza/issues/28168."""
+
+    clause = "structured.output"
+    vendor = "openai_responses"
+    sent_instead = None
+
+
+def _with_images(
+    request: CompletionRequest, change: Callable[[tuple[ImagePart, ...]], tuple[ImagePart, ...]]
+) -> CompletionRequest:
+    """The request with each user message's image parts passed through `change`."""
+    messages: list[Any] = []
+    for message in request.messages:
+        if isinstance(message, UserMessage) and isinstance(message.content, tuple):
+            images = iter(change(message.images))
+            kept = [
+                part if not isinstance(part, ImagePart) else next(images, None)
+                for part in message.content
+            ]
+            messages.append(message.model_copy(update={"content": tuple(p for p in kept if p)}))
+        else:
+            messages.append(message)
+    return request.model_copy(update={"messages": tuple(messages)})
+
+
+class InlinePngSentAsJpeg(_WrapsOurs):
+    """Inline images are always labelled `image/jpeg`, whatever they are. From
+    https://github.com/google-gemini/deprecated-generative-ai-swift/pull/61 (a PNG sent as
+    image/jpeg)."""
+
+    clause = "vision.input"
+    vendor = "openai"
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        def as_jpeg(images: tuple[ImagePart, ...]) -> tuple[ImagePart, ...]:
+            return tuple(
+                i.model_copy(update={"media_type": "image/jpeg"}) if i.data else i for i in images
+            )
+
+        return _with_images(request, as_jpeg)
+
+
+class ExtraImagesDropped(_WrapsOurs):
+    """Only a message's first image is sent; the others are dropped without a word. From
+    https://github.com/unslothai/unsloth/pull/9719."""
+
+    clause = "vision.input"
+    vendor = "anthropic"
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        return _with_images(request, lambda images: images[:1])
+
+
+def _with_thinking(
+    request: CompletionRequest, change: Callable[[ThinkingBlock], ThinkingBlock | None]
+) -> CompletionRequest:
+    """The request with each earlier answer's thinking blocks passed through `change`."""
+    messages = tuple(
+        message.model_copy(update={"thinking": tuple(filter(None, map(change, message.thinking)))})
+        if isinstance(message, AssistantMessage)
+        else message
+        for message in request.messages
+    )
+    return request.model_copy(update={"messages": messages})
+
+
+class SignedThinkingDroppedBetweenToolRounds(_WrapsOurs):
+    """The signed and redacted thinking of the tool turn is not sent back, so Anthropic
+    refuses the continuation. From https://github.com/langgenius/dify/issues/41092."""
+
+    clause = "thinking.requested"
+    vendor = "anthropic"
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        return _with_thinking(request, lambda block: None)
+
+
+class SignatureDroppedFromThinking(_WrapsOurs):
+    """Thinking is replayed as its text alone, its signature dropped (and redacted blocks,
+    which are nothing but signed data, with it). From
+    https://github.com/alibaba/open-code-review/issues/811."""
+
+    clause = "thinking.requested"
+    vendor = "anthropic"
+
+    def request(self, request: CompletionRequest) -> CompletionRequest:
+        def unsigned(block: ThinkingBlock) -> ThinkingBlock | None:
+            return None if block.redacted_data else block.model_copy(update={"signature": None})
+
+        return _with_thinking(request, unsigned)
+
+
 WIRE_DEFECTS: list[type[WireDefect]] = [
     RetriesARejectedKey,
     RetriesBeforeRetryAfter,
@@ -196,4 +351,12 @@ WIRE_DEFECTS: list[type[WireDefect]] = [
     NeverAsksForStreamUsage,
     SumsRepeatedUsage,
     IgnoresTextOnTheFinishChunk,
+    NamedAndRequiredChoicesSentAsAuto,
+    RequiredChoiceDropped,
+    JsonSchemaDowngradedToJsonObject,
+    JsonSchemaNeverSentToTheResponsesApi,
+    InlinePngSentAsJpeg,
+    ExtraImagesDropped,
+    SignedThinkingDroppedBetweenToolRounds,
+    SignatureDroppedFromThinking,
 ]

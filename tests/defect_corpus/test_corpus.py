@@ -11,10 +11,11 @@ our provider, run against the vendor's replica (`on_the_wire.py`).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
-from defects import Broken, failing_clauses, failing_on_the_replica
-from on_the_wire import WIRE_DEFECTS, WireDefect
+from defects import Broken, failing_clauses, failing_on_replay, failing_on_the_replica
+from on_the_wire import WIRE_DEFECTS, DecodesEachReadOnItsOwn, WireDefect
 from replayed import DEFECTS, CorpusDefect
 
 from contracts.spec import load_clauses
@@ -33,6 +34,17 @@ def test_the_wire_defect_fails_its_clause_and_no_other(defect: type[WireDefect])
     already = failing_on_the_replica(defect.healthy, defect.vendor)
     assert defect.clause not in already
     assert failing_on_the_replica(defect.build, defect.vendor) - already == {defect.clause}
+
+
+def test_replay_alone_catches_a_provider_that_decodes_each_read_on_its_own(
+    tmp_path: Path,
+) -> None:
+    """Cassette replay cuts bodies into reads as the replica does: cassettes the healthy
+    provider recorded, replayed with no replica running, fail the defect on text.fidelity."""
+    defect, healthy = DecodesEachReadOnItsOwn.build, DecodesEachReadOnItsOwn.healthy
+    already = failing_on_replay(healthy, healthy, "openai", tmp_path / "healthy")
+    broken = failing_on_replay(defect, healthy, "openai", tmp_path / "broken")
+    assert broken - already == {"text.fidelity"}
 
 
 def test_each_defect_cites_the_report_it_is_modelled_on() -> None:
