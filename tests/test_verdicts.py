@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from contracts.checks import CHECKS, NOT_EXERCISED, Context
 from contracts.cli import bundled_factory, main
+from contracts.recorder import recording_client
 from contracts.replica.server import RecordedRequest, ReplicaServer, ScriptedResponse
 from contracts.report import Certificate, render_markdown, render_table
 from contracts.runner import KEYLESS, LiveTarget, run_case
@@ -181,7 +182,7 @@ def test_max_tokens_judged_around_the_cap(words: int, verdict: str, tmp_path: Pa
             run_case(
                 case,
                 profile,
-                bundled_factory(profile),
+                bundled_factory(profile, http_client=recording_client()),
                 mode="live",
                 cassette_root=tmp_path,
                 live=LiveTarget(server.base_url, SecretStr("sk-any")),
