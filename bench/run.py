@@ -6,9 +6,11 @@
 
 Stream figures are per SSE event over the same bytes for every contender, read from an
 in-memory httpx2 transport one event per read; contenders take turns within each round and
-each figure is the median of the rounds, so a busy machine slows all of them alike. The
-floor is what no SSE client can avoid: httpx2, splitting lines, `jiter` per `data:` line.
-Whole jobs (certify, the test suite) are wall times of a subprocess.
+each figure is the median of the rounds, in CPU time of the reading thread (the bytes are in
+memory, so a read never waits: what a busy machine adds is time spent running other
+processes, which CPU time leaves out). The floor is what no SSE client can avoid: httpx2,
+splitting lines, `jiter` per `data:` line. Whole jobs (certify, import, the test suite) are
+wall times, with their CPU seconds beside them (closer to what a quiet machine gives).
 """
 
 from __future__ import annotations
@@ -197,9 +199,9 @@ def per_event(
         times: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(rounds):
             for name, run in runs.items():
-                start = time.perf_counter()
+                start = time.thread_time()
                 await run()
-                times[name].append(time.perf_counter() - start)
+                times[name].append(time.thread_time() - start)
         return times
 
     return {
@@ -395,7 +397,9 @@ def main() -> None:
         f"   import of a {size / 2**20:.1f} MiB SSE recording: {seconds:.2f} s wall "
         f"({cpu:.2f} s CPU)"
     )
-    goals.append(Goal("import of a 4 MiB recording", seconds, 1, " s"))
+    goals.append(Goal("import of a 4 MiB recording, wall", seconds, 1, " s"))
+    # One process on one core: on a quiet machine its wall time is about its CPU time.
+    goals.append(Goal("import of a 4 MiB recording, CPU", cpu, 1, " s"))
     if not args.skip_suite:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"]
         suite, cpu = wall(command)
@@ -405,7 +409,7 @@ def main() -> None:
     print("\nsummary")
     for goal in goals:
         print(
-            f"   {goal.figure:<40} {goal.measured:8.2f}{goal.unit}  "
+            f"   {goal.figure:<46} {goal.measured:8.2f}{goal.unit}  "
             f"goal <= {goal.goal:g}{goal.unit}  {'met' if goal.met else 'NOT met'}"
         )
 

@@ -11,8 +11,10 @@ import os
 import ssl
 import sys
 import tempfile
+from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx2
 
@@ -78,39 +80,17 @@ async def certify_profiles(
 ) -> Certificate:
     """`quiet`: no line per vendor (a command whose own output is the verdict, the gate).
 
-    Offline, several vendors are certified side by side, one process each up to the number
-    of cores, their lines and results in the order given whichever finishes first.
+    Several vendors are certified side by side, their lines and results in the order given
+    whichever finishes first: live, as tasks of this process (bounded); offline, one process
+    each up to the number of cores.
     """
     certificate = Certificate(mode=mode)
     progress = _Progress(quiet=quiet)
-    workers = min(len(profiles), os.cpu_count() or 1) if mode != "live" else 1
-    if workers > 1:
-        loop = asyncio.get_running_loop()
-        with ProcessPoolExecutor(workers, mp_context=_worker_context()) as pool:
-            running = [
-                loop.run_in_executor(
-                    pool,
-                    functools.partial(
-                        _certify_in_worker,
-                        profile,
-                        model or profile.default_model,
-                        mode=mode,
-                        cassette_root=cassette_root,
-                        deadline=deadline,
-                    ),
-                )
-                for profile in profiles
-            ]
-            for done in running:
-                result, seconds = await done
-                progress.finished(result, seconds)
-                certificate.vendors.append(result)
-        return certificate
     with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
         async with recording_client() as http_client:
-            for profile in profiles:
-                progress.vendor = profile.name
-                result, seconds = await _certify_one(
+
+            def one(profile: VendorProfile, cases: Progress | None) -> _Run:
+                return _certify_one(
                     profile,
                     model or profile.default_model,
                     http_client=http_client,
@@ -118,12 +98,96 @@ async def certify_profiles(
                     # A live run records into scratch space only: `record` keeps cassettes.
                     cassette_root=Path(scratch) if mode == "live" else cassette_root,
                     live=targets.get(profile.name),
-                    progress=progress,
+                    progress=cases,
                     deadline=deadline,
                 )
+
+            workers = min(len(profiles), os.cpu_count() or 1)
+            if len(profiles) > 1 and mode == "live":
+                # Each vendor's cases wait on its own server: several vendors at once.
+                runs = _side_by_side([one(profile, None) for profile in profiles])
+            elif workers > 1:
+                runs = _in_workers(
+                    profiles,
+                    workers,
+                    model=model,
+                    mode=mode,
+                    cassette_root=cassette_root,
+                    deadline=deadline,
+                )
+            else:
+                runs = _one_by_one(profiles, progress, one)
+            async for result, seconds in runs:
                 progress.finished(result, seconds)
                 certificate.vendors.append(result)
     return certificate
+
+
+#: One vendor's certification: its result and the seconds it took.
+_Run = Coroutine[Any, Any, tuple[VendorResult, float]]
+#: Live vendors certified at once, at most: each holds a connection to its endpoint.
+LIVE_VENDORS_AT_ONCE = 4
+
+
+async def _one_by_one(
+    profiles: list[VendorProfile],
+    progress: _Progress,
+    one: Callable[[VendorProfile, Progress | None], _Run],
+) -> AsyncIterator[tuple[VendorResult, float]]:
+    """In this process, in turn: a line per case on a terminal."""
+    for profile in profiles:
+        progress.vendor = profile.name
+        yield await one(profile, progress)
+
+
+async def _side_by_side(runs: list[_Run]) -> AsyncIterator[tuple[VendorResult, float]]:
+    """At most `LIVE_VENDORS_AT_ONCE` at a time in this process, results in the order given
+    (so a line per case would interleave: there is none). Live recording is per task, so
+    their recordings stay apart."""
+    bound = asyncio.Semaphore(LIVE_VENDORS_AT_ONCE)
+
+    async def bounded(run: _Run) -> tuple[VendorResult, float]:
+        async with bound:
+            return await run
+
+    tasks = [asyncio.ensure_future(bounded(run)) for run in runs]
+    try:
+        for task in tasks:
+            yield await task
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _in_workers(
+    profiles: list[VendorProfile],
+    workers: int,
+    *,
+    model: str | None,
+    mode: Mode,
+    cassette_root: cassettes.CassetteRoot | None,
+    deadline: float,
+) -> AsyncIterator[tuple[VendorResult, float]]:
+    """Offline, one process per core, results in the order given whichever ends first."""
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(workers, mp_context=_worker_context()) as pool:
+        running = [
+            loop.run_in_executor(
+                pool,
+                functools.partial(
+                    _certify_in_worker,
+                    profile,
+                    model or profile.default_model,
+                    mode=mode,
+                    cassette_root=cassette_root,
+                    deadline=deadline,
+                ),
+            )
+            for profile in profiles
+        ]
+        for done in running:
+            yield await done
 
 
 async def _certify_one(
@@ -161,11 +225,11 @@ def _certify_in_worker(
     cassette_root: cassettes.CassetteRoot | None,
     deadline: float,
 ) -> tuple[VendorResult, float]:
-    """One vendor offline, in a process of its own: replay patches the HTTP client of the
-    whole process (vcrpy), so two vendors' replays cannot share one."""
+    """One vendor offline, in a process of its own, so vendors use the machine's cores side
+    by side."""
 
     async def alone() -> tuple[VendorResult, float]:
-        async with httpx2.AsyncClient(follow_redirects=True, verify=_tls()) as http_client:
+        async with recording_client(verify=_tls()) as http_client:
             return await _certify_one(
                 profile,
                 model,

@@ -6,6 +6,7 @@ through the adapter it judges; this module holds what every protocol's reading s
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -33,13 +34,30 @@ class Exchange:
 
 def sse_payloads(body: str) -> tuple[list[Any], bool]:
     """The JSON payloads of a recorded SSE body (None for an unparsable one), and whether it
-    carried `[DONE]`."""
+    carried `[DONE]`.
+
+    The payloads are shared by every reader of the same body (an import reads one body five
+    times, a check run every case's): read them, never change them.
+    """
+    payloads, done = _sse_payloads(body)
+    return list(payloads), done
+
+
+#: Bodies whose payloads are kept: the few one import or one case's checks read in turn.
+_PARSED_BODIES = 16
+
+
+@functools.lru_cache(maxsize=_PARSED_BODIES)
+def _sse_payloads(body: str) -> tuple[tuple[Any, ...], bool]:
     payloads: list[Any] = []
     done = False
     for event in body.replace("\r\n", "\n").replace("\r", "\n").split("\n\n"):
-        data = [
-            line[5:].removeprefix(" ") for line in event.split("\n") if line.startswith("data:")
-        ]
+        if event.startswith("data:") and "\n" not in event:  # most events: one data line
+            data = [event[5:].removeprefix(" ")]
+        else:
+            data = [
+                line[5:].removeprefix(" ") for line in event.split("\n") if line.startswith("data:")
+            ]
         if data == ["[DONE]"]:
             done = True
         elif data:
@@ -47,7 +65,7 @@ def sse_payloads(body: str) -> tuple[list[Any], bool]:
                 payloads.append(json.loads("\n".join(data)))
             except ValueError:
                 payloads.append(None)  # the provider must raise; readers move on
-    return payloads, done
+    return tuple(payloads), done
 
 
 def body_payloads(exchange: Exchange) -> list[Any]:

@@ -25,21 +25,29 @@ from test_properties import (
 
 from contracts import properties as props
 
-SEARCH = settings(
-    max_examples=400,
-    phases=[Phase.generate],
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+#: Examples drawn to find a defect; the search stops at the first that falsifies.
+SEARCH_BUDGET = 400
+#: Examples the property must hold on the real provider here: as many as its own test in
+#: test_properties draws (Hypothesis's default), not the whole search budget again.
+HOLDS_ON = 100
 
 
-Search = Callable[[props.ProviderBuilder], None]
+def _search(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        phases=[Phase.generate],
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+Search = Callable[[props.ProviderBuilder, int], None]
 
 
 def on_finished(check: Callable[[RunCase], None]) -> Search:
-    def search(build: props.ProviderBuilder) -> None:
-        @SEARCH
+    def search(build: props.ProviderBuilder, examples: int) -> None:
+        @_search(examples)
         @given(finished_runs(build))
         def run(case: RunCase) -> None:
             check(case)
@@ -50,8 +58,8 @@ def on_finished(check: Callable[[RunCase], None]) -> Search:
 
 
 def on_truncated(check: Callable[[props.StreamRun], None]) -> Search:
-    def search(build: props.ProviderBuilder) -> None:
-        @SEARCH
+    def search(build: props.ProviderBuilder, examples: int) -> None:
+        @_search(examples)
         @given(truncated_runs(build))
         def run(case: props.StreamRun) -> None:
             check(case)
@@ -108,6 +116,6 @@ def test_property_catches_injected_defect(
     property_name: str,
     search: Search,
 ) -> None:
-    search(props.our_provider)  # the property holds on the real provider ...
+    search(props.our_provider, HOLDS_ON)  # the property holds on the real provider ...
     with pytest.raises(AssertionError):  # ... and is falsified on the broken one
-        search(broken)
+        search(broken, SEARCH_BUDGET)

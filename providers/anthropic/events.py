@@ -113,7 +113,14 @@ class MessagesEventReader(ChunkReader):
     def _block_delta(self, event: dict[str, Any]) -> None:
         read = self._json
         index = self._index(event, "content_block_delta.index")
-        delta = read.object(event.get("delta"), "content_block_delta.delta")
+        delta = event.get("delta")
+        if type(delta) is not dict:
+            raise read.malformed("content_block_delta.delta", "an object", delta)
+        kind = delta.get("type")
+        text = delta.get("text")
+        if kind == "text_delta" and type(text) is str:  # most events, checked inline
+            self.assembler.text("text", text)
+            return
         kind = read.optional_string(delta, "type", "delta.type")
         if kind == "text_delta":
             self.assembler.text("text", read.optional_string(delta, "text", "delta.text"))
@@ -172,9 +179,9 @@ class MessagesEventReader(ChunkReader):
             self._stop(self._stop_reason)
 
     def _index(self, event: dict[str, Any], path: str) -> int:
-        index = self._json.optional_index(event, "index", path)
-        if index is None:
-            raise self._json.malformed(path, "an integer", None)
+        index = event.get("index")
+        if type(index) is not int:
+            raise self._json.malformed(path, "an integer", index)
         return index
 
 

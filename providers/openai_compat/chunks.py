@@ -134,12 +134,21 @@ class ChatChunkReader(ChunkReader):
 
     def _tool_fragment(self, fragment: dict[str, Any]) -> None:
         read = self._json
-        function = read.optional_object(fragment, "function", "delta.tool_calls[].function")
-        call_id = read.optional_string(fragment, "id", "delta.tool_calls[].id")
-        name = read.optional_string(function, "name", "delta.tool_calls[].function.name")
-        arguments = read.optional_string(
-            function, "arguments", "delta.tool_calls[].function.arguments"
-        )
+        # Inline where a field has its usual type; the accessor otherwise (null, or an error).
+        function = fragment.get("function")
+        if type(function) is not dict:
+            function = read.optional_object(fragment, "function", "delta.tool_calls[].function")
+        call_id = fragment.get("id")
+        if type(call_id) is not str:
+            call_id = read.optional_string(fragment, "id", "delta.tool_calls[].id")
+        name = function.get("name")
+        if type(name) is not str:
+            name = read.optional_string(function, "name", "delta.tool_calls[].function.name")
+        arguments = function.get("arguments")
+        if type(arguments) is not str:
+            arguments = read.optional_string(
+                function, "arguments", "delta.tool_calls[].function.arguments"
+            )
         data = {field: fragment[field] for field in self._tool_data_fields if field in fragment}
         if not (call_id or name or arguments):
             # Metadata only (Gemini's standalone thought_signature): it belongs to the last call.

@@ -50,8 +50,11 @@ class ResponsesEventReader(ChunkReader):
 
     def feed(self, event: Any) -> list[StreamEvent]:
         """The events this one completes; `error` and `response.failed` raise."""
-        event = self._json.object(event, "the event")
-        kind = self._json.optional_string(event, "type", "type")
+        if type(event) is not dict:
+            raise self._json.malformed("the event", "an object", event)
+        kind = event.get("type")
+        if type(kind) is not str:
+            kind = self._json.optional_string(event, "type", "type")
         block = _TEXT_DELTAS.get(kind)
         if block == "text":
             self.assembler.text("text", self._json.optional_string(event, "delta", f"{kind}.delta"))

@@ -42,12 +42,15 @@ from providers.types import (
 
 BlockKind = Literal["text", "thinking"]
 
-# Built for every content event from values read here: no validation on the per-event path.
+# Built for every content event and tool block from values read and checked here: no
+# validation on the per-event path.
 _DELTAS: dict[BlockKind, Callable[..., TextDelta | ThinkingDelta]] = {
     "text": trusted_constructor(TextDelta),
     "thinking": trusted_constructor(ThinkingDelta),
 }
 _tool_input_delta = trusted_constructor(ToolInputDelta)
+_tool_use_start = trusted_constructor(ToolUseStart)
+_tool_use_end = trusted_constructor(ToolUseEnd)
 
 
 #: Fragments of one call's arguments joined into one string at a time: each fragment held
@@ -311,7 +314,7 @@ class BlockAssembler:
         call.block_index = self._block_index
         if not call.id:
             call.id = f"call_{call.block_index}"
-        self._out.append(ToolUseStart(index=call.block_index, id=call.id, name=call.name))
+        self._out.append(_tool_use_start(index=call.block_index, id=call.id, name=call.name))
         if call.parts:
             self._out.append(
                 _tool_input_delta(index=call.block_index, partial_json="".join(call.parts))
@@ -334,13 +337,14 @@ class BlockAssembler:
                 provider=self.provider,
             ) from None
         self._out.append(
-            ToolUseEnd(
+            _tool_use_end(
                 index=call.block_index,
                 id=call.id,
                 name=call.name,
                 arguments=arguments,
                 input=parsed,
-                provider_data=call.provider_data or None,
+                # A copy: the event must not change if the call's data grows after it.
+                provider_data=dict(call.provider_data) if call.provider_data else None,
             )
         )
 
