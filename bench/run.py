@@ -297,14 +297,16 @@ def import_seconds(size: int) -> tuple[float, float, int]:
         return wall_seconds, time.process_time() - cpu, recording.stat().st_size
 
 
-def wall(command: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds of a subprocess (CPU of all its workers)."""
+def wall(command: list[str]) -> tuple[float, float, str]:
+    """Wall and CPU seconds of a subprocess (CPU of all its workers), and its last line of
+    output (the test summary), so a failing suite is timed and said, not hidden."""
     cpu = children_cpu()
     start = time.perf_counter()
-    subprocess.run(
-        command, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    finished = subprocess.run(
+        command, cwd=REPO, check=False, capture_output=True, text=True, errors="replace"
     )
-    return time.perf_counter() - start, children_cpu() - cpu
+    last = (finished.stdout.strip().splitlines() or [f"exit code {finished.returncode}"])[-1]
+    return time.perf_counter() - start, children_cpu() - cpu, last
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -402,8 +404,11 @@ def main() -> None:
     goals.append(Goal("import of a 4 MiB recording, CPU", cpu, 1, " s"))
     if not args.skip_suite:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"]
-        suite, cpu = wall(command)
-        print(f"   default test command (pytest -n auto): {suite:.0f} s wall ({cpu:.0f} s CPU)")
+        suite, cpu, summary = wall(command)
+        print(
+            f"   default test command (pytest -n auto): {suite:.0f} s wall ({cpu:.0f} s CPU): "
+            f"{summary}"
+        )
         goals.append(Goal("default test suite, wall", suite, 120, " s"))
 
     print("\nsummary")
