@@ -2,7 +2,8 @@
 vcrpy's cassette model (so plain vcrpy replays them through `vcr_serializer`).
 
 Live traffic is recorded as it streams (`contracts.recorder`), replica traffic from the
-replica's own journal; vcrpy only replays.
+replica's own journal; replay serves them over loopback (`contracts.replay`). Nothing here
+needs vcrpy.
 
 A cassette is YAML a person can review in a diff: a `meta` block (source `live` or `replica`,
 when, model, SDK version, base URL host), JSON bodies as mappings, SSE bodies as literal
@@ -56,10 +57,19 @@ _KEY_SHAPES = {
         ("gsk_", "xai-", "csk-", "fw_", "hf_", "r8_", "pplx-", "ghp_"), "[A-Za-z0-9]{20,}"
     ),
 }
+#: Prefixes no word holds: a key glued to the text before it (`Hellosk-proj-...`) is found.
+_DISTINCT_PREFIXES = ("sk-proj-", "sk-ant-", "sk-svcacct-", "sk-admin-")
 #: One pattern per literal prefix: the regex engine finds a literal prefix fast, an
-#: alternation of them slowly (a cassette can hold megabytes).
+#: alternation of them slowly (a cassette can hold megabytes). A short prefix counts only
+#: where a token starts (not after a letter or digit: `risk-assessment-framework` holds no
+#: `sk-` key); the check looks back from after the prefix, so the pattern still starts with
+#: the literal.
 _SHAPED = (
-    *(re.compile(re.escape(prefix) + body) for prefix, body in _KEY_SHAPES.items()),
+    *(
+        re.compile(f"{re.escape(prefix)}(?<![A-Za-z0-9]{re.escape(prefix)}){body}")
+        for prefix, body in _KEY_SHAPES.items()
+    ),
+    *(re.compile(re.escape(prefix) + "[A-Za-z0-9_-]{16,}") for prefix in _DISTINCT_PREFIXES),
     re.compile(r"AIza[0-9A-Za-z_-]{30,}"),
     re.compile(r"AKIA[0-9A-Z]{16}"),
     re.compile(r"Bearer [A-Za-z0-9._~+/=-]{16,}"),
@@ -507,6 +517,7 @@ def scan_for_secrets(root: Path) -> list[SecretFinding]:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             for pattern in SECRET_PATTERNS:
                 match = pattern.search(line)
-                if match:
+                if match:  # one finding a line, whichever pattern saw it first
                     findings.append(SecretFinding(path, number, match.group(0)[:12] + "..."))
+                    break
     return findings

@@ -225,8 +225,8 @@ def _certify_in_worker(
     cassette_root: cassettes.CassetteRoot | None,
     deadline: float,
 ) -> tuple[VendorResult, float]:
-    """One vendor offline, in a process of its own: replay patches the HTTP client of the
-    whole process (vcrpy), so two vendors' replays cannot share one."""
+    """One vendor offline, in a process of its own, so vendors use the machine's cores side
+    by side."""
 
     async def alone() -> tuple[VendorResult, float]:
         async with recording_client(verify=_tls()) as http_client:

@@ -250,6 +250,48 @@ def test_a_recording_that_offered_no_tools_does_not_exercise_them() -> None:
     assert verdict == NOT_EXERCISED
 
 
+PARIS, ROME = '{"city":"Paris"}', '{"city":"Rome"}'
+#: Two parallel calls as the vendor sent them.
+TWO_CALLS = (call("c1", "get_weather", PARIS), call("c2", "get_time", ROME))
+
+
+def parallel_verdict(*got: tuple[str, str, str]) -> str | None:
+    expected = sent(finish="tool_calls", stop_reason="tool_use", tool_calls=TWO_CALLS)
+    return judge("tools.parallel", "tool_parallel", expected, tool_events(*got))
+
+
+def test_parallel_calls_kept_apart_hold() -> None:
+    assert parallel_verdict(("c1", "get_weather", PARIS), ("c2", "get_time", ROME)) is None
+
+
+@pytest.mark.parametrize(
+    ("got", "said"),
+    [
+        # each block has its own id, but the names went to the other call
+        (
+            (("c1", "get_time", PARIS), ("c2", "get_weather", ROME)),
+            "block 0 carries another call's name",
+        ),
+        # the ids went to the other call
+        (
+            (("c2", "get_weather", PARIS), ("c1", "get_time", ROME)),
+            "block 0 carries another call's id",
+        ),
+        # both blocks under one id
+        (
+            (("c1", "get_weather", PARIS), ("c1", "get_time", ROME)),
+            "tool blocks share an id: ['c1', 'c1']",
+        ),
+    ],
+)
+def test_parallel_calls_run_together_say_which_part_went_astray(
+    got: tuple[tuple[str, str, str], ...], said: str
+) -> None:
+    verdict = parallel_verdict(*got)
+    assert verdict is not None
+    assert verdict.startswith(said)
+
+
 def test_fewer_parallel_calls_than_invited_do_not_exercise_parallel_calls() -> None:
     expected = sent(finish="tool_calls", stop_reason="tool_use", tool_calls=(call("c1"),))
     events = tool_events(("c1", "get_weather", '{"city":"Paris"}'))

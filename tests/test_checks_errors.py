@@ -304,3 +304,48 @@ def test_every_path_refused_for_its_shape_leaves_the_fault_not_exercised() -> No
         "the server refused the request for its shape (422: Extra inputs are not permitted) "
         "before the scenario could play: request.shape judges what was sent"
     )
+
+
+def _rate_limited_at(*times: float) -> str | None:
+    """errors.rate-limit's verdict when stream() sent a 429-answered request at each time."""
+    exchanges = [
+        Exchange(request={}, status=429, content_type="application/json", body="{}", at=t)
+        for t in times
+    ]
+    outcome = Outcome(stream_error=rate_limit(), ran=("stream",), exchanges=exchanges)
+    case = Case("error_rate_limit", SCENARIOS["error_rate_limit"], None)
+    return CHECKS["errors.rate-limit"](Context(case, PROFILE, outcome))
+
+
+def test_retries_within_the_retry_after_are_counted_in_the_reason() -> None:
+    assert _rate_limited_at(0.0, 3.5) is None  # one retry, after the 3 s asked for
+    assert _rate_limited_at(0.0, 0.1) == (
+        "1 retry, 1 sooner than the Retry-After: 3 the 429 asked for"
+    )
+    assert _rate_limited_at(0.0, 0.1, 3.5) == (
+        "2 retries, 1 sooner than the Retry-After: 3 the 429 asked for"
+    )
+
+
+def test_a_refusal_without_a_message_is_told_by_its_body_on_one_line() -> None:
+    body = '{"error":\n  {"code": 400}}'
+    outcome = Outcome(
+        ran=("stream",),
+        exchanges=[Exchange(request={}, status=400, content_type="application/json", body=body)],
+    )
+    refused = Context(Case("text_basic", SCENARIOS["text_basic"], "stop"), PROFILE, outcome)
+    said = '{"error": {"code": 400}}'
+    assert refused.refused() == f"the server refused the request (400: {said})"
+
+
+def test_a_shape_refusal_without_a_message_is_told_by_its_body_on_one_line() -> None:
+    body = '{"detail":\n  [{"loc": ["body", "stream_options"]}]}'
+    exchange = Exchange(
+        request={"stream": True, "stream_options": {"include_usage": True}},
+        status=422,
+        content_type="application/json",
+        body=body,
+    )
+    outcome = Outcome(ran=("stream",), exchanges=[exchange])
+    context = Context(Case("midstream_error", SCENARIOS["midstream_error"], None), MISTRAL, outcome)
+    assert context.shape_refused("stream") == f"422: {' '.join(body.split())}"

@@ -119,12 +119,12 @@ def test_a_missing_optional_dependency_names_its_install_command(
 
 def test_the_command_without_its_extra_is_one_line_and_exit_2() -> None:
     result = _without(
-        "vcr",
+        "yaml",
         "import sys; from contracts.__main__ import main; sys.argv[1:] = ['certify']; "
         "raise SystemExit(main())",
     )
     assert result.returncode == 2
     assert result.stderr == (
-        "llm-contracts: error: the llm-contracts command needs the 'vcr' package, which is not "
+        "llm-contracts: error: the llm-contracts command needs the 'yaml' package, which is not "
         "installed: pip install 'llm-contracts[contracts]'\n"
     )
