@@ -102,6 +102,42 @@ class Deadline:
         )
 
 
+def cap_bodies(client: httpx2.AsyncClient, limit: int, provider: str) -> None:
+    """Bound every body the SDK reads whole on `client` (one the provider built: a caller's
+    own client is not changed): an error body that never ends stops at `limit` bytes with
+    `MalformedResponseError`. Event streams are bounded per event instead (`SseBody`)."""
+
+    async def capped(response: httpx2.Response) -> None:
+        if media_type(response.headers) != "text/event-stream":
+            assert isinstance(response.stream, httpx2.AsyncByteStream), "an async client"
+            response.stream = _CappedStream(response.stream, limit, provider)
+
+    client.event_hooks["response"].append(capped)
+
+
+class _CappedStream(httpx2.AsyncByteStream):
+    def __init__(self, inner: httpx2.AsyncByteStream, limit: int, provider: str) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._provider = provider
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        read = 0
+        async for piece in self._inner:
+            read += len(piece)
+            if read > self._limit:
+                raise MalformedResponseError(
+                    f"the response body is larger than max_response_bytes={self._limit} and "
+                    "still not over: the vendor sent more than any answer needs; raise "
+                    "max_response_bytes= if this is expected",
+                    provider=self._provider,
+                )
+            yield piece
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 def media_type(headers: Mapping[str, str]) -> str:
     return headers.get("content-type", "").partition(";")[0].strip().lower()
 

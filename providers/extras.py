@@ -14,7 +14,6 @@ from contextlib import contextmanager
 #: Each optional top-level module and the install command that brings it.
 INSTALL_COMMANDS = {
     "anthropic": "pip install 'llm-contracts[anthropic]'",
-    "vcr": "pip install 'llm-contracts[contracts]'",
     "yaml": "pip install 'llm-contracts[contracts]'",
     "pytest": "pip install pytest",
 }

@@ -12,6 +12,7 @@ import openai
 from openai._models import SecurityOptions
 from openai._types import Headers
 
+from providers.body import cap_bodies
 from providers.deadline_retry import RetriesWithinDeadline
 from providers.error_mapping import SdkErrors
 from providers.settings import ProviderSettings
@@ -65,6 +66,8 @@ def sdk_client(config: ProviderSettings, profile: VendorProfile) -> openai.Async
         default_query=dict(profile.request.query_params) or None,
         http_client=config.http_client,
     )
+    if config.http_client is None:
+        cap_bodies(client._client, config.max_response_bytes, profile.name)
     client._custom_headers = dict(config.extra_headers)
     client._ambient_authorizations = frozenset()
     client.admin_api_key = None

@@ -14,9 +14,18 @@ _PIECE = 64 * 1024
 
 
 class EndlessServer:
-    """Answers every request 200 with `prefix`, then `filler` bytes up to `total` bytes."""
+    """Answers every request (`status`) with `prefix`, then `filler` bytes up to `total`."""
 
-    def __init__(self, *, content_type: str, prefix: bytes, total: int, filler: bytes = b"a"):
+    def __init__(
+        self,
+        *,
+        content_type: str,
+        prefix: bytes,
+        total: int,
+        filler: bytes = b"a",
+        status: str = "200 OK",
+    ):
+        self.status = status
         self.content_type = content_type
         self.prefix = prefix
         self.total = total
@@ -59,7 +68,7 @@ class EndlessServer:
                     return  # a probe that only connects
                 self.requests += 1
                 head = (
-                    f"HTTP/1.1 200 OK\r\ncontent-type: {self.content_type}\r\n"
+                    f"HTTP/1.1 {self.status}\r\ncontent-type: {self.content_type}\r\n"
                     "transfer-encoding: chunked\r\n\r\n"
                 )
                 connection.sendall(head.encode() + _chunk(self.prefix))

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx2
 import pytest
 from endless import EndlessServer
 from support import run_cli
@@ -111,15 +112,51 @@ def test_live_certify_stops_an_endless_sse_line_at_the_recording_cap(
     assert extra < PEAK, f"{extra / CAP:.1f} MiB over a short answer's peak"
 
 
+@pytest.mark.parametrize("client", ["built", "given"])
 @pytest.mark.parametrize("vendor", ["openai", "anthropic", "openai_responses"])
-async def test_complete_stops_an_endless_json_body_at_max_response_bytes(vendor: str) -> None:
+async def test_complete_stops_an_endless_json_body_at_max_response_bytes(
+    vendor: str, client: str
+) -> None:
+    """On the provider's own HTTP client and on one the caller gives (which the provider does
+    not change): complete() reads the body itself, bounded."""
+    given = {"http_client": httpx2.AsyncClient()} if client == "given" else {}
     with EndlessServer(
         content_type="application/json", prefix=b'{"id": "x", "content": "', total=TOTAL
     ) as server:
         provider = from_vendor(
-            vendor, api_key="k" * 20, base_url=server.base_url, max_response_bytes=CAP
+            vendor, api_key="k" * 20, base_url=server.base_url, max_response_bytes=CAP, **given
         )
         error, peak = await _apeak(lambda: provider.complete(REQUEST))
+    assert isinstance(error, MalformedResponseError), error
+    assert f"larger than max_response_bytes={CAP}" in str(error)
+    assert peak < PEAK, f"peak {peak / CAP:.1f} MiB"
+
+
+@pytest.mark.parametrize("path", ["complete", "stream"])
+@pytest.mark.parametrize("vendor", ["openai", "anthropic", "openai_responses"])
+async def test_an_endless_error_body_stops_at_max_response_bytes(vendor: str, path: str) -> None:
+    """The SDK reads an error body whole itself; on the client the provider builds, the body
+    is bounded all the same."""
+    with EndlessServer(
+        content_type="application/json",
+        prefix=b'{"error": {"message": "',
+        total=TOTAL,
+        status="500 Internal Server Error",
+    ) as server:
+        provider = from_vendor(
+            vendor,
+            api_key="k" * 20,
+            base_url=server.base_url,
+            max_response_bytes=CAP,
+            max_retries=0,
+        )
+
+        async def call() -> object:
+            if path == "complete":
+                return await provider.complete(REQUEST)
+            return [event async for event in provider.stream(REQUEST)]
+
+        error, peak = await _apeak(call)
     assert isinstance(error, MalformedResponseError), error
     assert f"larger than max_response_bytes={CAP}" in str(error)
     assert peak < PEAK, f"peak {peak / CAP:.1f} MiB"

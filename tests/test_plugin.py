@@ -139,6 +139,12 @@ def test_record_mode_once_records_missing_cassettes_then_replays(
             "`pytest test_tiny.py::TestTiny --contract-record-mode=once -k text_basic`"
         ]
     )
+    # `[...]` is a shell glob: such an id is quoted in the command to copy
+    bracketed = _run(pytester, "-q", "-k", "finish_values and mapping")
+    assert (
+        "record it with `pytest test_tiny.py::TestTiny --contract-record-mode=once "
+        "-k 'finish_values[stop]'`"
+    ) in bracketed.stdout.str()
     recorded = _run(pytester, "-q", "--contract-record-mode=once", "-k", "text_basic")
     assert recorded.ret == pytest.ExitCode.OK
     assert (pytester.path / "cassettes" / "openai" / "text_basic.yaml").is_file()

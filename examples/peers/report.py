@@ -39,14 +39,14 @@ _CELL = {
 }
 
 
-async def _certify(peer: Peer) -> list[VendorResult]:
+async def certify(peer: Peer) -> list[VendorResult]:
     return [
         await certify_vendor(load_profile(dialect), peer.factory(), mode="replica")
         for dialect in DIALECTS
     ]
 
 
-def _section(results: dict[str, list[VendorResult]], peers: list[Peer]) -> tuple[str, int]:
+def section(results: dict[str, list[VendorResult]], peers: list[Peer]) -> tuple[str, int]:
     findings = tomllib.loads(FINDINGS.read_text(encoding="utf-8"))
     lines = [
         START,
@@ -98,16 +98,16 @@ def _section(results: dict[str, list[VendorResult]], peers: list[Peer]) -> tuple
     return "\n".join(lines) + "\n", unexplained
 
 
-def write_readme(section: str) -> None:
+def write_readme(generated: str) -> None:
     readme = REPO / "README.md"
     text = readme.read_text(encoding="utf-8")
     if START in text:
         before, rest = text.split(START, 1)
         after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + "\n" + after
+        text = before + generated + "\n" + after
     else:
         anchor = "## Performance"
-        text = text.replace(anchor, section + "\n" + anchor, 1)
+        text = text.replace(anchor, generated + "\n" + anchor, 1)
     readme.write_text(text, encoding="utf-8")
 
 
@@ -117,13 +117,13 @@ def main() -> int:
     parser.add_argument("--peer", action="append", help="only this library (repeatable)")
     args = parser.parse_args()
     peers = [p for p in PEERS if not args.peer or p.library in args.peer]
-    results = {peer.library: asyncio.run(_certify(peer)) for peer in peers}
-    section, unexplained = _section(results, peers)
+    results = {peer.library: asyncio.run(certify(peer)) for peer in peers}
+    text, unexplained = section(results, peers)
     if args.write_readme:
-        write_readme(section)
+        write_readme(text)
         print(f"README.md: section written ({unexplained} unexplained failure(s))")
     else:
-        sys.stdout.write(section)
+        sys.stdout.write(text)
     return 1 if unexplained else 0
 
 

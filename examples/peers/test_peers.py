@@ -7,6 +7,7 @@ file is run by `tox -e peers`, never by the default test command.
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from examples.peers.litellm_peer import LitellmProvider
 from examples.peers.openai_sdk import OpenAiSdkProvider
 from examples.peers.pydantic_ai_peer import PydanticAiProvider
 
+REPO = Path(__file__).resolve().parents[2]
 #: Each library's explained failures: the same text the README section prints, so a finding
 #: is an xfail with its reason and a new, unexplained failure still fails.
 _FINDINGS = tomllib.loads(Path(__file__).with_name("findings.toml").read_text(encoding="utf-8"))
@@ -72,3 +74,15 @@ class TestPydanticAi(ProviderContract):
 )
 def test_adapter_is_an_llm_provider(provider: type) -> None:
     assert isinstance(provider("http://127.0.0.1:1/v1", SecretStr("k")), LlmProvider)
+
+
+def test_the_readme_section_is_what_the_report_prints() -> None:
+    """Every peer on every dialect (minutes): the README's findings are this run's, and
+    every failure in it is explained."""
+    from examples.peers import report
+
+    results = {peer.library: asyncio.run(report.certify(peer)) for peer in report.PEERS}
+    section, unexplained = report.section(results, report.PEERS)
+    assert unexplained == 0, section
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert section in readme, "regenerate: python examples/peers/report.py --write-readme"

@@ -15,6 +15,7 @@ import anthropic
 from providers.anthropic.config import AnthropicConfig
 from providers.anthropic.events import MessagesEventReader, message_events
 from providers.anthropic.request import MessagesRequestBuilder
+from providers.body import cap_bodies
 from providers.deadline_retry import RetriesWithinDeadline
 from providers.error_mapping import SdkErrors
 from providers.sdk_arguments import sdk_arguments
@@ -59,6 +60,8 @@ class AnthropicProvider(SdkProvider[MessagesEventReader]):
             max_retries=config.max_retries,
             http_client=config.http_client,
         )
+        if config.http_client is None:
+            cap_bodies(self._client._client, config.max_response_bytes, self.name)
         # The SDK adds ANTHROPIC_CUSTOM_HEADERS from the environment to every request; only
         # the config decides what is sent.
         self._client._custom_headers = dict(config.extra_headers)
