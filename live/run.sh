@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The live stage (`tox -e live`): vLLM for CPU in its own
+# The live stage (`tox -e live`, the last stage of .ci/run): vLLM for CPU in its own
 # environment, a tiny random-weight model built here, then live/test_vllm.py against real
 # servers on 127.0.0.1. Run from an environment where the project and its test extra are
 # installed. Nothing is downloaded but packages from PyPI; no model hub is asked. The timeouts

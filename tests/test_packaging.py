@@ -118,6 +118,7 @@ def test_a_missing_optional_dependency_names_its_install_command(
 
 
 def test_the_command_without_its_extra_is_one_line_and_exit_2() -> None:
+    # PyYAML (the cassettes' format) comes with the contracts extra.
     result = _without(
         "yaml",
         "import sys; from contracts.__main__ import main; sys.argv[1:] = ['certify']; "
