@@ -48,13 +48,16 @@ class ResponsesEventReader(ChunkReader):
         #: output_index -> whether argument deltas arrived, for each function call item.
         self._calls: dict[int, bool] = {}
 
-    def feed(self, event: Any) -> list[StreamEvent]:
-        """The events this one completes; `error` and `response.failed` raise."""
+    def feed(self, event: Any, name: str | None = None) -> list[StreamEvent]:
+        """The events this one completes; `error` and `response.failed` raise, an `error`
+        event whether its SSE event name or its data's `type` says so."""
         if type(event) is not dict:
             raise self._json.malformed("the event", "an object", event)
         kind = event.get("type")
         if type(kind) is not str:
             kind = self._json.optional_string(event, "type", "type")
+        if name == "error":
+            kind = "error"
         block = _TEXT_DELTAS.get(kind)
         if block == "text":
             self.assembler.text("text", self._json.optional_string(event, "delta", f"{kind}.delta"))

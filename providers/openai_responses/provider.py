@@ -81,5 +81,5 @@ class OpenAiResponsesProvider(SdkProvider[ResponsesEventReader]):
             model=body["model"],
             reader=reader,
             # The event's name repeats its data's `type`, which the reader reads.
-            feed=lambda _name, data: reader.feed(data),
+            feed=lambda name, data: reader.feed(data, name),
         )
