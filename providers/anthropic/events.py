@@ -52,17 +52,27 @@ class MessagesEventReader(ChunkReader):
             "message_stop": self._message_stop,
         }
 
-    def feed(self, event: Any, name: str | None = None) -> list[StreamEvent]:
-        """The events this one completes; an `error` event raises its mapped error, whether
-        its SSE event name or its data's `type` says so."""
-        event = self._json.object(event, "the event")
-        kind = self._json.optional_string(event, "type", "type")
-        if kind == "error" or name == "error":
+    def feed(self, event: Any) -> list[StreamEvent]:
+        """The events this one completes; an `error` event raises its mapped error."""
+        if type(event) is not dict:
+            raise self._json.malformed("the event", "an object", event)
+        kind = event.get("type")
+        if kind == "content_block_delta":  # most events: straight to their handler
+            self._block_delta(event)
+            return self.assembler.take()
+        if type(kind) is not str:
+            kind = self._json.optional_string(event, "type", "type")
+        if kind == "error":
             raise self._errors.from_stream_payload(event)
         handler = self._handlers.get(kind)
         if handler is not None:  # ping, and event types added later, carry nothing to read
             handler(event)
         return self.assembler.take()
+
+    def check_error_event(self, payload: Any) -> None:
+        """The event's name usually repeats its data's `type`; an `error` event is an error
+        whatever its data says."""
+        raise self._errors.from_stream_payload(self._json.object(payload, "the event"))
 
     # -- events -------------------------------------------------------------------------------
 
