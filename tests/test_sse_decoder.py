@@ -187,3 +187,13 @@ def test_reads_cut_anywhere_decode_as_the_same_body_byte_by_byte(
     points = sorted({cut % (len(body) + 1) for cut in cuts})
     reads = [body[start:end] for start, end in zip([0, *points], [*points, len(body)], strict=True)]
     assert decode(reads) == decode([body[i : i + 1] for i in range(len(body))])
+
+
+@pytest.mark.parametrize(
+    "read",
+    [b"event: named\r\ndata: x\n\n", b"event: named\rdata: x\n\n", b"event: named\ndata: x\r\n\n"],
+)
+def test_a_read_mixing_line_ends_is_one_named_event(read: bytes) -> None:
+    decoder = SseDecoder()
+    decoder.feed(b"data: first\n\n")  # past the start, between events
+    assert decoder.feed(read) == [SseEvent(b"x", "named")]
