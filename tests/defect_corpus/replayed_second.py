@@ -1,0 +1,301 @@
+"""A second, independent corpus of defects in what a provider yields or raises, each modelled
+on a bug reported against a real client library, gateway or server (linked in its docstring)
+and none a variant of `replayed.py`'s. Same injection: an `LlmProvider` wrapper around our
+provider's replayed run of one vendor; `clause` is the one clause each must fail.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from defects import replaced, retyped
+from replayed import CorpusDefect
+
+from providers import errors
+from providers.types import (
+    CompletionResponse,
+    Connected,
+    Done,
+    MessageDelta,
+    StopReason,
+    StreamEvent,
+    TextDelta,
+    ToolInputDelta,
+    ToolUseEnd,
+    ToolUseStart,
+    Usage,
+)
+
+# -- grammar -----------------------------------------------------------------------------------
+
+
+class DoneFromTheFinishAndFromTheSentinel(CorpusDefect):
+    """Done is emitted once for the finish reason and again for `[DONE]`. From
+    https://github.com/nyroway/nyro/pull/162."""
+
+    clause = "grammar.terminal-sequence"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return [*events, Done()] if events and isinstance(events[-1], Done) else events
+
+
+class ConnectedAgainAfterTheRoleChunk(CorpusDefect):
+    """The start event is emitted for the response and again for the role-only first chunk.
+    From https://github.com/vercel/ai/issues/7373 (a second start part)."""
+
+    clause = "grammar.connected-first"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        if not events or not isinstance(events[0], Connected):
+            return events
+        return [events[0], events[0], *events[1:]]
+
+
+class TextWhileAToolCallIsOpen(CorpusDefect):
+    """Text that follows a tool call's first fragment is forwarded at once, inside the open
+    tool block. From https://github.com/vercel/ai/issues/6949 (text parts between
+    tool-input-start and tool-input-end)."""
+
+    clause = "grammar.blocks"
+    vendor = "openai"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        start = next((e for e in events if isinstance(e, ToolUseStart)), None)
+        text = next((e for e in events if isinstance(e, TextDelta)), None)
+        if start is None or text is None or events.index(text) > events.index(start):
+            return events
+        rest = [e for e in events if e is not text]
+        at = rest.index(start) + 1
+        return [*rest[:at], text, *rest[at:]]
+
+
+# -- text --------------------------------------------------------------------------------------
+
+
+class NormalizesTheText(CorpusDefect):
+    """Each delta is NFC-normalized, so a decomposed accent comes out composed. From
+    https://github.com/openai/openai-python/issues/1951 (text changed on the way from the
+    wire)."""
+
+    clause = "text.fidelity"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return replaced(
+            events,
+            TextDelta,
+            lambda e: e.model_copy(update={"text": unicodedata.normalize("NFC", e.text)}),
+        )
+
+
+class LastTextRepeatedOnTheFinish(CorpusDefect):
+    """The last text delta is emitted again when the finish arrives. From
+    https://github.com/BerriAI/litellm/issues/5664 (the last streamed chunk duplicated)."""
+
+    clause = "text.fidelity"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        texts = [e for e in events if isinstance(e, TextDelta)]
+        stop = next((e for e in events if isinstance(e, MessageDelta)), None)
+        if not texts or stop is None or events[events.index(stop) - 1] is not texts[-1]:
+            return events
+        at = events.index(stop)
+        return [*events[:at], texts[-1], *events[at:]]
+
+
+# -- stop reasons ------------------------------------------------------------------------------
+
+
+class RawStopReasonIsTheUnifiedOne(CorpusDefect):
+    """The raw finish value is overwritten by the mapped one, so `stop` reads `end_turn`.
+    From https://github.com/pydantic/pydantic-ai/issues/2036 (the provider's own finish
+    reason lost)."""
+
+    clause = "stop.mapping"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return replaced(
+            events, MessageDelta, lambda e: e.model_copy(update={"raw_stop_reason": e.stop_reason})
+        )
+
+
+class StopSequenceAsEndTurn(CorpusDefect):
+    """Anthropic's `stop_sequence` is folded into a plain end of turn. From
+    https://github.com/langchain-ai/langchain/issues/27924 (stop_sequence not surfaced)."""
+
+    clause = "stop.mapping"
+    vendor = "anthropic"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return replaced(
+            events,
+            MessageDelta,
+            lambda e: (
+                e.model_copy(update={"stop_reason": StopReason.END_TURN})
+                if e.stop_reason == StopReason.STOP_SEQUENCE
+                else e
+            ),
+        )
+
+
+# -- usage -------------------------------------------------------------------------------------
+
+
+class CacheReadAndWriteSwapped(CorpusDefect):
+    """Anthropic's cache_creation and cache_read counts are read into each other's fields.
+    From https://github.com/BerriAI/litellm/issues/6575."""
+
+    clause = "usage.reported"
+    vendor = "anthropic"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return replaced(
+            events,
+            Usage,
+            lambda e: e.model_copy(
+                update={
+                    "cache_read_tokens": e.cache_write_tokens,
+                    "cache_write_tokens": e.cache_read_tokens,
+                }
+            ),
+        )
+
+
+class ReportedUsageMarkedEstimated(CorpusDefect):
+    """Usage the vendor reported is flagged as an estimate, so billing discards it. From
+    https://github.com/langfuse/langfuse/issues/6214 (reported usage replaced by a tokenizer
+    estimate)."""
+
+    clause = "usage.reported"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return replaced(events, Usage, lambda e: e.model_copy(update={"estimated": True}))
+
+
+class CompleteDropsCachedTokens(CorpusDefect):
+    """complete() leaves out `prompt_tokens_details.cached_tokens`, which stream() keeps.
+    From https://github.com/langchain-ai/langchain/issues/30364."""
+
+    clause = "usage.consistent"
+
+    def response(self, response: CompletionResponse) -> CompletionResponse:
+        usage = response.usage.model_copy(update={"cache_read_tokens": 0, "cache_write_tokens": 0})
+        return response.model_copy(update={"usage": usage})
+
+
+# -- tools -------------------------------------------------------------------------------------
+
+
+def _renamed_calls(events: list[StreamEvent], rename: Any) -> list[StreamEvent]:
+    kinds = ToolUseStart | ToolUseEnd
+    return [
+        e.model_copy(update={"name": rename(e.name)}) if isinstance(e, kinds) else e
+        for e in events
+    ]
+
+
+class NameResentInEveryFragmentConcatenated(CorpusDefect):
+    """A vendor that repeats the function name in every fragment gets it concatenated:
+    `get_weatherget_weather`. From https://github.com/NousResearch/hermes-agent/issues/8259."""
+
+    clause = "tools.single"
+    vendor = "openai"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        return _renamed_calls(events, lambda name: name * 2)
+
+
+class ParallelCallsReordered(CorpusDefect):
+    """Parallel calls come out sorted by name instead of in the vendor's order. From
+    https://github.com/openai/openai-agents-python/issues/1223 (tool calls returned out of
+    order)."""
+
+    clause = "tools.parallel"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        kinds = ToolUseStart | ToolInputDelta | ToolUseEnd
+        calls = [e for e in events if isinstance(e, kinds)]
+        starts = [e for e in calls if isinstance(e, ToolUseStart)]
+        if len(starts) < 2:
+            return events
+        order = sorted(starts, key=lambda s: s.name)
+        if order == starts:
+            order = list(reversed(starts))
+        slots = sorted(s.index for s in starts)
+        blocks: list[StreamEvent] = []
+        for slot, start in zip(slots, order, strict=True):
+            blocks += [e.model_copy(update={"index": slot}) for e in calls if e.index == start.index]
+        at = events.index(calls[0])
+        rest = [e for e in events if not isinstance(e, kinds)]
+        return [*rest[:at], *blocks, *rest[at:]]
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def _when(kind: type[errors.LlmError], into: type[errors.LlmError], **changes: Any) -> Any:
+    def error(self: CorpusDefect, error: Exception) -> Exception:
+        return retyped(error, into, **changes) if type(error) is kind else error
+
+    return error
+
+
+class OverloadedAsRateLimited(CorpusDefect):
+    """5xx overload is classed as a rate limit. From
+    https://github.com/tombii/better-ccflare/pull/236 (529 treated as rate-limited)."""
+
+    clause = "errors.unavailable"
+    vendor = "openai"
+    error = _when(errors.ProviderUnavailableError, errors.RateLimitError)
+
+
+class BadRequestRetried(CorpusDefect):
+    """A 400 is marked worth retrying. From https://github.com/BerriAI/litellm/issues/8648
+    (a BadRequestError retried)."""
+
+    clause = "errors.invalid-request"
+    error = _when(errors.InvalidRequestError, errors.InvalidRequestError, retryable=True)
+
+
+class MidStreamErrorAsAStatusError(CorpusDefect):
+    """An error event inside a 200 stream is raised as a status error of the whole request,
+    as if nothing had been streamed. From
+    https://github.com/anthropics/anthropic-sdk-python/issues/1063 (overloaded_error
+    mid-stream raised as APIStatusError)."""
+
+    clause = "errors.mid-stream"
+    error = _when(errors.StreamError, errors.ProviderUnavailableError)
+
+
+class KeyInTheUrlOfServerErrors(CorpusDefect):
+    """A server error repeats the request URL, key in its query, in its message. From
+    https://github.com/google-gemini/generative-ai-python/issues/424 (the API key shown in an
+    error's URL)."""
+
+    clause = "secrets.never-shown"
+
+    def error(self, error: Exception) -> Exception:
+        if isinstance(error, errors.ProviderUnavailableError):
+            message = f"{error} (POST /chat/completions?key={self.key})"
+            return retyped(error, type(error), message=message)
+        return error
+
+
+DEFECTS: list[type[CorpusDefect]] = [
+    DoneFromTheFinishAndFromTheSentinel,
+    ConnectedAgainAfterTheRoleChunk,
+    TextWhileAToolCallIsOpen,
+    NormalizesTheText,
+    LastTextRepeatedOnTheFinish,
+    RawStopReasonIsTheUnifiedOne,
+    StopSequenceAsEndTurn,
+    CacheReadAndWriteSwapped,
+    ReportedUsageMarkedEstimated,
+    CompleteDropsCachedTokens,
+    NameResentInEveryFragmentConcatenated,
+    ParallelCallsReordered,
+    OverloadedAsRateLimited,
+    BadRequestRetried,
+    MidStreamErrorAsAStatusError,
+    KeyInTheUrlOfServerErrors,
+]
