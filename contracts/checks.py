@@ -638,7 +638,9 @@ def _judged_errors(ctx: Context) -> list[tuple[str, Exception | None]] | NotExer
     return judged
 
 
-def _raised(ctx: Context, expected: type[Exception]) -> str | None:
+def _raised(ctx: Context, expected: type[Exception], *, retries: bool = True) -> str | None:
+    """Why the case did not raise `expected` as the scenario says; with `retries=False` how
+    retryable it is and how often it was sent are left to another clause."""
     expect = ctx.case.scenario.expect
     judged = _judged_errors(ctx)
     if isinstance(judged, NotExercised):
@@ -655,6 +657,8 @@ def _raised(ctx: Context, expected: type[Exception]) -> str | None:
         if not isinstance(error, expected):
             problems.append(f"{path}() gave {_describe(error)}, expected {expected.__name__}")
             continue
+        if not retries:
+            continue
         retryable = getattr(error, "retryable", None)
         if expect.retryable is not None and retryable is not expect.retryable:
             problems.append(f"{path}(): retryable={retryable}, expected {expect.retryable}")
@@ -667,7 +671,8 @@ def _raised(ctx: Context, expected: type[Exception]) -> str | None:
             )
     if ctx.of(Done):
         problems.append("Done was yielded although the stream failed")
-    problems.extend(_retries(ctx))
+    if retries:
+        problems.extend(_retries(ctx))
     return "; ".join(problems) or None
 
 
@@ -759,7 +764,8 @@ def _invalid_request(ctx: Context) -> str | None:
             f"the server answered {status}, not {statuses}: the case's own error clause "
             f"({ctx.case.scenario.expect.error} expected) judges it"
         )
-    wrong = _raised(ctx, error_types.InvalidRequestError)
+    # Whether the more specific error may be retried is its own clause's to judge.
+    wrong = _raised(ctx, error_types.InvalidRequestError, retries=not specific)
     if wrong:
         return wrong
     messages = [

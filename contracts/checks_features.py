@@ -239,6 +239,11 @@ def _thinking(ctx: Context, request: CompletionRequest) -> str | None:
     protocol = protocol_for(ctx.profile)
     if thinking_on(request) and not all(_sent(ctx, protocol.sent_thinking)):
         return "thinking was asked for, but the request does not carry it in the vendor's form"
+    for amount in _sent(ctx, protocol.sent_thinking_amount):
+        field, value = amount or (None, None)
+        wanted = getattr(request.thinking, field) if field else None
+        if wanted is not None and value != wanted:
+            return f"thinking {field}={wanted!r} was asked for, but {value!r} was sent"
     expected = _echoes(request) if protocol.echoes_thinking else []
     for blocks in _sent(ctx, protocol.sent_thinking_blocks):
         if blocks != expected:

@@ -6,7 +6,6 @@ provider's replayed run of one vendor; `clause` is the one clause each must fail
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from defects import replaced, retyped
@@ -15,7 +14,6 @@ from replayed import CorpusDefect
 from providers import errors
 from providers.types import (
     CompletionResponse,
-    Connected,
     Done,
     MessageDelta,
     StopReason,
@@ -40,57 +38,12 @@ class DoneFromTheFinishAndFromTheSentinel(CorpusDefect):
         return [*events, Done()] if events and isinstance(events[-1], Done) else events
 
 
-class ConnectedAgainAfterTheRoleChunk(CorpusDefect):
-    """The start event is emitted for the response and again for the role-only first chunk.
-    From https://github.com/vercel/ai/issues/7373 (a second start part)."""
-
-    clause = "grammar.connected-first"
-
-    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        if not events or not isinstance(events[0], Connected):
-            return events
-        return [events[0], events[0], *events[1:]]
-
-
-class TextWhileAToolCallIsOpen(CorpusDefect):
-    """Text that follows a tool call's first fragment is forwarded at once, inside the open
-    tool block. From https://github.com/vercel/ai/issues/6949 (text parts between
-    tool-input-start and tool-input-end)."""
-
-    clause = "grammar.blocks"
-    vendor = "openai"
-
-    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        start = next((e for e in events if isinstance(e, ToolUseStart)), None)
-        text = next((e for e in events if isinstance(e, TextDelta)), None)
-        if start is None or text is None or events.index(text) > events.index(start):
-            return events
-        rest = [e for e in events if e is not text]
-        at = rest.index(start) + 1
-        return [*rest[:at], text, *rest[at:]]
-
-
 # -- text --------------------------------------------------------------------------------------
-
-
-class NormalizesTheText(CorpusDefect):
-    """Each delta is NFC-normalized, so a decomposed accent comes out composed. From
-    https://github.com/openai/openai-python/issues/1951 (text changed on the way from the
-    wire)."""
-
-    clause = "text.fidelity"
-
-    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return replaced(
-            events,
-            TextDelta,
-            lambda e: e.model_copy(update={"text": unicodedata.normalize("NFC", e.text)}),
-        )
 
 
 class LastTextRepeatedOnTheFinish(CorpusDefect):
     """The last text delta is emitted again when the finish arrives. From
-    https://github.com/BerriAI/litellm/issues/5664 (the last streamed chunk duplicated)."""
+    https://github.com/lofcz/LLMTornado/issues/129 (a duplicated final chunk)."""
 
     clause = "text.fidelity"
 
@@ -108,8 +61,8 @@ class LastTextRepeatedOnTheFinish(CorpusDefect):
 
 class RawStopReasonIsTheUnifiedOne(CorpusDefect):
     """The raw finish value is overwritten by the mapped one, so `stop` reads `end_turn`.
-    From https://github.com/pydantic/pydantic-ai/issues/2036 (the provider's own finish
-    reason lost)."""
+    From https://github.com/anomalyco/opencode/pull/38423 (raw finish reasons were not
+    preserved beside the normalized ones)."""
 
     clause = "stop.mapping"
 
@@ -121,7 +74,7 @@ class RawStopReasonIsTheUnifiedOne(CorpusDefect):
 
 class StopSequenceAsEndTurn(CorpusDefect):
     """Anthropic's `stop_sequence` is folded into a plain end of turn. From
-    https://github.com/langchain-ai/langchain/issues/27924 (stop_sequence not surfaced)."""
+    https://github.com/praxis-proxy/ai/issues/1246."""
 
     clause = "stop.mapping"
     vendor = "anthropic"
@@ -141,40 +94,20 @@ class StopSequenceAsEndTurn(CorpusDefect):
 # -- usage -------------------------------------------------------------------------------------
 
 
-class CacheReadAndWriteSwapped(CorpusDefect):
-    """Anthropic's cache_creation and cache_read counts are read into each other's fields.
-    From https://github.com/BerriAI/litellm/issues/6575."""
-
-    clause = "usage.reported"
-    vendor = "anthropic"
-
-    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return replaced(
-            events,
-            Usage,
-            lambda e: e.model_copy(
-                update={
-                    "cache_read_tokens": e.cache_write_tokens,
-                    "cache_write_tokens": e.cache_read_tokens,
-                }
-            ),
-        )
-
-
-class ReportedUsageMarkedEstimated(CorpusDefect):
-    """Usage the vendor reported is flagged as an estimate, so billing discards it. From
-    https://github.com/langfuse/langfuse/issues/6214 (reported usage replaced by a tokenizer
-    estimate)."""
+class EstimatePassedOffAsReported(CorpusDefect):
+    """Where the vendor streams no usage, the provider's own estimate goes out as if the
+    vendor had reported it. From https://github.com/QuantumNous/new-api/issues/6212 (streaming
+    usage that was the gateway's own estimate, not the upstream's)."""
 
     clause = "usage.reported"
 
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return replaced(events, Usage, lambda e: e.model_copy(update={"estimated": True}))
+        return replaced(events, Usage, lambda e: e.model_copy(update={"estimated": False}))
 
 
 class CompleteDropsCachedTokens(CorpusDefect):
     """complete() leaves out `prompt_tokens_details.cached_tokens`, which stream() keeps.
-    From https://github.com/langchain-ai/langchain/issues/30364."""
+    From https://github.com/jundot/omlx/issues/919."""
 
     clause = "usage.consistent"
 
@@ -189,8 +122,7 @@ class CompleteDropsCachedTokens(CorpusDefect):
 def _renamed_calls(events: list[StreamEvent], rename: Any) -> list[StreamEvent]:
     kinds = ToolUseStart | ToolUseEnd
     return [
-        e.model_copy(update={"name": rename(e.name)}) if isinstance(e, kinds) else e
-        for e in events
+        e.model_copy(update={"name": rename(e.name)}) if isinstance(e, kinds) else e for e in events
     ]
 
 
@@ -205,10 +137,10 @@ class NameResentInEveryFragmentConcatenated(CorpusDefect):
         return _renamed_calls(events, lambda name: name * 2)
 
 
-class ParallelCallsReordered(CorpusDefect):
-    """Parallel calls come out sorted by name instead of in the vendor's order. From
-    https://github.com/openai/openai-agents-python/issues/1223 (tool calls returned out of
-    order)."""
+class ParallelCallsInReverse(CorpusDefect):
+    """Parallel calls come out in the reverse of the vendor's order (the accumulator emits
+    them in the order their last fragment arrived). From
+    https://github.com/huggingface/smolagents/pull/2605."""
 
     clause = "tools.parallel"
 
@@ -218,13 +150,11 @@ class ParallelCallsReordered(CorpusDefect):
         starts = [e for e in calls if isinstance(e, ToolUseStart)]
         if len(starts) < 2:
             return events
-        order = sorted(starts, key=lambda s: s.name)
-        if order == starts:
-            order = list(reversed(starts))
-        slots = sorted(s.index for s in starts)
+        slots = [s.index for s in starts]
         blocks: list[StreamEvent] = []
-        for slot, start in zip(slots, order, strict=True):
-            blocks += [e.model_copy(update={"index": slot}) for e in calls if e.index == start.index]
+        for slot, start in zip(slots, reversed(starts), strict=True):
+            block = [e for e in calls if e.index == start.index]
+            blocks += [e.model_copy(update={"index": slot}) for e in block]
         at = events.index(calls[0])
         rest = [e for e in events if not isinstance(e, kinds)]
         return [*rest[:at], *blocks, *rest[at:]]
@@ -250,8 +180,8 @@ class OverloadedAsRateLimited(CorpusDefect):
 
 
 class BadRequestRetried(CorpusDefect):
-    """A 400 is marked worth retrying. From https://github.com/BerriAI/litellm/issues/8648
-    (a BadRequestError retried)."""
+    """A 400 is marked worth retrying. From https://github.com/LionSR/TeXRA/pull/2629 (400
+    added to the retryable statuses)."""
 
     clause = "errors.invalid-request"
     error = _when(errors.InvalidRequestError, errors.InvalidRequestError, retryable=True)
@@ -260,8 +190,8 @@ class BadRequestRetried(CorpusDefect):
 class MidStreamErrorAsAStatusError(CorpusDefect):
     """An error event inside a 200 stream is raised as a status error of the whole request,
     as if nothing had been streamed. From
-    https://github.com/anthropics/anthropic-sdk-python/issues/1063 (overloaded_error
-    mid-stream raised as APIStatusError)."""
+    https://github.com/anthropics/anthropic-sdk-python/issues/1918 (in-stream errors raised as
+    a bare APIStatusError)."""
 
     clause = "errors.mid-stream"
     error = _when(errors.StreamError, errors.ProviderUnavailableError)
@@ -269,8 +199,7 @@ class MidStreamErrorAsAStatusError(CorpusDefect):
 
 class KeyInTheUrlOfServerErrors(CorpusDefect):
     """A server error repeats the request URL, key in its query, in its message. From
-    https://github.com/google-gemini/generative-ai-python/issues/424 (the API key shown in an
-    error's URL)."""
+    https://github.com/BerriAI/litellm/issues/24902."""
 
     clause = "secrets.never-shown"
 
@@ -283,17 +212,13 @@ class KeyInTheUrlOfServerErrors(CorpusDefect):
 
 DEFECTS: list[type[CorpusDefect]] = [
     DoneFromTheFinishAndFromTheSentinel,
-    ConnectedAgainAfterTheRoleChunk,
-    TextWhileAToolCallIsOpen,
-    NormalizesTheText,
     LastTextRepeatedOnTheFinish,
     RawStopReasonIsTheUnifiedOne,
     StopSequenceAsEndTurn,
-    CacheReadAndWriteSwapped,
-    ReportedUsageMarkedEstimated,
+    EstimatePassedOffAsReported,
     CompleteDropsCachedTokens,
     NameResentInEveryFragmentConcatenated,
-    ParallelCallsReordered,
+    ParallelCallsInReverse,
     OverloadedAsRateLimited,
     BadRequestRetried,
     MidStreamErrorAsAStatusError,

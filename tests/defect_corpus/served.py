@@ -61,17 +61,19 @@ class EmptyFinishReasonOnEveryChunk(ServedDefect):
         answer = super().__call__(request)
         if answer.headers.get("content-type") != "text/event-stream":
             return answer
-        pieces = []
-        for piece in answer.pieces:
-            data = piece.decode().removeprefix("data: ").strip()
-            if data.startswith("{"):
-                parsed = json.loads(data)
-                for choice in parsed.get("choices") or []:
-                    choice["finish_reason"] = ""
-                    choice.pop("stop_reason", None)
-                piece = sse_event(json.dumps(parsed))
-            pieces.append(piece)
-        return dataclasses.replace(answer, pieces=tuple(pieces))
+        return dataclasses.replace(answer, pieces=tuple(map(_without_finish, answer.pieces)))
+
+
+def _without_finish(piece: bytes) -> bytes:
+    """The SSE event with every choice's finish reason blanked."""
+    data = piece.decode().removeprefix("data: ").strip()
+    if not data.startswith("{"):
+        return piece
+    parsed = json.loads(data)
+    for choice in parsed.get("choices") or []:
+        choice["finish_reason"] = ""
+        choice.pop("stop_reason", None)
+    return sse_event(json.dumps(parsed))
 
 
 class UnknownModelIsAServerError(ServedDefect):
