@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from defects import replaced, retyped
-from replayed import CorpusDefect
+from replayed import CorpusDefect, _restopped
 
 from providers import errors
 from providers.types import (
@@ -80,15 +80,7 @@ class StopSequenceAsEndTurn(CorpusDefect):
     vendor = "anthropic"
 
     def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
-        return replaced(
-            events,
-            MessageDelta,
-            lambda e: (
-                e.model_copy(update={"stop_reason": StopReason.END_TURN})
-                if e.stop_reason == StopReason.STOP_SEQUENCE
-                else e
-            ),
-        )
+        return _restopped(events, StopReason.STOP_SEQUENCE, StopReason.END_TURN)
 
 
 # -- usage -------------------------------------------------------------------------------------

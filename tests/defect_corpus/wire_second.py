@@ -10,8 +10,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx2
-from on_the_wire import WireDefect, _ReaderDefect, _Retries, _TinyDefect, _WrapsOurs
-from pydantic import SecretStr
+from on_the_wire import (
+    IndependentDefect,
+    WireDefect,
+    _ReaderDefect,
+    _Retries,
+    _TinyDefect,
+    _WrapsOurs,
+)
 from tiny_anthropic_provider import TinyAnthropicProvider
 from tiny_provider import TinyProvider
 from tiny_responses_provider import TinyResponsesProvider
@@ -21,7 +27,6 @@ from providers.openai_compat.chunks import ChatChunkReader
 from providers.types import (
     CompletionRequest,
     JsonSchemaFormat,
-    LlmProvider,
     StreamEvent,
     ThinkingConfig,
 )
@@ -145,7 +150,7 @@ def _payload(line: str) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-class MidStreamErrorEventDropped(TinyAnthropicProvider, WireDefect):
+class MidStreamErrorEventDropped(TinyAnthropicProvider, IndependentDefect):
     """Anthropic's in-stream `error` event (overloaded_error) has no branch in the reader and
     is skipped, so the stream just ends. From
     https://github.com/use-agent-os/agent-os/issues/2118."""
@@ -153,13 +158,7 @@ class MidStreamErrorEventDropped(TinyAnthropicProvider, WireDefect):
     clause = "errors.mid-stream"
     vendor = "anthropic"
 
-    @classmethod
-    def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
-        return cls(base_url, key)
-
-    @classmethod
-    def healthy(cls, base_url: str, key: SecretStr) -> LlmProvider:
-        return TinyAnthropicProvider(base_url, key)
+    independent = TinyAnthropicProvider
 
     def _events(self, response: httpx2.Response) -> AsyncIterator[StreamEvent]:
         def without_errors(line: str) -> list[str]:
@@ -168,7 +167,7 @@ class MidStreamErrorEventDropped(TinyAnthropicProvider, WireDefect):
         return super()._events(_Rewritten(response, without_errors))  # type: ignore[arg-type]
 
 
-class ErrorChunkSkipped(TinyProvider, WireDefect):
+class ErrorChunkSkipped(TinyProvider, IndependentDefect):
     """A chunk that carries `error` and no `choices` is skipped like an empty chunk, so the
     vendor's error never surfaces. From https://github.com/use-agent-os/agent-os/pull/2608.
     Certified through the pytest plugin, as a third party would (test_corpus.py)."""
@@ -176,13 +175,7 @@ class ErrorChunkSkipped(TinyProvider, WireDefect):
     clause = "errors.mid-stream"
     vendor = "openai"
 
-    @classmethod
-    def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
-        return cls(base_url, key)
-
-    @classmethod
-    def healthy(cls, base_url: str, key: SecretStr) -> LlmProvider:
-        return TinyProvider(base_url, key)
+    independent = TinyProvider
 
     async def _lines(self, response: httpx2.Response) -> AsyncIterator[str]:  # type: ignore[override]
         async for line in response.aiter_lines():
@@ -190,7 +183,7 @@ class ErrorChunkSkipped(TinyProvider, WireDefect):
                 yield line
 
 
-class FinalTextAppendedAfterTheDeltas(TinyResponsesProvider, WireDefect):
+class FinalTextAppendedAfterTheDeltas(TinyResponsesProvider, IndependentDefect):
     """The Responses API's closing `response.output_text.done` carries the whole text again,
     and it is emitted on top of the deltas already streamed. From
     https://github.com/databricks/databricks-ai-bridge/issues/464."""
@@ -198,13 +191,7 @@ class FinalTextAppendedAfterTheDeltas(TinyResponsesProvider, WireDefect):
     clause = "text.fidelity"
     vendor = "openai_responses"
 
-    @classmethod
-    def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
-        return cls(base_url, key)
-
-    @classmethod
-    def healthy(cls, base_url: str, key: SecretStr) -> LlmProvider:
-        return TinyResponsesProvider(base_url, key)
+    independent = TinyResponsesProvider
 
     def _events(  # type: ignore[override]
         self, response: httpx2.Response, estimated_input: int
