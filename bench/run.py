@@ -24,7 +24,6 @@ import asyncio
 import math
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -233,25 +232,26 @@ def per_event(
 
 def first_event(rounds: int, pieces: list[bytes]) -> tuple[float, float]:
     """Time to the first text: ours (first TextDelta) vs the raw SDK (first chunk with text),
-    each from sending the request, alternating."""
+    each from sending the request, alternating; the fastest round of each, in CPU time of the
+    thread like the stream figures (the body is in memory: nothing is waited for)."""
     provider = from_vendor("openai", api_key="k", http_client=_client(pieces))
     client = openai.AsyncOpenAI(api_key="k", http_client=_client(pieces))
 
     async def ours_first() -> float:
-        start = time.perf_counter()
+        start = time.thread_time()
         async for event in provider.stream(REQUEST):
             if event.type == "text_delta":
-                return time.perf_counter() - start
+                return time.thread_time() - start
         raise AssertionError("no text")
 
     async def sdk_first() -> float:
-        start = time.perf_counter()
+        start = time.thread_time()
         stream = await client.chat.completions.create(
             model=MODEL, messages=[{"role": "user", "content": "hi"}], stream=True
         )
         async for item in stream:
             if item.choices and item.choices[0].delta.content:
-                return time.perf_counter() - start
+                return time.thread_time() - start
         raise AssertionError("no text")
 
     async def both() -> tuple[float, float]:
@@ -261,7 +261,7 @@ def first_event(rounds: int, pieces: list[bytes]) -> tuple[float, float]:
         for _ in range(rounds):
             ours_times.append(await ours_first())
             sdk_times.append(await sdk_first())
-        return statistics.median(ours_times), statistics.median(sdk_times)
+        return min(ours_times), min(sdk_times)
 
     return asyncio.run(both())
 
