@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import cache
 
 # pytester's in-process runs restore sys.modules afterwards, dropping every module the inner
@@ -13,16 +12,19 @@ import pytest
 from support import FakeVendor
 from wires import WIRES, Wire
 
+#: Every provider built without a client of its own makes an HTTP client that loads the
+#: system's CA bundle into a new TLS context: 40-90 ms of CPU each, and the suite builds
+#: thousands (collection builds some too). No test speaks TLS (only plain HTTP to 127.0.0.1),
+#: so the context loaded once serves every client in this process.
+_one_tls_context = pytest.MonkeyPatch()
 
-@pytest.fixture(scope="session", autouse=True)
-def _one_tls_context_per_process() -> Iterator[None]:
-    """Every provider built without a client of its own makes an HTTP client that loads the
-    system's CA bundle into a new TLS context: 40-90 ms of CPU each, and the suite builds
-    thousands. No test speaks TLS (only plain HTTP to 127.0.0.1), so the context loaded once
-    serves every client in this process."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(httpcore2, "default_ssl_context", cache(httpcore2.default_ssl_context))
-        yield
+
+def pytest_configure(config: pytest.Config) -> None:
+    _one_tls_context.setattr(httpcore2, "default_ssl_context", cache(httpcore2.default_ssl_context))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _one_tls_context.undo()
 
 
 @pytest.fixture
