@@ -23,12 +23,12 @@ from __future__ import annotations
 from typing import Any
 
 from providers.error_mapping import ErrorMapper
-from providers.streaming import BlockAssembler, ChunkReader, WireJson
+from providers.streaming import BlockAssembler, BlockKind, ChunkReader, WireJson
 from providers.types import StreamEvent, Usage
 from providers.vendors import VendorProfile
 
 #: Text-bearing deltas and the kind of block each feeds.
-_TEXT_DELTAS = {
+_TEXT_DELTAS: dict[str, BlockKind] = {
     "response.output_text.delta": "text",
     "response.refusal.delta": "text",
     "response.reasoning_summary_text.delta": "thinking",
@@ -56,17 +56,22 @@ class ResponsesEventReader(ChunkReader):
         if type(kind) is not str:
             kind = self._json.optional_string(event, "type", "type")
         block = _TEXT_DELTAS.get(kind)
-        if block == "text":
-            self.assembler.text("text", self._json.optional_string(event, "delta", f"{kind}.delta"))
-        elif block == "thinking":
-            text = self._json.optional_string(event, "delta", f"{kind}.delta")
-            self.assembler.text("thinking", text)
+        if block is not None:
+            text = event.get("delta")
+            if type(text) is not str:  # the usual type inline: this runs for most events
+                text = self._json.optional_string(event, "delta", f"{kind}.delta")
+            self.assembler.text(block, text)
         elif kind == "response.function_call_arguments.delta":
-            index = self._output_index(event, kind)
+            index = event.get("output_index")
+            if type(index) is not int:
+                index = self._output_index(event, kind)
             if index not in self._calls:
                 raise self._json.malformed(f"{kind}.output_index", "a function_call item", index)
-            delta = self._json.optional_string(event, "delta", f"{kind}.delta")
-            self._calls[index] = self._calls[index] or bool(delta)
+            delta = event.get("delta")
+            if type(delta) is not str:
+                delta = self._json.optional_string(event, "delta", f"{kind}.delta")
+            if delta:
+                self._calls[index] = True
             self.assembler.tool_fragment(index, "", "", delta)
         elif kind == "response.output_item.added":
             self._item_added(event)
@@ -82,6 +87,9 @@ class ResponsesEventReader(ChunkReader):
             raise self._errors.from_stream_payload(event)
         # response.created, in_progress, content parts, *.done, annotations: nothing new to read
         return self.assembler.take()
+
+    def check_error_event(self, payload: Any) -> None:
+        """The name repeats the data's `type`, which `feed` reads: an `error` type raises."""
 
     # -- events -------------------------------------------------------------------------------
 
