@@ -137,6 +137,18 @@ def responses_stream(answer: Answer) -> list[bytes]:
     return protocol.stream_events(answer, MODEL, encrypted=False)
 
 
+def messages_tool_stream(calls: int) -> list[bytes]:
+    return messages_stream(tool_answer(calls))
+
+
+def responses_text_stream(chunks: int) -> list[bytes]:
+    return responses_stream(text_answer(chunks))
+
+
+def responses_tool_stream(calls: int) -> list[bytes]:
+    return responses_stream(tool_answer(calls))
+
+
 def serving(pieces: list[bytes]) -> httpx2.MockTransport:
     """Every request gets a fresh response over the same pieces."""
 

@@ -425,13 +425,22 @@ _judging_malformed("tools.parallel")
 # -- stop reasons ------------------------------------------------------------------------------
 
 
+#: Why no stop reason can follow the map: the answer came without a finish value.
+_NO_FINISH = (
+    "the vendor sent no finish reason (no chunk carried a non-empty one), so the stream cannot "
+    "end with a stop reason: the answer reads as cut off"
+)
+
+
 @check("stop.mapping")
 def _stop_mapping(ctx: Context) -> str | None:
     if ctx.case.scenario.fault is not None:
         return NOT_EXERCISED
     answer = ctx.observed("stream")
-    if answer is None or answer.finish is None:
-        return _succeeded(ctx, "stream") or "the vendor sent no finish reason"
+    if answer is None:
+        return _succeeded(ctx, "stream") or "no stream() response was recorded"
+    if answer.finish is None:
+        return ctx.refused() or _NO_FINISH
     expected = ctx.expected_stop(answer)
     if expected in STOP_FAILURES:
         return _raised(ctx, STOP_FAILURES[str(expected)])
@@ -459,8 +468,11 @@ def _stop_mapping(ctx: Context) -> str | None:
 @check("stop.max-tokens")
 def _max_tokens(ctx: Context) -> str | None:
     answer = ctx.observed("stream")
-    if answer is None or answer.finish is None:
-        return _succeeded(ctx, "stream") or "the vendor sent no finish reason"
+    if answer is None:
+        return _succeeded(ctx, "stream") or "no stream() response was recorded"
+    if answer.finish is None:
+        # No stop at all is stop.mapping's to report; a cap overrun still shows here.
+        return _limit_ignored(ctx, answer) or NOT_EXERCISED
     if ctx.expected_stop(answer) != StopReason.MAX_TOKENS:
         return _limit_ignored(ctx, answer) or NOT_EXERCISED  # finished before the limit
     error = ctx.outcome.stream_error
@@ -626,13 +638,15 @@ def _judged_errors(ctx: Context) -> list[tuple[str, Exception | None]] | NotExer
     return judged
 
 
-def _raised(ctx: Context, expected: type[Exception]) -> str | None:
+def _raised(ctx: Context, expected: type[Exception], *, retries: bool = True) -> str | None:
+    """Why the case did not raise `expected` as the scenario says; with `retries=False` how
+    retryable it is and how often it was sent are left to another clause."""
     expect = ctx.case.scenario.expect
     judged = _judged_errors(ctx)
     if isinstance(judged, NotExercised):
         return judged
     if ctx.fault_missed() and ctx.case.scenario.live in OVER_LIMITS:
-        return NotExercised(OVER_LIMITS[ctx.case.scenario.live])
+        return _empty_instead_of_refused(ctx) or NotExercised(OVER_LIMITS[ctx.case.scenario.live])
     if ctx.fault_missed():
         fault = ctx.case.scenario.fault
         assert fault is not None
@@ -642,6 +656,8 @@ def _raised(ctx: Context, expected: type[Exception]) -> str | None:
     for path, error in judged:
         if not isinstance(error, expected):
             problems.append(f"{path}() gave {_describe(error)}, expected {expected.__name__}")
+            continue
+        if not retries:
             continue
         retryable = getattr(error, "retryable", None)
         if expect.retryable is not None and retryable is not expect.retryable:
@@ -655,8 +671,23 @@ def _raised(ctx: Context, expected: type[Exception]) -> str | None:
             )
     if ctx.of(Done):
         problems.append("Done was yielded although the stream failed")
-    problems.extend(_retries(ctx))
+    if retries:
+        problems.extend(_retries(ctx))
     return "; ".join(problems) or None
+
+
+def _empty_instead_of_refused(ctx: Context) -> str | None:
+    """A request over the limits answered 2xx with nothing at all (no text, reasoning or
+    call): not a larger window but a failure passed off as an empty answer."""
+    answer = ctx.observed("stream")
+    if answer is None or "".join(answer.text) or "".join(answer.thinking) or answer.tool_calls:
+        return None
+    fault = ctx.case.scenario.fault
+    assert fault is not None
+    return (
+        f"the server answered {ctx.served_status()} with an empty answer where it should have "
+        f"refused the request ({fault.status}): a failure passed off as an answer"
+    )
 
 
 def _retries(ctx: Context) -> list[str]:
@@ -717,9 +748,24 @@ def _vendor_messages(body: str) -> list[str]:
     return found
 
 
+#: The statuses of a request the vendor refuses as invalid.
+_INVALID_STATUSES = (400, 422)
+
+
 @check("errors.invalid-request")
 def _invalid_request(ctx: Context) -> str | None:
-    wrong = _raised(ctx, error_types.InvalidRequestError)
+    status = ctx.served_status()
+    specific = ctx.case.scenario.expect.error not in (None, "InvalidRequestError")
+    if specific and status is not None and status not in _INVALID_STATUSES:
+        # The answer the scenario expects instead is its own error clause's to judge
+        # (errors.context-length): one fault, one clause.
+        statuses = " or ".join(map(str, _INVALID_STATUSES))
+        return NotExercised(
+            f"the server answered {status}, not {statuses}: the case's own error clause "
+            f"({ctx.case.scenario.expect.error} expected) judges it"
+        )
+    # Whether the more specific error may be retried is its own clause's to judge.
+    wrong = _raised(ctx, error_types.InvalidRequestError, retries=not specific)
     if wrong:
         return wrong
     messages = [

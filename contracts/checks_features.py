@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from contracts.checks import NOT_EXERCISED, Context, NotExercised, _succeeded, _texts, check
+from contracts.checks import NOT_EXERCISED, Context, NotExercised, _succeeded, check
 from contracts.protocols import protocol_for
 from contracts.spec import Answer
 from providers.errors import InvalidRequestError
@@ -24,8 +24,6 @@ from providers.types import (
     CompletionRequest,
     ImagePart,
     StopReason,
-    TextDelta,
-    ToolUseEnd,
     UserMessage,
 )
 
@@ -93,7 +91,13 @@ def _sent(ctx: Context, read: Callable[[dict[str, Any]], Any]) -> list[Any]:
 
 
 def _answered(ctx: Context) -> Answer | str:
-    """What the vendor answered to the judged path, or why there is nothing to judge."""
+    """What the vendor answered to the judged path, or why there is nothing to judge.
+
+    A feature is judged on the vendor's answer: whether the provider passed that answer on
+    faithfully (its text, its calls) is the content clauses' to report, one fault one clause.
+    A raise where the vendor finished normally is still a failure to answer; where the vendor
+    sent no finish reason, the raise is the provider's right answer to a cut stream.
+    """
     path = ctx.judged_path()
     answer = ctx.observed(path)
     if answer is not None and answer.malformed_calls:
@@ -103,7 +107,7 @@ def _answered(ctx: Context) -> Answer | str:
             "object: a malformed answer shows no feature (the provider's refusal of it is "
             "tools.single's to judge)"
         )
-    reason = _succeeded(ctx)
+    reason = ctx.refused() or (_succeeded(ctx) if answer is None or answer.finish else None)
     if reason or answer is None:
         return reason or f"no {path}() response was recorded"
     return answer
@@ -119,16 +123,6 @@ def _cut_at_cap(ctx: Context) -> NotExercised | None:
     if ctx.expected_stop(answer) != StopReason.MAX_TOKENS:
         return None
     return NotExercised(f"the vendor stopped at the max_tokens cap ({answer.finish!r})")
-
-
-def _output(ctx: Context) -> tuple[list[str], str]:
-    """The tool calls' names and the text the judged path gave."""
-    if ctx.judged_path() == "stream":
-        return [e.name for e in ctx.of(ToolUseEnd)], _texts(ctx.events, TextDelta)
-    response = ctx.outcome.response
-    if response is None:
-        return [], ""
-    return [call.name for call in response.tool_calls], response.text
 
 
 # -- tools.choice ------------------------------------------------------------------------------
@@ -148,7 +142,7 @@ def _tool_choice(ctx: Context, request: CompletionRequest) -> str | None:
     answer = _answered(ctx)
     if isinstance(answer, str):
         return answer
-    return _obeyed(wanted, _output(ctx)[0])
+    return _obeyed(wanted, [call.name for call in answer.tool_calls])
 
 
 def _obeyed(choice: str, calls: list[str]) -> str | None:
@@ -183,7 +177,7 @@ def _structured(ctx: Context, request: CompletionRequest) -> str | None:
         return answer
     if answer.tool_calls and not "".join(answer.text):
         return NOT_EXERCISED  # the model called a tool instead of answering
-    return _valid(_output(ctx)[1], schema)
+    return _valid("".join(answer.text), schema)
 
 
 def _valid(text: str, schema: dict[str, Any] | None) -> str | None:
@@ -217,7 +211,7 @@ def _vision(ctx: Context, request: CompletionRequest) -> str | None:
     answer = _answered(ctx)
     if isinstance(answer, str):
         return answer
-    return None if _output(ctx)[1] else "the image was sent but no answer text came"
+    return None if "".join(answer.text) else "the image was sent but no answer text came"
 
 
 def _images(request: CompletionRequest) -> list[ImagePart]:
@@ -245,6 +239,11 @@ def _thinking(ctx: Context, request: CompletionRequest) -> str | None:
     protocol = protocol_for(ctx.profile)
     if thinking_on(request) and not all(_sent(ctx, protocol.sent_thinking)):
         return "thinking was asked for, but the request does not carry it in the vendor's form"
+    for amount in _sent(ctx, protocol.sent_thinking_amount):
+        field, value = amount or (None, None)
+        wanted = getattr(request.thinking, field) if field else None
+        if wanted is not None and value != wanted:
+            return f"thinking {field}={wanted!r} was asked for, but {value!r} was sent"
     expected = _echoes(request) if protocol.echoes_thinking else []
     for blocks in _sent(ctx, protocol.sent_thinking_blocks):
         if blocks != expected:

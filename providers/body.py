@@ -10,8 +10,9 @@ unbounded memory.
 from __future__ import annotations
 
 import asyncio
+import types
 import zlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from typing import Any, Protocol
 
 import httpx2
@@ -197,6 +198,30 @@ def proxy_page_error(
     )
 
 
+@types.coroutine
+def _resumed(step: Generator[Any, None, bytes], pending: Any) -> Generator[Any, Any, bytes]:
+    """Go on with an await that has already started and handed `pending` to the event loop:
+    what `await` would have done from there, each value and exception passed through."""
+    while True:
+        try:
+            sent = yield pending
+        except GeneratorExit:
+            step.close()
+            raise
+        except BaseException as exc:  # a cancellation, thrown in by the task
+            try:
+                pending = step.throw(exc)
+            except StopIteration as done:
+                result: bytes = done.value
+                return result
+        else:
+            try:
+                pending = step.send(sent)
+            except StopIteration as done:
+                result = done.value
+                return result
+
+
 class SseBody:
     """One streaming response. `check()` before `Connected`; then `read()` each piece of the
     body and `feed()` it to get the events it completes; then `tail()` once the body ends.
@@ -240,25 +265,50 @@ class SseBody:
             self._first = data
         self._connected = True
 
-    async def read(self) -> bytes | None:
-        """The next piece of the body, or None at its end; typed errors for what can go wrong.
+    def next_piece(self) -> bytes | Awaitable[bytes | None] | None:
+        """The next piece of the body when it is already there (None at the body's end), else
+        the read to await for it; typed errors for what can go wrong.
 
-        One coroutine with the deadline inline, no wrapper per layer: the caller's loop reads
-        and feeds directly, and this runs once for every read of every stream.
+        Most reads of a busy consumer find their bytes ready: those run the read here, with no
+        coroutine, task lookup or timer bookkeeping. A read that must wait for the network
+        goes on in `_waiting`, the only place the deadline's timer may cancel it.
         """
         if self._first is not None:
             first, self._first = self._first, None
             if first:
                 return first
-        deadline = self._deadline
-        if deadline.expired:
+        if self._deadline.expired:
             raise self._timed_out()
+        step = self._next_read().__await__()
+        try:
+            pending = step.send(None)
+        except StopIteration as done:
+            piece: bytes = done.value
+            return piece
+        except StopAsyncIteration:
+            return None
+        except httpx2.DecodingError as exc:
+            error = self._undecodable(exc)
+        else:
+            return self._waiting(step, pending)
+        raise error  # outside the handler: nothing of the transport's failure is chained
+
+    async def read(self) -> bytes | None:
+        """The next piece of the body, or None at its end (`next_piece`, awaited)."""
+        piece = self.next_piece()
+        if piece is None or isinstance(piece, bytes):
+            return piece
+        return await piece
+
+    async def _waiting(self, step: Generator[Any, None, bytes], pending: Any) -> bytes | None:
+        """Finish a read that had to wait, under the deadline's watch."""
+        deadline = self._deadline
         task = asyncio.current_task()
         assert task is not None, "reads run inside a task"
         cancelling = task.cancelling()
         deadline.reader = task
         try:
-            return await self._next_read()
+            return await _resumed(step, pending)
         except StopAsyncIteration:
             return None
         except asyncio.CancelledError:

@@ -32,8 +32,6 @@ from providers.streaming.reader import ChunkReader
 from providers.types import Connected, StreamEvent
 
 _Result = TypeVar("_Result")
-#: Feeds one event (its SSE name and parsed data) to the chunk reader: the events it completes.
-Feed = Callable[[str, Any], list[StreamEvent]]
 
 
 class SdkResponse(Protocol):
@@ -108,7 +106,6 @@ class SdkExchange:
         *,
         model: str,
         reader: ChunkReader,
-        feed: Feed,
     ) -> AsyncIterator[StreamEvent]:
         """Connected, then the reader's events for each SSE event, then its closing events.
 
@@ -135,18 +132,34 @@ class SdkExchange:
                     model=model,
                     request_id=self.errors.request_id(response.headers),
                 )
-                # One loop, no generator per layer: this is the per-event path.
+                # One loop, no generator or call per layer: this runs for every event.
                 done, ended = self.done, False
-                while not ended and (data := await body.read()) is not None:
-                    for event in body.feed(data):
-                        if event.data == done:
+                next_piece, decode = body.next_piece, body.feed
+                feed, from_json = reader.feed, jiter.from_json
+                while not ended:
+                    data = next_piece()
+                    if not isinstance(data, bytes):  # the end, or a read that must wait
+                        data = None if data is None else await data
+                        if data is None:
+                            break
+                    for payload, name in decode(data):
+                        if payload == done:
                             ended = True
                             break
-                        for output in feed(event.event, self.parse(event.data)):
+                        try:
+                            # Keys only: cached values would grow with every distinct string.
+                            parsed = from_json(payload, cache_mode="keys")
+                        except ValueError:
+                            raise self.errors.not_json("a chunk", payload) from None
+                        if name == "error":
+                            reader.check_error_event(parsed)
+                        for output in feed(parsed):
                             yield output
                 if not ended:
                     for name, parsed in self._tail(body):
-                        for output in feed(name, parsed):
+                        if name == "error":
+                            reader.check_error_event(parsed)
+                        for output in feed(parsed):
                             yield output
             except httpx2.TransportError as exc:
                 failure = type(exc).__name__
@@ -164,7 +177,6 @@ class SdkExchange:
 
     def parse(self, data: bytes) -> Any:
         try:
-            # Keys only: cached values would grow with every distinct string in a long stream.
             return jiter.from_json(data, cache_mode="keys")
         except ValueError:
             pass

@@ -4,6 +4,7 @@ request really carried, refuses as the vendor does, and each clause says what we
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from pydantic import SecretStr
 
 from contracts.certification import judge
 from contracts.checks import not_exercised
-from contracts.checks_features import _valid
+from contracts.checks_features import _obeyed, _valid
 from contracts.imported import read_case
 from contracts.runner import Outcome, refused_before_sending, run_case
 from contracts.spec import Case, cases_for, load_scenarios
@@ -22,9 +23,14 @@ from providers import errors
 from providers.types import (
     CompletionRequest,
     CompletionResponse,
+    Connected,
+    Done,
     LlmProvider,
+    MessageDelta,
     ProviderCapabilities,
+    StopReason,
     TokenCount,
+    Usage,
 )
 from providers.vendors import VendorProfile, load_profile
 
@@ -165,6 +171,51 @@ def test_an_answer_that_breaks_the_schema_is_named_by_where() -> None:
     )
     assert _valid("warm", schema) == "the answer 'warm' is not JSON"
     assert _valid("[1]", None) == "the answer is JSON but no object"
+    nested = {"type": "object", "properties": {"at": schema}}
+    assert _valid('{"at": {"t": "warm"}}', nested) == (
+        "the answer breaks the schema at at/t: 'warm' is not of type 'number'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("choice", "calls", "said"),
+    [
+        ("auto", [], None),
+        ("auto", ["get_weather"], None),
+        ("none", [], None),
+        ("none", ["get_weather"], "tool calls ['get_weather'] came under tool_choice 'none'"),
+        ("required", [], "no tool call came under tool_choice 'required'"),
+        ("required", ["get_time"], None),
+        ("get_time", ["get_time"], None),
+        (
+            "get_time",
+            ["get_weather", "get_time"],
+            "['get_weather'] called although tool_choice named 'get_time'",
+        ),
+    ],
+)
+def test_a_tool_choice_is_held_to_the_calls_the_vendor_made(
+    choice: str, calls: list[str], said: str | None
+) -> None:
+    assert _obeyed(choice, calls) == said
+
+
+def test_an_answer_without_a_finish_reason_is_still_judged_on_its_calls(tmp_path: Path) -> None:
+    """A server that sends no finish reason: stream() rightly raises a cut stream, and the
+    call the vendor did make under `required` still obeys it (the missing finish is
+    stop.mapping's to report, not the tool choice's)."""
+    profile = load_profile("openai")
+    case = case_of("tool_choice_required", profile)
+    factory = bundled_factory(profile)
+    asyncio.run(run_case(case, profile, factory, mode="record-replica", cassette_root=tmp_path))
+    (path,) = tmp_path.rglob("tool_choice_required.yaml")
+    text = path.read_text(encoding="utf-8")
+    blanked = re.sub(r'"finish_reason": ?"[a-z_]+"', '"finish_reason": null', text)
+    assert blanked != text
+    path.write_text(blanked, encoding="utf-8")
+    outcome = asyncio.run(run_case(case, profile, factory, mode="replay", cassette_root=tmp_path))
+    assert isinstance(outcome.stream_error, errors.StreamTruncatedError)
+    assert verdict(case, "tools.choice", profile, outcome) is None
 
 
 def test_an_image_reaches_a_vision_vendor_and_is_refused_before_sending_elsewhere() -> None:
@@ -240,7 +291,8 @@ def test_an_empty_recording_means_nothing_was_sent(tmp_path: Any) -> None:
 
 def test_an_imported_recording_is_judged_on_the_features_its_request_asked_for() -> None:
     """pydantic-ai's recording forced a tool (tool_choice "required"): the real answer is held
-    to it, and a provider that loses the call fails tools.choice on that real traffic."""
+    to it. The vendor obeyed, so a provider that loses the call on the way fails
+    complete.agrees on that real traffic, not tools.choice: one fault, one clause."""
     profile = load_profile("openai")
     path = Path("cassettes/openai/imported/pydantic-ai_test_openai_tool_output_1.yaml")
     case = read_case(path)
@@ -266,8 +318,10 @@ def test_an_imported_recording_is_judged_on_the_features_its_request_asked_for()
             cassette_root=Path("cassettes"),
         )
     )
-    assert verdict(case, "tools.choice", profile, broken) == (
-        "no tool call came under tool_choice 'required' [events: none]"
+    assert verdict(case, "tools.choice", profile, broken) is None
+    assert verdict(case, "complete.agrees", profile, broken) == (
+        "tool calls [] != sent [('call_iXFttys57ap0o16JSlC8yhYo', 'get_user_country', {})] "
+        "[events: none]"
     )
 
 
@@ -289,3 +343,66 @@ def test_an_answer_stopped_at_the_cap_leaves_the_tool_choice_unjudged() -> None:
     assert not_exercised(found)
     assert "stopped at the max_tokens cap ('length')" in str(found)
     assert failure is None
+
+
+class NeverSends:
+    """A provider that answers without any request: with `raising`, it fails that way
+    instead of answering."""
+
+    name = "never-sends"
+    capabilities = ProviderCapabilities(vision=True)
+
+    def __init__(self, raising: Exception | None = None) -> None:
+        self.raising = raising
+
+    async def stream(self, request: CompletionRequest) -> Any:
+        if self.raising is not None:
+            raise self.raising
+        yield Connected(provider=self.name, model="m")
+        yield MessageDelta(stop_reason=StopReason.END_TURN, raw_stop_reason="stop")
+        yield Usage(input_tokens=1, output_tokens=1, estimated=True)
+        yield Done()
+
+    async def complete(self, request: CompletionRequest) -> CompletionResponse:
+        if self.raising is not None:
+            raise self.raising
+        usage = Usage(input_tokens=1, output_tokens=1, estimated=True)
+        return CompletionResponse(
+            text="", stop_reason=StopReason.END_TURN, raw_stop_reason="stop", usage=usage, model="m"
+        )
+
+    def count_tokens(self, request: CompletionRequest) -> TokenCount:
+        return TokenCount(input_tokens=1)
+
+
+def test_a_request_the_profile_refuses_must_be_refused_before_sending_and_as_invalid() -> None:
+    """DeepSeek reads no images: sending the request anyway, failing another way, or not
+    failing at all each say which, with the profile's reason."""
+    profile = load_profile("deepseek")
+    case = case_of("vision_input", profile)
+    why = "deepseek declares no vision: remove the image parts"
+
+    def judged(factory: Any) -> str | None:
+        return verdict(case, "vision.input", profile, asyncio.run(run_case(case, profile, factory)))
+
+    sent_anyway = judged(bundled_factory(load_profile("openai")))
+    assert sent_anyway is not None
+    assert sent_anyway.startswith(f"the profile says the vendor cannot take this ({why}")
+    assert ", yet it was sent" in sent_anyway
+    overloaded = errors.ProviderUnavailableError("overloaded", provider="never-sends")
+    other = judged(lambda url, key: NeverSends(overloaded))
+    assert other is not None
+    assert other.startswith(
+        "stream() gave ProviderUnavailableError, expected InvalidRequestError before sending ("
+    )
+    silent = judged(lambda url, key: NeverSends())
+    assert silent is not None
+    assert silent.startswith("stream() gave no error, expected InvalidRequestError before sending")
+    refused = errors.InvalidRequestError("no images here", provider="never-sends")
+    assert judged(lambda url, key: NeverSends(refused)) is None
+    openai = load_profile("openai")
+    takes_images = case_of("vision_input", openai)
+    outcome = asyncio.run(run_case(takes_images, openai, lambda url, key: NeverSends()))
+    assert verdict(takes_images, "vision.input", openai, outcome) == (
+        "no request was recorded [events: Connected MessageDelta(end_turn/stop) Usage Done]"
+    )

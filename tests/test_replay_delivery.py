@@ -5,12 +5,13 @@ the evidence names the cut; a request the cassette does not hold is named, not s
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
 
 from contracts.cli import bundled_factory
-from contracts.replay import CassettePlayer
+from contracts.replay import CassettePlayer, first_difference, request_difference
 from contracts.replica.server import RecordedRequest
 from contracts.runner import CaseSetupError, run_case
 from contracts.spec import Case, cases_for, load_scenarios
@@ -97,3 +98,54 @@ def test_a_changed_request_is_a_cassette_problem_naming_the_field(tmp_path: Path
     target.write_text(text.replace("temperature: 0.5", "temperature: 0.25"))
     with pytest.raises(CaseSetupError, match=r"temperature: recorded 0\.25, sent 0\.5"):
         _replayed("openai", "text_basic", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "sent", "said"),
+    [
+        ({"a": 1}, [1], "body: recorded {'a': 1}, sent [1]"),
+        ({"maX": [1, 2]}, {"maX": [1, 3]}, "maX[1]: recorded 2, sent 3"),
+        ({"m": {"taX": 1}}, {"m": {"taX": 2}}, "m.taX: recorded 1, sent 2"),
+        ({"m": 1}, {"m": 1}, None),
+    ],
+)
+def test_the_first_difference_is_named_by_its_whole_path(
+    recorded: object, sent: object, said: str | None
+) -> None:
+    """A dict against a list differs as a whole body; a path keeps every character of its
+    field names, whatever they end in."""
+    assert first_difference(recorded, sent) == said
+
+
+def test_a_sent_body_that_is_no_utf8_is_a_difference_not_a_crash() -> None:
+    recorded = {"method": "POST", "uri": "http://h/v1/chat/completions", "body": {"json": {"a": 1}}}
+    difference = request_difference(
+        recorded, _request("/v1/chat/completions", b"\xff\xfe"), imported=False
+    )
+    assert difference == "body differs: body: recorded {'a': 1}, sent '\ufffd\ufffd'"
+
+
+def test_a_played_response_keeps_its_recorded_headers_but_not_their_framing() -> None:
+    recorded = {
+        "request": {"method": "POST", "uri": "http://h/v1/chat/completions", "body": {}},
+        "response": {
+            "status": {"code": 200},
+            "headers": {"x-request-id": ["req_7"], "Content-Length": ["2"], "empty": []},
+            "body": {"text": "ok"},
+        },
+    }
+    player = CassettePlayer([recorded], imported=False, seed=1)
+    reply = player(_request("/v1/chat/completions", b""))
+    assert reply.headers == {"x-request-id": "req_7"}
+
+
+def test_a_request_nothing_matches_is_refused_with_a_replay_error_body() -> None:
+    reply = CassettePlayer([], imported=False, seed=1)(_request("/v1/chat/completions", b"{}"))
+    assert reply.status == 400
+    assert json.loads(reply.body) == {
+        "error": {
+            "message": "replay: no recorded interaction matches this request: every recorded "
+            "interaction was already played",
+            "type": "replay",
+        }
+    }

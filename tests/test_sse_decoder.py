@@ -169,3 +169,31 @@ def test_the_cap_holds_for_a_read_of_whole_events() -> None:
     ]
     with pytest.raises(SseEventTooLargeError):
         decoder.feed(b"event: e\ndata: 12345678901\n\n")
+
+
+def test_an_event_name_in_a_read_of_its_own_names_the_data_that_follows() -> None:
+    decoder = SseDecoder()
+    decoder.feed(b"data: first\n\n")
+    assert decoder.feed(b"event: content_block_delta\n") == []
+    assert decoder.feed(b"data: second\n\n") == [SseEvent(b"second", "content_block_delta")]
+    assert decoder.feed(b"data: third\n\n") == [SseEvent(b"third")]
+
+
+@given(st.lists(st.lists(_LINES, max_size=4), max_size=8), st.lists(st.integers(min_value=0)))
+def test_reads_cut_anywhere_decode_as_the_same_body_byte_by_byte(
+    blocks: list[list[bytes]], cuts: list[int]
+) -> None:
+    body = b"".join(b"".join(line + b"\n" for line in block) + b"\n" for block in blocks)
+    points = sorted({cut % (len(body) + 1) for cut in cuts})
+    reads = [body[start:end] for start, end in zip([0, *points], [*points, len(body)], strict=True)]
+    assert decode(reads) == decode([body[i : i + 1] for i in range(len(body))])
+
+
+@pytest.mark.parametrize(
+    "read",
+    [b"event: named\r\ndata: x\n\n", b"event: named\rdata: x\n\n", b"event: named\ndata: x\r\n\n"],
+)
+def test_a_read_mixing_line_ends_is_one_named_event(read: bytes) -> None:
+    decoder = SseDecoder()
+    decoder.feed(b"data: first\n\n")  # past the start, between events
+    assert decoder.feed(read) == [SseEvent(b"x", "named")]

@@ -218,6 +218,19 @@ class WireProtocol(ABC):
             return isinstance(thinking, dict) and thinking.get("type") == "enabled"
         return False
 
+    def sent_thinking_amount(self, body: dict[str, Any]) -> tuple[str, Any] | None:
+        """How much reasoning the request asks for, in the field the profile's form has:
+        ("effort", level) or ("budget_tokens", n); None where the form carries no amount."""
+        style = self.profile.request.for_model(str(body.get("model", ""))).thinking.style
+        if style == "reasoning_effort":
+            return "effort", body.get("reasoning_effort")
+        reasoning, thinking = body.get("reasoning"), body.get("thinking")
+        if style == "reasoning_object" and isinstance(reasoning, dict) and "effort" in reasoning:
+            return "effort", reasoning.get("effort")
+        if style == "budget" and isinstance(thinking, dict):
+            return "budget_tokens", thinking.get("budget_tokens")
+        return None
+
     # -- judge --------------------------------------------------------------------------------
 
     def refusal(self, body: Any) -> Rejection | None:

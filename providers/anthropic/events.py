@@ -52,17 +52,27 @@ class MessagesEventReader(ChunkReader):
             "message_stop": self._message_stop,
         }
 
-    def feed(self, event: Any, name: str | None = None) -> list[StreamEvent]:
-        """The events this one completes; an `error` event raises its mapped error, whether
-        its SSE event name or its data's `type` says so."""
-        event = self._json.object(event, "the event")
-        kind = self._json.optional_string(event, "type", "type")
-        if kind == "error" or name == "error":
+    def feed(self, event: Any) -> list[StreamEvent]:
+        """The events this one completes; an `error` event raises its mapped error."""
+        if type(event) is not dict:
+            raise self._json.malformed("the event", "an object", event)
+        kind = event.get("type")
+        if kind == "content_block_delta":  # most events: straight to their handler
+            self._block_delta(event)
+            return self.assembler.take()
+        if type(kind) is not str:
+            kind = self._json.optional_string(event, "type", "type")
+        if kind == "error":
             raise self._errors.from_stream_payload(event)
         handler = self._handlers.get(kind)
         if handler is not None:  # ping, and event types added later, carry nothing to read
             handler(event)
         return self.assembler.take()
+
+    def check_error_event(self, payload: Any) -> None:
+        """The event's name usually repeats its data's `type`; an `error` event is an error
+        whatever its data says."""
+        raise self._errors.from_stream_payload(self._json.object(payload, "the event"))
 
     # -- events -------------------------------------------------------------------------------
 
@@ -111,32 +121,38 @@ class MessagesEventReader(ChunkReader):
         # Server-side blocks carry nothing this event grammar shows.
 
     def _block_delta(self, event: dict[str, Any]) -> None:
+        # Most events of a stream: each field's usual type is checked inline, the typed
+        # accessor names any other.
         read = self._json
-        index = self._started_index(event, "content_block_delta.index")
+        index = event.get("index")
+        if type(index) is not int or index not in self._started:
+            index = self._started_index(event, "content_block_delta.index")
         delta = event.get("delta")
         if type(delta) is not dict:
             raise read.malformed("content_block_delta.delta", "an object", delta)
         kind = delta.get("type")
-        text = delta.get("text")
-        if kind == "text_delta" and type(text) is str:  # most events, checked inline
-            self.assembler.text("text", text)
-            return
-        kind = read.optional_string(delta, "type", "delta.type")
         if kind == "text_delta":
-            self.assembler.text("text", read.optional_string(delta, "text", "delta.text"))
-        elif kind == "thinking_delta":
-            text = read.optional_string(delta, "thinking", "delta.thinking")
-            self.assembler.text("thinking", text)
+            text = delta.get("text")
+            if type(text) is not str:
+                text = read.optional_string(delta, "text", "delta.text")
+            self.assembler.text("text", text)
         elif kind == "input_json_delta":
-            partial = read.optional_string(delta, "partial_json", "delta.partial_json")
+            partial = delta.get("partial_json")
+            if type(partial) is not str:
+                partial = read.optional_string(delta, "partial_json", "delta.partial_json")
             if index not in self._tool_blocks:
                 raise read.malformed("content_block_delta.index", "a tool_use block", index)
             self.assembler.tool_fragment(index, "", "", partial)
+        elif kind == "thinking_delta":
+            text = read.optional_string(delta, "thinking", "delta.thinking")
+            self.assembler.text("thinking", text)
         elif kind == "signature_delta":
             # Kept byte for byte: the next request of a tool turn must send it back unchanged.
             signature = read.optional_string(delta, "signature", "delta.signature")
             if signature:
                 self.assembler.thinking_signature(signature)
+        else:
+            read.optional_string(delta, "type", "delta.type")  # a type added later, or none
 
     def _block_stop(self, event: dict[str, Any]) -> None:
         index = self._started_index(event, "content_block_stop.index")

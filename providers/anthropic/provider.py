@@ -109,9 +109,6 @@ class AnthropicProvider(SdkProvider[MessagesEventReader]):
             ),
             model=body["model"],
             reader=reader,
-            # The event's name usually repeats its data's `type`; an `error` event is an
-            # error whatever its data says.
-            feed=lambda name, data: reader.feed(data, name),
         )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from providers.error_mapping import ErrorMapper
-from providers.errors import StreamError
 from providers.streaming import BlockAssembler, ChunkReader
 from providers.types import StreamEvent, Usage
 from providers.vendors import VendorProfile
@@ -84,11 +83,10 @@ class ChatChunkReader(ChunkReader):
                     self._stop(finish)
         return self.assembler.take()
 
-    @staticmethod
-    def error_event(errors: ErrorMapper, payload: Any) -> StreamError:
-        """An `event: error` (Groq style, over HTTP 200): its data, whatever its shape."""
+    def check_error_event(self, payload: Any) -> None:
+        """An `event: error` (Groq style, over HTTP 200) is an error, whatever its data's shape."""
         body = payload if isinstance(payload, dict) and "error" in payload else {"error": payload}
-        return errors.from_stream_payload(body)
+        raise self._errors.from_stream_payload(body)
 
     # -- content ------------------------------------------------------------------------------
 
@@ -107,8 +105,13 @@ class ChatChunkReader(ChunkReader):
             self.assembler.text("text", content)
         elif content is not None:
             self._content_parts(content)
-        if delta.get("tool_calls") is not None:
-            for fragment in read.optional_objects(delta, "tool_calls", "delta.tool_calls"):
+        fragments = delta.get("tool_calls")
+        if fragments is not None:
+            if type(fragments) is not list:
+                fragments = read.optional_objects(delta, "tool_calls", "delta.tool_calls")
+            for fragment in fragments:
+                if type(fragment) is not dict:
+                    raise read.malformed("delta.tool_calls[]", "an object", fragment)
                 self._tool_fragment(fragment)
 
     def _content_parts(self, parts: Any) -> None:
@@ -149,16 +152,25 @@ class ChatChunkReader(ChunkReader):
             arguments = read.optional_string(
                 function, "arguments", "delta.tool_calls[].function.arguments"
             )
-        data = {field: fragment[field] for field in self._tool_data_fields if field in fragment}
+        data = (
+            {field: fragment[field] for field in self._tool_data_fields if field in fragment}
+            if self._tool_data_fields
+            else None
+        )
         if not (call_id or name or arguments):
             # Metadata only (Gemini's standalone thought_signature): it belongs to the last call.
             if data and self._last_tool_key is not None:
                 self.assembler.tool_data(self._last_tool_key, data)
             return
-        index = read.optional_index(fragment, "index", "delta.tool_calls[].index")
-        key = self._tool_key(index, call_id, starts_call=bool(call_id or name))
-        if call_id and not self._tool_ids.get(key):
-            self._tool_ids[key] = call_id
+        index = fragment.get("index")
+        if index is not None and type(index) is not int:
+            index = read.optional_index(fragment, "index", "delta.tool_calls[].index")
+        if call_id or name or index is None or index != self._last_tool_key:
+            key = self._tool_key(index, call_id, starts_call=bool(call_id or name))
+            if call_id and not self._tool_ids.get(key):
+                self._tool_ids[key] = call_id
+        else:  # the next arguments of the call the last fragment fed: the usual case
+            key = index
         self.assembler.tool_fragment(key, call_id, name, arguments)
         if data:
             self.assembler.tool_data(key, data)

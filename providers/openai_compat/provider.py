@@ -110,19 +110,12 @@ class OpenAiCompatibleProvider(SdkProvider[ChatChunkReader]):
         return self.chunk_reader(self._profile, self._errors, self._assembler(request))
 
     def _stream(self, body: dict[str, Any], adapter: ChatChunkReader) -> AsyncIterator[StreamEvent]:
-        def feed(name: str, chunk: Any) -> list[StreamEvent]:
-            if name == "error":
-                # Groq-style: `event: error` then the payload, over HTTP 200.
-                raise ChatChunkReader.error_event(self._errors, chunk)
-            return adapter.feed(chunk)
-
         return self._exchange.stream(
             lambda: self._client.chat.completions.with_streaming_response.create(
                 **sdk_arguments(body, _SDK_ARGUMENTS)
             ),
             model=body["model"],
             reader=adapter,
-            feed=feed,
         )
 
 

@@ -23,12 +23,12 @@ from __future__ import annotations
 from typing import Any
 
 from providers.error_mapping import ErrorMapper
-from providers.streaming import BlockAssembler, ChunkReader, WireJson
+from providers.streaming import BlockAssembler, BlockKind, ChunkReader, WireJson
 from providers.types import StreamEvent, Usage
 from providers.vendors import VendorProfile
 
 #: Text-bearing deltas and the kind of block each feeds.
-_TEXT_DELTAS = {
+_TEXT_DELTAS: dict[str, BlockKind] = {
     "response.output_text.delta": "text",
     "response.refusal.delta": "text",
     "response.reasoning_summary_text.delta": "thinking",
@@ -48,28 +48,30 @@ class ResponsesEventReader(ChunkReader):
         #: output_index -> whether argument deltas arrived, for each function call item.
         self._calls: dict[int, bool] = {}
 
-    def feed(self, event: Any, name: str | None = None) -> list[StreamEvent]:
-        """The events this one completes; `error` and `response.failed` raise, an `error`
-        event whether its SSE event name or its data's `type` says so."""
+    def feed(self, event: Any) -> list[StreamEvent]:
+        """The events this one completes; `error` and `response.failed` raise."""
         if type(event) is not dict:
             raise self._json.malformed("the event", "an object", event)
         kind = event.get("type")
         if type(kind) is not str:
             kind = self._json.optional_string(event, "type", "type")
-        if name == "error":
-            kind = "error"
         block = _TEXT_DELTAS.get(kind)
-        if block == "text":
-            self.assembler.text("text", self._json.optional_string(event, "delta", f"{kind}.delta"))
-        elif block == "thinking":
-            text = self._json.optional_string(event, "delta", f"{kind}.delta")
-            self.assembler.text("thinking", text)
+        if block is not None:
+            text = event.get("delta")
+            if type(text) is not str:  # the usual type inline: this runs for most events
+                text = self._json.optional_string(event, "delta", f"{kind}.delta")
+            self.assembler.text(block, text)
         elif kind == "response.function_call_arguments.delta":
-            index = self._output_index(event, kind)
+            index = event.get("output_index")
+            if type(index) is not int:
+                index = self._output_index(event, kind)
             if index not in self._calls:
                 raise self._json.malformed(f"{kind}.output_index", "a function_call item", index)
-            delta = self._json.optional_string(event, "delta", f"{kind}.delta")
-            self._calls[index] = self._calls[index] or bool(delta)
+            delta = event.get("delta")
+            if type(delta) is not str:
+                delta = self._json.optional_string(event, "delta", f"{kind}.delta")
+            if delta:
+                self._calls[index] = True
             self.assembler.tool_fragment(index, "", "", delta)
         elif kind == "response.output_item.added":
             self._item_added(event)
@@ -85,6 +87,11 @@ class ResponsesEventReader(ChunkReader):
             raise self._errors.from_stream_payload(event)
         # response.created, in_progress, content parts, *.done, annotations: nothing new to read
         return self.assembler.take()
+
+    def check_error_event(self, payload: Any) -> None:
+        """The event's name usually repeats its data's `type`; an `error` event is an error
+        whatever its data says (a data without `type` would otherwise be read as nothing)."""
+        raise self._errors.from_stream_payload(self._json.object(payload, "the event"))
 
     # -- events -------------------------------------------------------------------------------
 

@@ -80,6 +80,4 @@ class OpenAiResponsesProvider(SdkProvider[ResponsesEventReader]):
             lambda: self._client.responses.with_streaming_response.create(**body),
             model=body["model"],
             reader=reader,
-            # The event's name repeats its data's `type`, which the reader reads.
-            feed=lambda name, data: reader.feed(data, name),
         )

@@ -24,7 +24,7 @@ from providers.errors import (
     StreamError,
     StreamTruncatedError,
 )
-from providers.frozen import trusted_constructor
+from providers.frozen import trusted_constructor, trusted_delta
 from providers.protocols import StopMapping
 from providers.types import (
     Done,
@@ -44,11 +44,11 @@ BlockKind = Literal["text", "thinking"]
 
 # Built for every content event and tool block from values read and checked here: no
 # validation on the per-event path.
-_DELTAS: dict[BlockKind, Callable[..., TextDelta | ThinkingDelta]] = {
-    "text": trusted_constructor(TextDelta),
-    "thinking": trusted_constructor(ThinkingDelta),
+_DELTAS: dict[BlockKind, Callable[[int, str], TextDelta | ThinkingDelta]] = {
+    "text": trusted_delta(TextDelta, "text"),
+    "thinking": trusted_delta(ThinkingDelta, "text"),
 }
-_tool_input_delta = trusted_constructor(ToolInputDelta)
+_tool_input_delta = trusted_delta(ToolInputDelta, "partial_json")
 _tool_use_start = trusted_constructor(ToolUseStart)
 _tool_use_end = trusted_constructor(ToolUseEnd)
 
@@ -105,6 +105,7 @@ class BlockAssembler:
         self.provider = provider
         self._max_tool_calls = max_tool_calls
         self._max_held_chars = max_held_chars
+        self._held_limit = math.inf if max_held_chars is None else max_held_chars
         self._held_chars = 0
         self._estimated_input_tokens = estimated_input_tokens
         self._tool_calls_imply_tool_use = tool_calls_imply_tool_use
@@ -138,7 +139,7 @@ class BlockAssembler:
         """Text or reasoning; consecutive pieces of one kind share a block."""
         if not text:
             return
-        if kind == "text":
+        if kind == "text" and (self._block_index < 0 or self._leading_space):
             if self._block_index < 0 and text.isspace():
                 self._leading_space += text
                 return
@@ -192,30 +193,34 @@ class BlockAssembler:
         if name and not call.name:
             call.name = name
         if arguments:
-            self._hold(len(arguments), "tool-call arguments")
-            call.parts.append(arguments)
-            if len(call.parts) - call.joined >= _JOIN_EVERY:
-                call.parts[call.joined :] = ["".join(call.parts[call.joined :])]
+            self._held_chars += len(arguments)
+            if self._held_chars > self._held_limit:
+                raise self._held_too_much("tool-call arguments")
+            parts = call.parts
+            parts.append(arguments)
+            if len(parts) - call.joined >= _JOIN_EVERY:
+                parts[call.joined :] = ["".join(parts[call.joined :])]
                 call.joined += 1
             self._output_chars += len(arguments)
         if key == self._open_tool:
-            if call.started:
+            if call.block_index >= 0:  # started
                 if arguments:
-                    self._out.append(
-                        _tool_input_delta(index=call.block_index, partial_json=arguments)
-                    )
+                    self._out.append(_tool_input_delta(call.block_index, arguments))
             elif call.name:
                 self._start_tool(call)
 
     def _hold(self, chars: int, what: str) -> None:
         """Count characters this answer keeps in memory; past the bound, a typed error."""
         self._held_chars += chars
-        if self._max_held_chars is not None and self._held_chars > self._max_held_chars:
-            raise MalformedResponseError(
-                f"the answer holds more than max_held_chars={self._max_held_chars} characters "
-                f"({what}); raise max_held_chars= if this is expected",
-                provider=self.provider,
-            )
+        if self._held_chars > self._held_limit:
+            raise self._held_too_much(what)
+
+    def _held_too_much(self, what: str) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"the answer holds more than max_held_chars={self._max_held_chars} characters "
+            f"({what}); raise max_held_chars= if this is expected",
+            provider=self.provider,
+        )
 
     def tool_data(self, key: int, data: dict[str, Any]) -> None:
         """Vendor fields that travel with tool call `key` and go back with it (a signature)."""
@@ -284,7 +289,7 @@ class BlockAssembler:
             self._block_kind = kind
             self._block_index += 1
         self._output_chars += len(text)
-        self._out.append(_DELTAS[kind](index=self._block_index, text=text))
+        self._out.append(_DELTAS[kind](self._block_index, text))
 
     def _emit_held(self, piece: _HeldText) -> None:
         if piece.signature is None and piece.redacted_data is None and piece.provider_data is None:
@@ -316,9 +321,7 @@ class BlockAssembler:
             call.id = f"call_{call.block_index}"
         self._out.append(_tool_use_start(index=call.block_index, id=call.id, name=call.name))
         if call.parts:
-            self._out.append(
-                _tool_input_delta(index=call.block_index, partial_json="".join(call.parts))
-            )
+            self._out.append(_tool_input_delta(call.block_index, "".join(call.parts)))
 
     def _close(self, key: int) -> None:
         call = self._tools[key]

@@ -37,6 +37,11 @@ class ChunkReader(ABC):
     def feed(self, chunk: Any) -> list[StreamEvent]:
         """The events this chunk completes; raises the mapped error for an error payload."""
 
+    @abstractmethod
+    def check_error_event(self, payload: Any) -> None:
+        """Called for an SSE event named `error`, before `feed`: raise its mapped error where
+        the protocol makes the name alone an error (else `feed` reads the data's own type)."""
+
     def finish(self) -> list[StreamEvent]:
         """The closing events (MessageDelta, Usage, Done), or the error saying why not."""
         return self.assembler.end()

@@ -48,18 +48,27 @@ class WireDefect:
         raise NotImplementedError
 
 
-class _TinyDefect(TinyProvider, WireDefect):
-    """The small independent provider, with one defect; without it, plain TinyProvider."""
+class IndependentDefect(WireDefect):
+    """An independent provider (mixed in before this class) with one defect: the defect is
+    the class itself; without it, `independent`, the provider it changes."""
 
-    vendor = "openai"
+    independent: ClassVar[Callable[[str, SecretStr], LlmProvider]]
 
     @classmethod
     def build(cls, base_url: str, key: SecretStr) -> LlmProvider:
-        return cls(base_url, key)
+        provider: LlmProvider = cls(base_url, key)  # type: ignore[call-arg]
+        return provider
 
     @classmethod
     def healthy(cls, base_url: str, key: SecretStr) -> LlmProvider:
-        return TinyProvider(base_url, key)
+        return cls.independent(base_url, key)
+
+
+class _TinyDefect(TinyProvider, IndependentDefect):
+    """The small independent provider, with one defect; without it, plain TinyProvider."""
+
+    vendor = "openai"
+    independent = TinyProvider
 
 
 class DecodesEachReadOnItsOwn(_TinyDefect):
