@@ -396,10 +396,12 @@ def _check_interactions(interactions: Any) -> None:
                 raise CassetteError(f"{where}: the {side} body is not a mapping")
 
 
-def read_checked(path: Path) -> dict[str, Any]:
-    """The whole cassette, once it is known to be complete and shaped as replay needs."""
+def read_checked(path: Path) -> tuple[str, dict[str, Any]]:
+    """The cassette's text and its whole document, once it is known to be complete and shaped
+    as replay needs."""
     try:
-        document = yaml_io.load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        document = yaml_io.load(text)
     except UnicodeDecodeError:
         raise CassetteError("it is not UTF-8 text") from None
     except OSError as exc:
@@ -413,7 +415,7 @@ def read_checked(path: Path) -> dict[str, Any]:
     _check_interactions(document.get("interactions"))
     if not isinstance(document.get("meta") or {}, dict):
         raise CassetteError("its meta is not a mapping")
-    return document
+    return text, document
 
 
 def read_meta(path: Path) -> dict[str, Any]:

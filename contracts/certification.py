@@ -209,39 +209,55 @@ def judge(
     return detail, failure
 
 
-async def certify_vendor(
+@dataclass(frozen=True)
+class CaseFindings:
+    """What one case said, before the verdicts: the cases of one vendor can run in several
+    processes and be folded in one, in their order."""
+
+    case: str
+    provenance: str
+    usage: UsageSource | None = None
+    #: Why the case could not be run (a cassette problem), said of each of its `clauses`.
+    problem: str | None = None
+    clauses: tuple[str, ...] = ()
+    #: Run: per clause it checks, the check's detail and the failure to show when it fails.
+    judged: tuple[tuple[str, str | None, Failure | None], ...] = ()
+
+
+def vendor_cases(
     profile: VendorProfile,
-    factory: ProviderFactory,
+    capabilities: ProviderCapabilities,
     *,
     mode: Mode,
-    cassette_root: CassetteRoot | None = None,
-    live: LiveTarget | None = None,
-    model: str | None = None,
-    known_defects: Mapping[DefectKey, str] | None = None,
-    progress: Progress | None = None,
-    deadline: float = CASE_DEADLINE_SECONDS,
-) -> VendorResult:
-    """Verdicts per clause for one vendor. In live mode only cases a live endpoint can
-    provoke run; the others' clauses come out not-exercised, with the reason. A case whose
-    cassette cannot be played is a cassette problem, listed apart: never a provider failure."""
-    known: dict[DefectKey, str] = {}
-    known.update(load_suite_profile(profile.name).known_defects)
-    known.update(known_defects or {})
-    capabilities = capabilities_of(factory)
+    cassette_root: CassetteRoot | None,
+    live: LiveTarget | None,
+) -> list[tuple[Case, list[str]]]:
+    """Every case a certification of the vendor runs, in order, with the clauses it checks:
+    the scenarios' and, replayed, the vendor's imported recordings."""
     cases = applicable_cases(profile, capabilities, live=live)
     if mode == "replay" and cassette_root is not None:
         cases += [
             (case, _checked(case.scenario.clauses, capabilities))
             for case in imported_cases(profile.name, cassette_root)
         ]
-    provenance: dict[str, str] = {}
-    usage: dict[str, UsageSource] = {}
-    problems: list[str] = []
-    found: dict[str, _Findings] = defaultdict(_Findings)
-    if live is not None:  # say why what this endpoint cannot be made to do is left out
-        problem = await connect_problem(live.base_url)
-        if problem:
-            raise EndpointUnusable(problem)
+    return cases
+
+
+async def run_cases(
+    profile: VendorProfile,
+    factory: ProviderFactory,
+    cases: list[tuple[Case, list[str]]],
+    *,
+    mode: Mode,
+    cassette_root: CassetteRoot | None = None,
+    live: LiveTarget | None = None,
+    model: str | None = None,
+    progress: Progress | None = None,
+    deadline: float = CASE_DEADLINE_SECONDS,
+) -> list[CaseFindings]:
+    """Each case run and judged, in turn. A case whose cassette cannot be played is a
+    cassette problem, kept apart: never a provider failure."""
+    findings = []
     for number, (case, clause_ids) in enumerate(cases, start=1):
         if progress:
             progress(case.id, number, len(cases))
@@ -257,29 +273,60 @@ async def certify_vendor(
                 model=model,
             )
         except CaseSetupError as exc:
-            problems.append(str(exc))
-            for clause_id in clause_ids:
-                found[clause_id].problems.append(str(exc))
-            provenance[case.id] = "missing"
+            findings.append(
+                CaseFindings(case.id, "missing", problem=str(exc), clauses=tuple(clause_ids))
+            )
             continue
         if live is not None and (problem := await unusable(case, outcome, live)):
             raise EndpointUnusable(problem)
-        provenance[case.id] = outcome.provenance
-        source = usage_source(outcome)
-        if source is not None:
-            usage[case.id] = source
-        for clause_id in clause_ids:
-            detail, failure = judge(case, clause_id, profile, outcome)
-            found[clause_id].details.append((case.id, detail))
+        judged = tuple(
+            (clause_id, *judge(case, clause_id, profile, outcome)) for clause_id in clause_ids
+        )
+        findings.append(
+            CaseFindings(case.id, outcome.provenance, usage_source(outcome), judged=judged)
+        )
+    return findings
+
+
+def vendor_result(
+    profile: VendorProfile,
+    capabilities: ProviderCapabilities,
+    findings: Iterable[CaseFindings],
+    *,
+    model: str | None = None,
+    live: LiveTarget | None = None,
+    known_defects: Mapping[DefectKey, str] | None = None,
+) -> VendorResult:
+    """The cases' findings, in case order, folded into a verdict per clause. In live mode
+    the clauses of the cases a live endpoint cannot provoke come out not-exercised, with the
+    reason."""
+    known: dict[DefectKey, str] = {}
+    known.update(load_suite_profile(profile.name).known_defects)
+    known.update(known_defects or {})
+    provenance: dict[str, str] = {}
+    usage: dict[str, UsageSource] = {}
+    problems: list[str] = []
+    found: dict[str, _Findings] = defaultdict(_Findings)
+    for case in findings:
+        provenance[case.case] = case.provenance
+        if case.problem is not None:
+            problems.append(case.problem)
+            for clause_id in case.clauses:
+                found[clause_id].problems.append(case.problem)
+            continue
+        if case.usage is not None:
+            usage[case.case] = case.usage
+        for clause_id, detail, failure in case.judged:
+            found[clause_id].details.append((case.case, detail))
             if failure:
                 found[clause_id].failures.append(failure)
     if live is not None:  # why what this endpoint cannot be made to do was left out
-        for case, clause_ids in applicable_cases(profile, capabilities):
-            why = unprovoked(case.scenario, live)
+        for case_left_out, clause_ids in applicable_cases(profile, capabilities):
+            why = unprovoked(case_left_out.scenario, live)
             if why and why != CANNOT_PROVOKE:
                 for clause_id in clause_ids:
                     if not found[clause_id].details:
-                        found[clause_id].details.append((case.id, NotExercised(why)))
+                        found[clause_id].details.append((case_left_out.id, NotExercised(why)))
     scenarios = load_scenarios()
     return VendorResult(
         vendor=profile.name,
@@ -296,6 +343,43 @@ async def certify_vendor(
             )
             for clause in load_clauses().values()
         },
+    )
+
+
+async def certify_vendor(
+    profile: VendorProfile,
+    factory: ProviderFactory,
+    *,
+    mode: Mode,
+    cassette_root: CassetteRoot | None = None,
+    live: LiveTarget | None = None,
+    model: str | None = None,
+    known_defects: Mapping[DefectKey, str] | None = None,
+    progress: Progress | None = None,
+    deadline: float = CASE_DEADLINE_SECONDS,
+) -> VendorResult:
+    """Verdicts per clause for one vendor. In live mode only cases a live endpoint can
+    provoke run; the others' clauses come out not-exercised, with the reason. A case whose
+    cassette cannot be played is a cassette problem, listed apart: never a provider failure."""
+    capabilities = capabilities_of(factory)
+    cases = vendor_cases(profile, capabilities, mode=mode, cassette_root=cassette_root, live=live)
+    if live is not None:  # say why what this endpoint cannot be made to do is left out
+        problem = await connect_problem(live.base_url)
+        if problem:
+            raise EndpointUnusable(problem)
+    findings = await run_cases(
+        profile,
+        factory,
+        cases,
+        mode=mode,
+        cassette_root=cassette_root,
+        live=live,
+        model=model,
+        progress=progress,
+        deadline=deadline,
+    )
+    return vendor_result(
+        profile, capabilities, findings, model=model, live=live, known_defects=known_defects
     )
 
 

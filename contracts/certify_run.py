@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import itertools
 import multiprocessing
 import os
 import ssl
@@ -13,13 +14,22 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
 from contracts import cassettes
-from contracts.certification import Progress, certify_vendor
+from contracts.certification import (
+    CaseFindings,
+    Progress,
+    capabilities_of,
+    certify_vendor,
+    run_cases,
+    vendor_cases,
+    vendor_result,
+)
 from contracts.escaping import terminal
 from contracts.recorder import recording_client
 from contracts.report import Certificate, VendorResult
@@ -32,6 +42,8 @@ from contracts.targets import (
     live_target,
     profiles_named,
 )
+from providers.protocols import load_reference, protocol_entry
+from providers.types import ProviderCapabilities
 from providers.vendors import VendorProfile
 
 
@@ -169,25 +181,58 @@ async def _in_workers(
     cassette_root: cassettes.CassetteRoot | None,
     deadline: float,
 ) -> AsyncIterator[tuple[VendorResult, float]]:
-    """Offline, one process per core, results in the order given whichever ends first."""
+    """Offline, one process per core, each vendor's cases shared among them all (every
+    `workers`-th case to each), so each vendor's line comes as soon as that vendor alone is
+    done, results in the order given. Its verdicts are folded here, the cases in their order:
+    the same as one process running them in turn."""
+    _before_forking(profiles[0])
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(workers, mp_context=_worker_context()) as pool:
         running = [
-            loop.run_in_executor(
-                pool,
-                functools.partial(
-                    _certify_in_worker,
-                    profile,
-                    model or profile.default_model,
-                    mode=mode,
-                    cassette_root=cassette_root,
-                    deadline=deadline,
-                ),
-            )
+            [
+                loop.run_in_executor(
+                    pool,
+                    functools.partial(
+                        _certify_in_worker,
+                        profile,
+                        model or profile.default_model,
+                        mode=mode,
+                        cassette_root=cassette_root,
+                        deadline=deadline,
+                        share=(part, workers),
+                    ),
+                )
+                for part in range(workers)
+            ]
             for profile in profiles
         ]
-        for done in running:
-            yield await done
+        for profile, parts in zip(profiles, running, strict=True):
+            shares = [await part for part in parts]
+            findings: list[CaseFindings] = []
+            for cases in itertools.zip_longest(*(share.findings for share in shares)):
+                findings.extend(case for case in cases if case is not None)
+            result = vendor_result(
+                profile, shares[0].capabilities, findings, model=model or profile.default_model
+            )
+            yield result, sum(share.seconds for share in shares)
+
+
+def _before_forking(first: VendorProfile) -> None:
+    """What every worker needs before its first case, done once before they are forked rather
+    than once in each: the provider (and SDK: its import costs a second or more of CPU) of
+    the vendor they all start with, and the TLS settings. Other protocols' SDKs are imported
+    by the workers that come to need them."""
+    load_reference(protocol_entry(first.protocol).provider)
+    _tls()
+
+
+@dataclass(frozen=True)
+class _Share:
+    """What a worker found in its share of one vendor's cases."""
+
+    capabilities: ProviderCapabilities
+    findings: list[CaseFindings]
+    seconds: float
 
 
 async def _certify_one(
@@ -224,22 +269,32 @@ def _certify_in_worker(
     mode: Mode,
     cassette_root: cassettes.CassetteRoot | None,
     deadline: float,
-) -> tuple[VendorResult, float]:
-    """One vendor offline, in a process of its own, so vendors use the machine's cores side
-    by side."""
+    share: tuple[int, int],
+) -> _Share:
+    """Offline, in a process of its own, the share (`part`, `parts`) of one vendor's cases:
+    every `parts`-th case from the `part`-th on, so vendors use the machine's cores side by
+    side."""
+    part, parts = share
 
-    async def alone() -> tuple[VendorResult, float]:
+    async def alone() -> _Share:
+        clock = asyncio.get_running_loop().time
+        started = clock()
         async with recording_client(verify=_tls()) as http_client:
-            return await _certify_one(
+            factory = bundled_factory(profile, model, http_client=http_client)
+            capabilities = capabilities_of(factory)
+            cases = vendor_cases(
+                profile, capabilities, mode=mode, cassette_root=cassette_root, live=None
+            )
+            findings = await run_cases(
                 profile,
-                model,
-                http_client=http_client,
+                factory,
+                cases[part::parts],
                 mode=mode,
                 cassette_root=cassette_root,
-                live=None,
-                progress=None,  # a line per case from several processes would interleave
+                model=model,
                 deadline=deadline,
             )
+        return _Share(capabilities, findings, clock() - started)
 
     return asyncio.run(alone())
 

@@ -132,10 +132,9 @@ def _scenario(path: Path, expected: Expected, document: dict[str, Any]) -> Scena
 
 def read_case(path: Path) -> Case:
     try:
-        readable_cassette(path, REIMPORT)
+        _, document = readable_cassette(path, REIMPORT)
     except CaseSetupError as exc:
         raise ImportedCassetteError(str(exc)) from None
-    document = cassettes.read_document(path)
     try:
         expected = Expected.model_validate(document.get("expected"))
     except ValidationError as exc:

@@ -305,7 +305,7 @@ def _served(server: ReplicaServer) -> list[dict[str, Any]]:
 
 async def _replica_run(run: _Run, record_to: Path | None) -> Outcome:
     outcome = Outcome()
-    with ReplicaServer(protocol_for(run.profile).responder(run.case)) as server:
+    async with ReplicaServer(protocol_for(run.profile).responder(run.case)) as server:
         base_url = replica_base_url(server, run.profile)
         await run.exercise(base_url, SecretStr(CONTRACT_KEY), outcome, live=False, model=None)
     if record_to is not None:
@@ -358,20 +358,20 @@ def refused_before_sending(outcome: Outcome) -> bool:
     )
 
 
-def readable_cassette(path: Path, command: str) -> dict[str, Any]:
-    """The whole cassette, once the file is known to be a complete cassette; otherwise a
-    CaseSetupError naming the file and the command that re-records it."""
+def readable_cassette(path: Path, command: str) -> tuple[str, dict[str, Any]]:
+    """The cassette's text and whole document, once the file is known to be a complete
+    cassette; otherwise a CaseSetupError naming the file and the command that re-records it."""
     try:
-        document = cassettes.read_checked(path)
+        return cassettes.read_checked(path)
     except cassettes.CassetteError as exc:
         raise CaseSetupError(
             f"cassette problem: {path}: {exc}", f"re-record it with `{command}`"
         ) from None
-    return document
 
 
-async def _replay_run(run: _Run, path: Path) -> tuple[Outcome, CassettePlayer]:
-    """The cassette played over loopback, each body cut into reads as the case's seed says."""
+async def _replay_run(run: _Run, path: Path) -> Outcome:
+    """The cassette played over loopback, each body cut into reads as the case's seed says;
+    the outcome keeps the cassette as read once, here."""
     case, profile = run.case, run.profile
     if not path.is_file():
         raise CaseSetupError(
@@ -379,7 +379,7 @@ async def _replay_run(run: _Run, path: Path) -> tuple[Outcome, CassettePlayer]:
             f"record it with `{cassettes.record_command(profile.name, case.id)}`",
         )
     outcome = Outcome()
-    document = readable_cassette(path, cassettes.record_command(profile.name, case.id))
+    text, document = readable_cassette(path, cassettes.record_command(profile.name, case.id))
     meta = dict(document.get("meta") or {})
     source = meta.get("source")
     recorded_model = meta.get("model")
@@ -389,7 +389,7 @@ async def _replay_run(run: _Run, path: Path) -> tuple[Outcome, CassettePlayer]:
         imported=source == "imported",
         seed=case.seed,
     )
-    with ReplicaServer(player) as server:
+    async with ReplicaServer(player) as server:
         # The model the cassette was recorded with, so a set recorded with `--model` replays
         # in full whichever model the command line names now.
         await run.exercise(
@@ -406,7 +406,22 @@ async def _replay_run(run: _Run, path: Path) -> tuple[Outcome, CassettePlayer]:
             + (player.unmatched[0] if player.unmatched else "the provider sent different requests"),
             f"re-record with `{command}` and review the diff",
         )
-    return outcome, player
+    return _recorded(outcome, text, document, player.deliveries)
+
+
+def _recorded(
+    outcome: Outcome, text: str, document: dict[str, Any], deliveries: list[str | None]
+) -> Outcome:
+    """The outcome with the cassette it was recorded in or replayed from. Replayed, each
+    exchange names how its body was cut into reads, as the replica's do."""
+    outcome.cassette_text = text
+    outcome.provenance = str((document.get("meta") or {}).get("source", "unknown"))
+    recorded = [cassettes.exchange_of(item) for item in document.get("interactions") or []]
+    cuts = deliveries or [None] * len(recorded)
+    outcome.exchanges = [
+        replace(exchange, delivery=cut or "") for exchange, cut in zip(recorded, cuts, strict=True)
+    ]
+    return outcome
 
 
 async def run_case(
@@ -424,26 +439,16 @@ async def run_case(
     if mode == "replica" or (case.scenario.replica_only and mode != "live"):
         return await _replica_run(run, record_to=None)
     assert cassette_root is not None, f"mode {mode} needs a cassette root"
-    deliveries: list[str | None] = []
     if mode == "replay":
-        path = cassettes.find_cassette(cassette_root, profile.name, case.id)
-        outcome, player = await _replay_run(run, path)
-        deliveries = player.deliveries
-    else:  # recording writes to the first root only, never to the bundled cassettes
-        path = cassettes.cassette_path(cassettes.roots_of(cassette_root)[0], profile.name, case.id)
-        if mode == "record-replica":
-            outcome = await _replica_run(run, record_to=path)
-        else:
-            assert live is not None, "live mode needs a target"
-            outcome = await _live_run(run, live, path)
+        return await _replay_run(run, cassettes.find_cassette(cassette_root, profile.name, case.id))
+    # recording writes to the first root only, never to the bundled cassettes
+    path = cassettes.cassette_path(cassettes.roots_of(cassette_root)[0], profile.name, case.id)
+    if mode == "record-replica":
+        outcome = await _replica_run(run, record_to=path)
+    else:
+        assert live is not None, "live mode needs a target"
+        outcome = await _live_run(run, live, path)
     if not path.is_file():  # nothing reached a server (it is down): no cassette was written
         return outcome
-    outcome.cassette_text = path.read_text(encoding="utf-8")
-    outcome.provenance = str(cassettes.read_meta(path).get("source", "unknown"))
-    recorded = cassettes.exchanges(path)
-    # Replayed: each exchange names how its body was cut into reads, as the replica's do.
-    cuts = deliveries or [None] * len(recorded)
-    outcome.exchanges = [
-        replace(exchange, delivery=cut or "") for exchange, cut in zip(recorded, cuts, strict=True)
-    ]
-    return outcome
+    text = path.read_text(encoding="utf-8")
+    return _recorded(outcome, text, cassettes.read_document(path), [])

@@ -110,7 +110,8 @@ def _parsed(text: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        expanded_size(node, limit)
+        if "&" in text:  # without an anchor no alias can stand for more than it says
+            expanded_size(node, limit)
         return loader.construct_document(node)
     finally:
         loader.dispose()

@@ -331,13 +331,15 @@ def failing_on_the_replica(factory: ProviderFactory, vendor: str = "glm") -> set
     return _failing(factory, vendor, mode="replica")
 
 
-def failing_on_replay(
-    factory: ProviderFactory, recorded_by: ProviderFactory, vendor: str, root: Path
-) -> set[str]:
-    """The clauses that fail when the provider `factory` builds replays the cassettes
-    `recorded_by`'s provider recorded from the vendor's replica into `root` (the replica is
-    gone by then: only the cassettes are played)."""
-    _failing(recorded_by, vendor, mode="record-replica", cassette_root=root)
+def record_from_the_replica(factory: ProviderFactory, vendor: str, root: Path) -> None:
+    """Cassettes of the provider `factory` builds, recorded from the vendor's replica into
+    `root`."""
+    _failing(factory, vendor, mode="record-replica", cassette_root=root)
+
+
+def failing_on_replay(factory: ProviderFactory, vendor: str, root: Path) -> set[str]:
+    """The clauses that fail when the provider `factory` builds replays the cassettes in
+    `root` (the replica is gone by then: only the cassettes are played)."""
     return _failing(factory, vendor, mode="replay", cassette_root=root)
 
 

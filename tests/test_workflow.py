@@ -84,6 +84,8 @@ def test_new_vendor_journey(  # noqa: PLR0915 - one journey, told in order
     assert toyllm["clauses"]["tools.parallel"]["verdict"] == "pass"
     assert toyllm["clauses"]["errors.authentication"]["verdict"] == "pass"
     assert toyllm["clauses"]["errors.rate-limit"]["verdict"] == "not-exercised"
+    # the toy's window is smaller than the scaffold's default, so the over-long prompt is refused
+    assert toyllm["clauses"]["errors.context-length"]["verdict"] == "pass"
     code, out = cli(
         capsys, "certify", "--vendor", "toyllm", "--live", "--out", "certs/first.md", *vendors
     )

@@ -1,8 +1,9 @@
 """A loopback OpenAI-compatible server that is none of the five bundled dialects.
 
 It answers like a tiny model: it echoes the last user message, calls every tool it is
-offered, stops at `length` when max_tokens is small, streams `reasoning` deltas, puts usage
-only inside the finish chunk and sends no `[DONE]`. `wire` switches its behaviour between
+offered, stops at `length` when max_tokens is small, refuses a prompt over its small context
+window as OpenAI does, streams `reasoning` deltas, puts usage only inside the finish chunk and
+sends no `[DONE]`. `wire` switches its behaviour between
 recordings: "v2" moves usage to a separate chunk and adds a field; "no_finish" is a
 regression that never sends a finish reason.
 """
@@ -17,6 +18,9 @@ from contracts.wire import chunk, sse_event, tool_delta
 
 KEY = "sk-toyvendor-0123456789abcdefghijkl"
 MODEL = "toy-1"
+#: The toy's context window; a token of this toy is a character. A prompt over it is refused,
+#: as a real server refuses one, rather than echoed back a word per chunk.
+CONTEXT_WINDOW = 4096
 
 
 class ToyVendor:
@@ -32,6 +36,14 @@ class ToyVendor:
                 {"error": {"message": f"model {body.get('model')} not found", "type": "not_found"}},
                 404,
             )
+        prompt = sum(len(str(message.get("content") or "")) for message in body["messages"])
+        if prompt > CONTEXT_WINDOW:
+            message = (
+                f"This model's maximum context length is {CONTEXT_WINDOW} tokens; "
+                f"your messages resulted in {prompt} tokens"
+            )
+            error = {"message": message, "code": "context_length_exceeded"}
+            return ScriptedResponse.json({"error": error}, 400)
         text, calls, finish = self._answer(body)
         usage = {
             "prompt_tokens": 7,

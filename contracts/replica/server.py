@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import json
 import random
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,17 @@ class RecordedRequest:
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+
+#: A byte inside a UTF-8 character (10xxxxxx), where a cut splits the character.
+_CONTINUATION_BYTE = re.compile(b"[\x80-\xbf]")
+_NEWLINE = re.compile(b"\n")
+
+
+def _offsets(pattern: re.Pattern[bytes], body: bytes) -> list[int]:
+    """Where `pattern`'s one-byte matches are in `body`, in order (a regex scan: a loop over
+    every byte of every body cost more than the rest of the cutting)."""
+    return [match.start() for match in pattern.finditer(body)]
 
 
 @dataclass(frozen=True)
@@ -90,11 +102,11 @@ class ScriptedResponse:
         while position < len(body):
             position += rng.randint(*sizes)
             cuts.add(position)
-        inside_characters = [i for i, byte in enumerate(body) if byte & 0xC0 == 0x80]
+        inside_characters = _offsets(_CONTINUATION_BYTE, body)
         split_character = rng.choice(inside_characters) if inside_characters else None
         if split_character is not None:
             cuts.add(split_character)  # a UTF-8 character split across reads
-        newlines = [i for i, byte in enumerate(body) if byte == 0x0A]
+        newlines = _offsets(_NEWLINE, body)
         if newlines:
             cuts.add(max(1, rng.choice(newlines) - rng.randint(1, 8)))  # a line split
         pieces = tuple(split_at(body, cuts))
@@ -145,15 +157,18 @@ class Script:
 
 
 class ReplicaServer:
+    """`with`: served from an event loop of its own in a daemon thread, for any caller.
+    `async with`: served by the caller's running loop, for a caller that only awaits the
+    server's answers (no thread, no second loop, no switching between them per read)."""
+
     def __init__(self, responder: Responder) -> None:
         self.responder = responder
         self.requests: list[RecordedRequest] = []
         #: Each request with the response the replica wrote for it (as far as it got).
         self.exchanges: list[tuple[RecordedRequest, ScriptedResponse]] = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._own_loop: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
         self.port = 0
 
     @property
@@ -161,15 +176,27 @@ class ReplicaServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def __enter__(self) -> Self:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        self._own_loop = loop, thread
+        thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), loop).result(timeout=10)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+        assert self._own_loop is not None, "__exit__ without __enter__"
+        loop, thread = self._own_loop
+        asyncio.run_coroutine_threadsafe(self._stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+    async def __aenter__(self) -> Self:
+        await self._start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._stop()
 
     async def _start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)

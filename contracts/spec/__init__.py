@@ -244,9 +244,17 @@ def load_clauses() -> dict[str, Clause]:
 
 
 def load_scenarios(directory: Path = SCENARIO_DIR) -> list[Scenario]:
+    """The directory's scenarios by file name. Read once per set of files as they stand (a
+    vendor's certification asks for them more than once, every vendor of a run again)."""
+    files = tuple((path, path.stat().st_mtime_ns) for path in sorted(directory.glob("*.toml")))
+    return list(_scenarios_in(files))
+
+
+@cache
+def _scenarios_in(files: tuple[tuple[Path, int], ...]) -> tuple[Scenario, ...]:
     clauses = load_clauses()
     scenarios = []
-    for path in sorted(directory.glob("*.toml")):
+    for path, _modified in files:
         scenario: Scenario = _load(path, Scenario, id=path.stem)
         unknown = [c for c in scenario.clauses if c not in clauses]
         if unknown:
@@ -254,7 +262,7 @@ def load_scenarios(directory: Path = SCENARIO_DIR) -> list[Scenario]:
         if (scenario.answer is None) == (scenario.fault is None):
             raise SpecError(f"{path}: a scenario has exactly one of [answer] or [fault]")
         scenarios.append(scenario)
-    return scenarios
+    return tuple(scenarios)
 
 
 def cases_for(scenario: Scenario, profile: VendorProfile) -> list[Case]:
