@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import types
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from typing import Any, Protocol
 
@@ -26,6 +27,9 @@ from providers.errors import (
 from providers.scrub import Scrubber
 from providers.sse import SseDecoder, SseEvent
 
+#: Content encodings decoded here, a piece at a time and never past a bound: zlib's window
+#: bits for each (47: a zlib or a gzip header, whichever the body has).
+ZLIB_WINDOWS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 47}
 #: How much of a body that is not an event stream is kept to judge it: an error body is small.
 _JUDGED_BYTES = 64 * 1024
 _SNIPPET = 200
@@ -106,25 +110,50 @@ class Deadline:
 def cap_bodies(client: httpx2.AsyncClient, limit: int, provider: str) -> None:
     """Bound every body the SDK reads whole on `client` (one the provider built: a caller's
     own client is not changed): an error body that never ends stops at `limit` bytes with
-    `MalformedResponseError`. Event streams are bounded per event instead (`SseBody`)."""
+    `MalformedResponseError`. The bound holds for the decoded bytes: a few KiB of gzip can
+    stand for gigabytes, so the body is decoded here, never past the bound, and reaches the
+    SDK as plain bytes. Event streams are bounded per event instead (`SseBody`)."""
 
     async def capped(response: httpx2.Response) -> None:
         if media_type(response.headers) != "text/event-stream":
             assert isinstance(response.stream, httpx2.AsyncByteStream), "an async client"
-            response.stream = _CappedStream(response.stream, limit, provider)
+            encoding = response.headers.pop("content-encoding", "identity").strip().lower()
+            response.stream = _CappedStream(response.stream, limit, provider, encoding)
 
     client.event_hooks["response"].append(capped)
 
 
 class _CappedStream(httpx2.AsyncByteStream):
-    def __init__(self, inner: httpx2.AsyncByteStream, limit: int, provider: str) -> None:
+    def __init__(
+        self, inner: httpx2.AsyncByteStream, limit: int, provider: str, encoding: str
+    ) -> None:
         self._inner = inner
         self._limit = limit
         self._provider = provider
+        self._encoding = encoding
+        window = ZLIB_WINDOWS.get(encoding)
+        self._decoder = zlib.decompressobj(window) if window is not None else None
+
+    def _decoded(self, piece: bytes, room: int) -> bytes:
+        if self._decoder is None:
+            if self._encoding in ("identity", ""):
+                return piece
+            raise MalformedResponseError(
+                f"the response came {self._encoding}-encoded, which was not asked for and "
+                "cannot be read within max_response_bytes",
+                provider=self._provider,
+            )
+        try:
+            # One byte past the room at most: a compression bomb stops at the bound too.
+            return self._decoder.decompress(piece, room + 1)
+        except zlib.error as exc:
+            # Read as every corrupt encoding is: worth a retry.
+            raise httpx2.DecodingError(f"{self._encoding}: {exc}") from None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         read = 0
-        async for piece in self._inner:
+        async for raw in self._inner:
+            piece = self._decoded(raw, self._limit - read)
             read += len(piece)
             if read > self._limit:
                 raise MalformedResponseError(
