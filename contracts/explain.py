@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from contracts.cassettes import redact_key_shaped
 from contracts.escaping import terminal
 from contracts.observed import Exchange
+from providers.scrub import Scrubber
 
 #: Enough of a request or an answer to recognise it; the cassette keeps the rest.
 REQUEST_CHARS = 600
@@ -70,13 +72,18 @@ def wire_evidence(exchanges: list[Exchange], secret: str, *, path: str = "stream
     if not exchanges:
         return ["nothing reached the server"]
     exchange = exchanges[-1 if path == "complete" else 0]
-    request = json.dumps(exchange.request, ensure_ascii=False, separators=(",", ":"))
-    lines = [
+    # Scrubbed before anything is cut: a cut through a key would leave part of it behind.
+    scrubber = Scrubber([secret] if secret else [])
+
+    def hidden(text: str) -> str:
+        return redact_key_shaped(scrubber.scrub(text))
+
+    request = hidden(json.dumps(exchange.request, ensure_ascii=False, separators=(",", ":")))
+    return [
         f"request ({path}): {trim(request, REQUEST_CHARS)}",
         f"served: {exchange.status} {exchange.content_type}{_delivered(exchange)}".rstrip(),
-        *(f"  {line}" if line else "" for line in body_excerpt(exchange.body)),
+        *(f"  {line}" if line else "" for line in body_excerpt(hidden(exchange.body))),
     ]
-    return [line.replace(secret, REDACTED) for line in lines] if secret else lines
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,13 @@ from typing import Any
 
 import httpx2
 
+from providers.body import ZLIB_WINDOWS
 from providers.errors import LlmError
 
 #: 16 MiB of one response body: a scenario's answer is a few KiB, a long live answer a few MiB.
 MAX_RECORDED_BYTES = 16 * 1024 * 1024
 #: What raises the cap, named in the error.
 RAISE_HINT = "raise it with --max-recorded-bytes"
-#: Content encodings the recorder decodes (it asks for none): zlib's window bits for each.
-_ZLIB_WINDOW = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 47}
 
 
 class RecordingError(LlmError):
@@ -143,7 +142,7 @@ class _CopyingStream(httpx2.AsyncByteStream):
         self._recording = recording
         encoding = exchange.response_headers.get("content-encoding", "identity").lower()
         self._encoding = encoding
-        window = _ZLIB_WINDOW.get(encoding)
+        window = ZLIB_WINDOWS.get(encoding)
         self._decoder = zlib.decompressobj(window) if window is not None else None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import types
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from typing import Any, Protocol
 
@@ -24,8 +25,11 @@ from providers.errors import (
     StreamTruncatedError,
 )
 from providers.scrub import Scrubber
-from providers.sse import SseDecoder, SseEvent, SseEventTooLargeError
+from providers.sse import SseDecoder, SseEvent
 
+#: Content encodings decoded here, a piece at a time and never past a bound: zlib's window
+#: bits for each (47: a zlib or a gzip header, whichever the body has).
+ZLIB_WINDOWS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 47}
 #: How much of a body that is not an event stream is kept to judge it: an error body is small.
 _JUDGED_BYTES = 64 * 1024
 _SNIPPET = 200
@@ -106,25 +110,50 @@ class Deadline:
 def cap_bodies(client: httpx2.AsyncClient, limit: int, provider: str) -> None:
     """Bound every body the SDK reads whole on `client` (one the provider built: a caller's
     own client is not changed): an error body that never ends stops at `limit` bytes with
-    `MalformedResponseError`. Event streams are bounded per event instead (`SseBody`)."""
+    `MalformedResponseError`. The bound holds for the decoded bytes: a few KiB of gzip can
+    stand for gigabytes, so the body is decoded here, never past the bound, and reaches the
+    SDK as plain bytes. Event streams are bounded per event instead (`SseBody`)."""
 
     async def capped(response: httpx2.Response) -> None:
         if media_type(response.headers) != "text/event-stream":
             assert isinstance(response.stream, httpx2.AsyncByteStream), "an async client"
-            response.stream = _CappedStream(response.stream, limit, provider)
+            encoding = response.headers.pop("content-encoding", "identity").strip().lower()
+            response.stream = _CappedStream(response.stream, limit, provider, encoding)
 
     client.event_hooks["response"].append(capped)
 
 
 class _CappedStream(httpx2.AsyncByteStream):
-    def __init__(self, inner: httpx2.AsyncByteStream, limit: int, provider: str) -> None:
+    def __init__(
+        self, inner: httpx2.AsyncByteStream, limit: int, provider: str, encoding: str
+    ) -> None:
         self._inner = inner
         self._limit = limit
         self._provider = provider
+        self._encoding = encoding
+        window = ZLIB_WINDOWS.get(encoding)
+        self._decoder = zlib.decompressobj(window) if window is not None else None
+
+    def _decoded(self, piece: bytes, room: int) -> bytes:
+        if self._decoder is None:
+            if self._encoding in ("identity", ""):
+                return piece
+            raise MalformedResponseError(
+                f"the response came {self._encoding}-encoded, which was not asked for and "
+                "cannot be read within max_response_bytes",
+                provider=self._provider,
+            )
+        try:
+            # One byte past the room at most: a compression bomb stops at the bound too.
+            return self._decoder.decompress(piece, room + 1)
+        except zlib.error as exc:
+            # Read as every corrupt encoding is: worth a retry.
+            raise httpx2.DecodingError(f"{self._encoding}: {exc}") from None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         read = 0
-        async for piece in self._inner:
+        async for raw in self._inner:
+            piece = self._decoded(raw, self._limit - read)
             read += len(piece)
             if read > self._limit:
                 raise MalformedResponseError(
@@ -219,7 +248,10 @@ class SseBody:
         self._deadline = deadline
         self._json_answer = json_answer
         self._undecodable = undecodable
-        self._decoder = SseDecoder(max_event_bytes)
+        self._decoder = SseDecoder(max_event_bytes, too_large=self._too_large)
+        #: The events a piece of the body completes. While none has come, the body so far is
+        #: kept to judge it; then straight to the decoder, with no layer per event.
+        self.feed: Callable[[bytes], list[SseEvent]] = self._feed_judging
         self._next_read = response.aiter_bytes().__aiter__().__anext__
         deadline.arm()
         #: The body read by `check()` to judge it, given back by the first `read()`.
@@ -318,22 +350,23 @@ class SseBody:
             kept += data
         return bytes(kept)
 
-    def feed(self, data: bytes) -> list[SseEvent]:
-        """The events this piece of the body completes."""
-        try:
-            events = self._decoder.feed(data)
-        except SseEventTooLargeError as exc:
-            raise MalformedResponseError(
-                f"one event is larger than max_event_bytes={exc.limit}: the vendor sent more "
-                "than any answer needs; raise max_event_bytes= if this is expected",
-                provider=self._provider,
-            ) from None
-        if self._head is not None:
-            if events or len(self._head) > _JUDGED_BYTES:
-                self._head = None
-            else:
-                self._head += data
+    def _feed_judging(self, data: bytes) -> list[SseEvent]:
+        """`feed` until the body has given an event (or too much to be an error body)."""
+        events = self._decoder.feed(data)
+        assert self._head is not None, "judging until the head is settled"
+        if events or len(self._head) > _JUDGED_BYTES:
+            self._head = None
+            self.feed = self._decoder.feed
+        else:
+            self._head += data
         return events
+
+    def _too_large(self, limit: int) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"one event is larger than max_event_bytes={limit}: the vendor sent more than any "
+            "answer needs; raise max_event_bytes= if this is expected",
+            provider=self._provider,
+        )
 
     def _judge(self, data: bytes) -> None:
         page = proxy_page_error(

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
+import jiter
 import jsonschema
 from pydantic import Field, model_validator
 
@@ -440,10 +440,15 @@ class LlmProvider(Protocol):
 
 
 def tool_input_from_arguments(arguments: str) -> dict[str, Any]:
-    """Parse a tool call's JSON arguments; an empty string means "no arguments"."""
+    """Parse a tool call's JSON arguments; an empty string means "no arguments".
+
+    Parsed by jiter, as the stream's own JSON is (several times faster than `json.loads`, once
+    per tool call): it also refuses an escaped lone surrogate, which no request could send back.
+    Not encodable as UTF-8 (a lone surrogate in the string itself) is a ValueError too.
+    """
     if not arguments.strip():
         return {}
-    parsed = json.loads(arguments)
+    parsed = jiter.from_json(arguments.encode(), cache_mode="keys")
     if not isinstance(parsed, dict):
         raise ValueError(f"tool arguments must be a JSON object, got {type(parsed).__name__}")
     return parsed

@@ -353,6 +353,22 @@ async def test_invalid_tool_json_raises_malformed(vendor: FakeVendor) -> None:
     assert "invalid JSON" in str(exc)
 
 
+async def test_tool_arguments_holding_an_escaped_lone_surrogate_raise_malformed(
+    vendor: FakeVendor,
+) -> None:
+    # Half an emoji, escaped in the arguments' own JSON: no request could send it back.
+    arguments = '{"city": "\\ud83d"}'
+    vendor.sse(
+        [
+            chunk({"tool_calls": [tool_delta(0, call_id="c", name="f", arguments=arguments)]}),
+            chunk(finish="tool_calls"),
+        ]
+    )
+    _, exc = await collect_until_error(vendor.provider().stream(ask()))
+    assert isinstance(exc, MalformedResponseError)
+    assert "invalid JSON arguments" in str(exc)
+
+
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
 async def test_reasoning_fields_become_thinking_deltas(vendor: FakeVendor, field: str) -> None:
     vendor.sse(

@@ -125,8 +125,8 @@ class MessagesEventReader(ChunkReader):
         # accessor names any other.
         read = self._json
         index = event.get("index")
-        if type(index) is not int:
-            raise read.malformed("content_block_delta.index", "an integer", index)
+        if type(index) is not int or index not in self._started:
+            index = self._started_index(event, "content_block_delta.index")
         delta = event.get("delta")
         if type(delta) is not dict:
             raise read.malformed("content_block_delta.delta", "an object", delta)
@@ -155,7 +155,7 @@ class MessagesEventReader(ChunkReader):
             read.optional_string(delta, "type", "delta.type")  # a type added later, or none
 
     def _block_stop(self, event: dict[str, Any]) -> None:
-        index = self._index(event, "content_block_stop.index")
+        index = self._started_index(event, "content_block_stop.index")
         if index in self._tool_blocks:
             self.assembler.close_tool(index)
 
@@ -193,6 +193,14 @@ class MessagesEventReader(ChunkReader):
         # Finished only now: a stop reason without message_stop is still a cut stream.
         if self._stop_reason is not None:
             self._stop(self._stop_reason)
+
+    def _started_index(self, event: dict[str, Any], path: str) -> int:
+        """The index of a block that was started: a delta or a stop for any other would add
+        text, or end a call, that no block holds."""
+        index = self._index(event, path)
+        if index not in self._started:
+            raise self._json.malformed(path, "the index of a started block", index)
+        return index
 
     def _index(self, event: dict[str, Any], path: str) -> int:
         index = event.get("index")

@@ -89,7 +89,9 @@ class ResponsesEventReader(ChunkReader):
         return self.assembler.take()
 
     def check_error_event(self, payload: Any) -> None:
-        """The name repeats the data's `type`, which `feed` reads: an `error` type raises."""
+        """The event's name usually repeats its data's `type`; an `error` event is an error
+        whatever its data says (a data without `type` would otherwise be read as nothing)."""
+        raise self._errors.from_stream_payload(self._json.object(payload, "the event"))
 
     # -- events -------------------------------------------------------------------------------
 
