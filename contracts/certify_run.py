@@ -93,11 +93,49 @@ async def certify_profiles(
     """`quiet`: no line per vendor (a command whose own output is the verdict, the gate).
 
     Several vendors are certified side by side, their lines and results in the order given
-    whichever finishes first: live, as tasks of this process (bounded); offline, one process
-    each up to the number of cores.
+    whichever finishes first: live, as tasks of this process (bounded); offline, in one
+    process per core, each vendor's cases shared among them.
     """
     certificate = Certificate(mode=mode)
     progress = _Progress(quiet=quiet)
+    workers = min(len(profiles), os.cpu_count() or 1)
+    if workers > 1 and mode != "live":
+        runs = _in_workers(
+            profiles,
+            workers,
+            model=model,
+            mode=mode,
+            cassette_root=cassette_root,
+            deadline=deadline,
+        )
+    else:
+        runs = _in_this_process(
+            profiles,
+            progress,
+            mode=mode,
+            cassette_root=cassette_root,
+            targets=targets,
+            model=model,
+            deadline=deadline,
+        )
+    async for result, seconds in runs:
+        progress.finished(result, seconds)
+        certificate.vendors.append(result)
+    return certificate
+
+
+async def _in_this_process(
+    profiles: list[VendorProfile],
+    progress: _Progress,
+    *,
+    mode: Mode,
+    cassette_root: cassettes.CassetteRoot | None,
+    targets: dict[str, LiveTarget],
+    model: str | None,
+    deadline: float,
+) -> AsyncIterator[tuple[VendorResult, float]]:
+    """Live, or offline on one core: every vendor through one recording client of this
+    process (the workers build their own)."""
     with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
         async with recording_client() as http_client:
 
@@ -114,25 +152,13 @@ async def certify_profiles(
                     deadline=deadline,
                 )
 
-            workers = min(len(profiles), os.cpu_count() or 1)
             if len(profiles) > 1 and mode == "live":
                 # Each vendor's cases wait on its own server: several vendors at once.
                 runs = _side_by_side([one(profile, None) for profile in profiles])
-            elif workers > 1:
-                runs = _in_workers(
-                    profiles,
-                    workers,
-                    model=model,
-                    mode=mode,
-                    cassette_root=cassette_root,
-                    deadline=deadline,
-                )
             else:
                 runs = _one_by_one(profiles, progress, one)
-            async for result, seconds in runs:
-                progress.finished(result, seconds)
-                certificate.vendors.append(result)
-    return certificate
+            async for run in runs:
+                yield run
 
 
 #: One vendor's certification: its result and the seconds it took.

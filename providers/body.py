@@ -25,7 +25,7 @@ from providers.errors import (
     StreamTruncatedError,
 )
 from providers.scrub import Scrubber
-from providers.sse import SseDecoder, SseEvent, SseEventTooLargeError
+from providers.sse import SseDecoder, SseEvent
 
 #: Content encodings decoded here, a piece at a time and never past a bound: zlib's window
 #: bits for each (47: a zlib or a gzip header, whichever the body has).
@@ -248,7 +248,10 @@ class SseBody:
         self._deadline = deadline
         self._json_answer = json_answer
         self._undecodable = undecodable
-        self._decoder = SseDecoder(max_event_bytes)
+        self._decoder = SseDecoder(max_event_bytes, too_large=self._too_large)
+        #: The events a piece of the body completes. While none has come, the body so far is
+        #: kept to judge it; then straight to the decoder, with no layer per event.
+        self.feed: Callable[[bytes], list[SseEvent]] = self._feed_judging
         self._next_read = response.aiter_bytes().__aiter__().__anext__
         deadline.arm()
         #: The body read by `check()` to judge it, given back by the first `read()`.
@@ -347,22 +350,23 @@ class SseBody:
             kept += data
         return bytes(kept)
 
-    def feed(self, data: bytes) -> list[SseEvent]:
-        """The events this piece of the body completes."""
-        try:
-            events = self._decoder.feed(data)
-        except SseEventTooLargeError as exc:
-            raise MalformedResponseError(
-                f"one event is larger than max_event_bytes={exc.limit}: the vendor sent more "
-                "than any answer needs; raise max_event_bytes= if this is expected",
-                provider=self._provider,
-            ) from None
-        if self._head is not None:
-            if events or len(self._head) > _JUDGED_BYTES:
-                self._head = None
-            else:
-                self._head += data
+    def _feed_judging(self, data: bytes) -> list[SseEvent]:
+        """`feed` until the body has given an event (or too much to be an error body)."""
+        events = self._decoder.feed(data)
+        assert self._head is not None, "judging until the head is settled"
+        if events or len(self._head) > _JUDGED_BYTES:
+            self._head = None
+            self.feed = self._decoder.feed
+        else:
+            self._head += data
         return events
+
+    def _too_large(self, limit: int) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"one event is larger than max_event_bytes={limit}: the vendor sent more than any "
+            "answer needs; raise max_event_bytes= if this is expected",
+            provider=self._provider,
+        )
 
     def _judge(self, data: bytes) -> None:
         page = proxy_page_error(

@@ -134,15 +134,14 @@ class SdkExchange:
                 )
                 # One loop, no generator or call per layer: this runs for every event.
                 done, ended = self.done, False
-                next_piece, decode = body.next_piece, body.feed
-                feed, from_json = reader.feed, jiter.from_json
+                next_piece, feed, from_json = body.next_piece, reader.feed, jiter.from_json
                 while not ended:
                     data = next_piece()
                     if not isinstance(data, bytes):  # the end, or a read that must wait
                         data = None if data is None else await data
                         if data is None:
                             break
-                    for payload, name in decode(data):
+                    for payload, name in body.feed(data):
                         if payload == done:
                             ended = True
                             break

@@ -12,6 +12,7 @@ event (or one unfinished line) may take.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 _BOM = b"\xef\xbb\xbf"
@@ -52,10 +53,17 @@ class SseDecoder:
         "_pending",
         "_pending_cr",
         "_pending_size",
+        "_too_large",
     )
 
-    def __init__(self, max_event_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        max_event_bytes: int | None = None,
+        too_large: Callable[[int], Exception] = SseEventTooLargeError,
+    ) -> None:
+        """`too_large` makes the error raised for an event past `max_event_bytes`, from it."""
         self._limit = max_event_bytes
+        self._too_large = too_large
         self._at_start = True
         self._pending: list[bytes] = []
         self._pending_size = 0
@@ -80,7 +88,7 @@ class SseDecoder:
                 value = chunk[start + 6 : -2]
                 if _LF not in value:
                     if self._limit is not None and len(value) > self._limit:
-                        raise SseEventTooLargeError(self._limit)
+                        raise self._too_large(self._limit)
                     return [_new_event(SseEvent, (value, name))]
         return self._feed_lines(chunk)
 
@@ -124,7 +132,7 @@ class SseDecoder:
                 data.append(value)
                 size += len(value)
                 if limit is not None and size > limit:
-                    raise SseEventTooLargeError(limit)
+                    raise self._too_large(limit)
             elif line == b"data":  # a field name alone has an empty value
                 data.append(b"")
             elif line.startswith(b"event:"):
@@ -133,7 +141,7 @@ class SseDecoder:
         self._data, self._data_size = data, size
         self._clean = not (data or self._pending or self._pending_cr) and self._event == "message"
         if limit is not None and size + self._pending_size > limit:
-            raise SseEventTooLargeError(limit)
+            raise self._too_large(limit)
         return events
 
     def finish(self) -> SseEvent | None:

@@ -35,8 +35,9 @@ class TestMine(ProviderContract):
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(pytester: pytest.Pytester) -> Path:
     """A separate project: its own provider (on raw httpx2) and its contract test module."""
+    tmp_path = pytester.path
     shutil.copy(REPO / "tests" / "tiny_provider.py", tmp_path / "tiny_provider.py")
     (tmp_path / "test_mine.py").write_text(PROJECT_TEST, encoding="utf-8")
     # pytest rewrites the asserts of every module of an installed pytest11 plugin's wheel;
@@ -62,7 +63,15 @@ def pytest_in(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_junit_warnings_as_errors_and_a_stale_cassette(project: Path) -> None:
+def pytest_here(pytester: pytest.Pytester, *argv: str) -> pytest.RunResult:
+    """The same run in this process: for the steps whose output, not the process around it,
+    is what they check (a fresh interpreter costs seconds a run)."""
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:asyncio", *argv)
+
+
+def test_junit_warnings_as_errors_and_a_stale_cassette(
+    project: Path, pytester: pytest.Pytester
+) -> None:
     recorded = pytest_in(project, "-k", "text_basic", "--contract-record-mode=once")
     assert recorded.returncode == 0, recorded.stdout
 
@@ -79,18 +88,18 @@ def test_junit_warnings_as_errors_and_a_stale_cassette(project: Path) -> None:
     text = cassette.read_text(encoding="utf-8")
     assert text.count("temperature: 0.5") == 2  # stream() and complete()
     cassette.write_text(text.replace("temperature: 0.5", "temperature: 0.25"), encoding="utf-8")
-    stale = pytest_in(project, "-k", "text_basic")
-    assert stale.returncode == 1
+    stale = pytest_here(pytester, "-k", "text_basic")
+    assert stale.ret == pytest.ExitCode.TESTS_FAILED
     command = "pytest test_mine.py::TestMine --contract-record-mode=all -k text_basic"
     assert (
         "2 recorded interaction(s) never played: body differs: temperature: recorded 0.25, "
         f"sent 0.5; re-record it with `{command}` and review the diff"
-    ) in stale.stdout
-    assert "llm-contracts record" not in stale.stdout  # the bundled provider's, not theirs
+    ) in str(stale.stdout)
+    assert "llm-contracts record" not in str(stale.stdout)  # the bundled provider's, not theirs
 
-    rerecorded = pytest_in(project, *command.split()[1:])
-    assert rerecorded.returncode == 0, rerecorded.stdout
-    assert pytest_in(project, "-k", "text_basic").returncode == 0
+    rerecorded = pytest_here(pytester, *command.split()[1:])
+    assert rerecorded.ret == pytest.ExitCode.OK, rerecorded.stdout
+    assert pytest_here(pytester, "-k", "text_basic").ret == pytest.ExitCode.OK
 
 
 def test_plain_vcrpy_reads_a_cassette_through_the_registered_serializer() -> None:

@@ -173,6 +173,16 @@ async def test_a_stream_that_gave_events_is_not_judged_as_json_at_its_end() -> N
     assert body.tail() is None
 
 
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"])
+async def test_a_whole_event_over_the_limit_after_others_is_malformed_too(line_end: bytes) -> None:
+    # After the first event, reads go straight to the decoder: its error is the body's own.
+    big = b"data: " + b"x" * 64 + line_end * 2
+    body = _body(Reads("text/event-stream", b"data: 1\n\n", big), max_event_bytes=32)
+    await body.check()
+    with pytest.raises(MalformedResponseError, match=r"^\[p\] one event is larger than max_eve"):
+        await _drain(body)
+
+
 async def test_an_event_larger_than_the_limit_is_malformed_naming_the_limit() -> None:
     body = _body(Reads("text/event-stream", b"data: " + b"x" * 64), max_event_bytes=32)
     await body.check()
