@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shlex
 import zlib
 from pathlib import Path
@@ -16,27 +15,14 @@ from typing import Any
 
 import pytest
 import yaml
+from test_hostile_files import SSE, URI, cli
+from test_hostile_reports import ACTING, hostile
 
 from contracts import importer
-from contracts.cli import main
-from contracts.replica import RecordedRequest, ReplicaServer, ScriptedResponse
+from contracts.replica import ReplicaServer
 from providers.vendors import VENDOR_DIRS_ENV
 
-CHUNK = {"model": "gpt-4o", "choices": [{"index": 0, "delta": {"content": "hi"}}]}
-FINISH = {"model": "gpt-4o", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-SSE = "".join(f"data: {json.dumps(c)}\n\n" for c in (CHUNK, FINISH)) + "data: [DONE]\n\n"
-URI = "https://api.openai.com/v1/chat/completions"
-ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 ANTHROPIC_KEY = "sk-ant-api03-" + "K4" * 40
-
-
-def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def refused(result: tuple[int, str, str], why: str = "") -> None:
@@ -318,23 +304,6 @@ def test_lookalike_vendor_names_are_refused(
     assert files(tmp_path) == {source}
 
 
-def test_names_differing_in_case_do_not_overwrite_each_other(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    (tmp_path / "a").mkdir()
-    first, second = tmp_path / "Reply.sse", tmp_path / "a" / "reply.sse"
-    first.write_text(SSE.replace('"hi"', '"first"'), encoding="utf-8")
-    second.write_text(SSE.replace('"hi"', '"second"'), encoding="utf-8")
-    root = tmp_path / "c"
-    code, _, err = cli(
-        ["import", "--vendor", "openai", "--cassettes", str(root), str(first), str(second)], capsys
-    )
-    assert code == 2
-    assert "would replace" in err
-    (kept,) = files(root)
-    assert '"first"' in kept.read_text(encoding="utf-8")
-
-
 def test_record_refuses_a_vendor_folder_that_is_a_symlink_outside(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -385,25 +354,11 @@ def test_the_name_of_a_written_report_is_printed_inert(
     assert not ACTING.search(out + err)
 
 
-EVIL = "\x1b]0;pwned\x07\x9b31m\u202egnp.exe\u2028\u2066x\x85"
-
-
-def _hostile(request: RecordedRequest) -> ScriptedResponse:
-    if request.body and request.json().get("stream"):
-        chunks = [
-            {"model": EVIL, "choices": [{"index": 0, "delta": {"content": "hi"}}]},
-            {"model": EVIL, "choices": [{"index": 0, "delta": {}, "finish_reason": EVIL}]},
-        ]
-        body = b"".join(b"data: %s\n\n" % json.dumps(c).encode() for c in chunks)
-        return ScriptedResponse.sse(body + b"data: [DONE]\n\n")
-    return ScriptedResponse.json({"error": {"message": EVIL, "type": "invalid_request"}}, 400)
-
-
 def test_a_json_certificate_on_the_terminal_never_acts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    with ReplicaServer(_hostile) as server:
+    with ReplicaServer(hostile) as server:
         argv = ["certify", "--base-url", server.base_url, "--model", "m", "--no-key"]
         code, out, err = cli([*argv, "--format", "json", "--case-timeout", "10"], capsys)
     assert code in (0, 1), err

@@ -260,10 +260,12 @@ def test_an_imported_folder_that_is_a_symlink_outside_is_refused(
     assert not list(outside.iterdir())
 
 
+@pytest.mark.parametrize("names", [("x.sse", "x.sse"), ("X.sse", "x.sse")])
 def test_two_files_of_the_same_name_do_not_overwrite_each_other(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    names: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first, second = tmp_path / "a" / "x.sse", tmp_path / "b" / "x.sse"
+    """Names differing only in case clash too (a case-insensitive file system, and slugs)."""
+    first, second = tmp_path / "a" / names[0], tmp_path / "b" / names[1]
     for path in (first, second):
         path.parent.mkdir()
         path.write_text(SSE.replace("hi", path.parent.name), encoding="utf-8")

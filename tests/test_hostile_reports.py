@@ -25,7 +25,7 @@ KEY_ENV = "HOSTILE_REPORT_KEY"
 ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _hostile(request: RecordedRequest) -> ScriptedResponse:
+def hostile(request: RecordedRequest) -> ScriptedResponse:
     """Streams answer with the evil text as model and finish value; others fail with it."""
     if request.body and request.json().get("stream"):
         chunks = [
@@ -39,7 +39,7 @@ def _hostile(request: RecordedRequest) -> ScriptedResponse:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ReplicaServer]:
-    with ReplicaServer(_hostile) as running:
+    with ReplicaServer(hostile) as running:
         yield running
 
 
