@@ -96,24 +96,30 @@ class ResponsesEventReader(ChunkReader):
     # -- events -------------------------------------------------------------------------------
 
     def _item(self, event: dict[str, Any], kind: str) -> tuple[int, dict[str, Any], str]:
-        item = self._json.optional_object(event, "item", f"{kind}.item")
-        return (
-            self._output_index(event, kind),
-            item,
-            self._json.optional_string(item, "type", f"{kind}.item.type"),
-        )
+        # Each field's usual type inline (twice per tool call): the path is spelled only for
+        # the accessor that names any other.
+        item = event.get("item")
+        if type(item) is not dict:
+            item = self._json.optional_object(event, "item", f"{kind}.item")
+        index = event.get("output_index")
+        if type(index) is not int:
+            index = self._output_index(event, kind)
+        item_type = item.get("type")
+        if type(item_type) is not str:
+            item_type = self._json.optional_string(item, "type", f"{kind}.item.type")
+        return index, item, item_type
 
     def _item_added(self, event: dict[str, Any]) -> None:
         kind = "response.output_item.added"
         index, item, item_type = self._item(event, kind)
         if item_type == "function_call":
             self._calls[index] = False
-            self.assembler.tool_fragment(
-                index,
-                self._json.optional_string(item, "call_id", f"{kind}.item.call_id"),
-                self._json.optional_string(item, "name", f"{kind}.item.name"),
-                "",
-            )
+            call_id, name = item.get("call_id"), item.get("name")
+            if type(call_id) is not str:
+                call_id = self._json.optional_string(item, "call_id", f"{kind}.item.call_id")
+            if type(name) is not str:
+                name = self._json.optional_string(item, "name", f"{kind}.item.name")
+            self.assembler.tool_fragment(index, call_id, name, "")
 
     def _item_done(self, event: dict[str, Any]) -> None:
         kind = "response.output_item.done"

@@ -38,6 +38,24 @@ class DoneFromTheFinishAndFromTheSentinel(CorpusDefect):
         return [*events, Done()] if events and isinstance(events[-1], Done) else events
 
 
+class TextInsideTheToolBlock(CorpusDefect):
+    """Text the vendor sent ahead of a call comes out after the call has opened, inside its
+    block. From https://github.com/sgl-project/sglang/issues/3387 (streamed tool use mixing
+    regular text into the tool call)."""
+
+    clause = "grammar.blocks"
+    vendor = "openai"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        start = next((e for e in events if isinstance(e, ToolUseStart)), None)
+        texts = [e for e in events if isinstance(e, TextDelta)]
+        if start is None or not texts:
+            return events
+        rest = [e for e in events if not isinstance(e, TextDelta)]
+        at = rest.index(start) + 1
+        return [*rest[:at], *texts, *rest[at:]]
+
+
 # -- text --------------------------------------------------------------------------------------
 
 
@@ -54,6 +72,19 @@ class LastTextRepeatedOnTheFinish(CorpusDefect):
             return events
         at = events.index(stop)
         return [*events[:at], texts[-1], *events[at:]]
+
+
+class TextDroppedBesideToolCalls(CorpusDefect):
+    """An answer that calls a tool loses the text the model said before the call. From
+    https://github.com/vercel/ai/issues/2568."""
+
+    clause = "text.fidelity"
+    vendor = "openai"
+
+    def events(self, events: list[StreamEvent], error: Exception | None) -> list[StreamEvent]:
+        if not any(isinstance(e, ToolUseStart) for e in events):
+            return events
+        return [e for e in events if not isinstance(e, TextDelta)]
 
 
 # -- stop reasons ------------------------------------------------------------------------------
@@ -204,7 +235,9 @@ class KeyInTheUrlOfServerErrors(CorpusDefect):
 
 DEFECTS: list[type[CorpusDefect]] = [
     DoneFromTheFinishAndFromTheSentinel,
+    TextInsideTheToolBlock,
     LastTextRepeatedOnTheFinish,
+    TextDroppedBesideToolCalls,
     RawStopReasonIsTheUnifiedOne,
     StopSequenceAsEndTurn,
     EstimatePassedOffAsReported,
