@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from contracts import recorder, yaml_io
+from contracts import bounded_files, recorder, yaml_io
 from contracts.observed import Exchange
 from providers.vendors import available_vendors, load_profile
 
@@ -78,26 +78,28 @@ _CREDENTIAL_WORDS = (
     "api_key", "api-key", "apikey", "secret", "password", "passwd", "credential",
     "authorization", "access_token", "access-token", "accesstoken", "refresh_token",
     "refresh-token", "id_token", "id-token", "auth_token", "auth-token", "authtoken",
-    "session_token", "session-token", "private_key", "private-key", "privatekey",
+    "session_token", "session-token", "private_key", "private-key", "privatekey", "cookie",
 )  # fmt: skip
 _CREDENTIAL_NAME = "|".join(re.escape(word) for word in _CREDENTIAL_WORDS)
 #: What follows a credential word in a name (`x-api-key: value`, `"client_secret": "..."`):
 #: the rest of the name, the separator, then a quoted value (any length) or a bare one that
-#: looks like a key.
+#: looks like a key, after the auth scheme that may name it (`Authorization: Basic ...`).
 _AFTER_NAME = re.compile(
-    r'[\w-]{0,40}"?\s*[:=]\s*(?:"((?:[^"\\\n]|\\.)*)"|([A-Za-z0-9_.~+/=-]{16,}))'
+    r'[\w-]{0,40}"?\s*[:=]\s*(?:"((?:[^"\\\n]|\\.)*)"|'
+    r"(?:(?i:basic|bearer|token|digest|apikey|key)\s+)?([A-Za-z0-9_.~+/=-]{16,}))"
 )
 _NAMED = re.compile(
     rf"(?i)(?:{_CREDENTIAL_NAME})[\w-]{{0,40}}\"?\s*[:=]\s*\"?[A-Za-z0-9_.~+/=-]{{16,}}"
 )
 #: What the secret scan looks for, line by line.
 SECRET_PATTERNS = (*_SHAPED, _NAMED)
-#: Where a credential hides in a URL: its user information, and query parameters named for
-#: one (`?key=`, `&access_token=`, `?sig=`); every value is a secret, whatever its length.
+#: Where a credential hides in a URL: its user information, and query (or fragment)
+#: parameters whose name holds a credential word (`?key=`, `&access_token=`, `?sig=`,
+#: `?subscription-key=`, `#id_token=`); every value is a secret, whatever its length.
 _URL_USERINFO = re.compile(r"(://)[^/?#\s@\"'<>]*@")
 _QUERY_CREDENTIAL = re.compile(
-    r"([?&;](?i:key|token|sig|signature|auth|code|"
-    rf"[\w-]{{0,40}}(?:{_CREDENTIAL_NAME})[\w-]{{0,40}})=)"
+    r"([?&;#](?i:code|sig|[\w-]{0,40}(?:key|token|secret|signature|passw|auth|credential|"
+    r"session|cookie)[\w-]{0,40})=)"
     r"[^&#\s\"'<>]+"
 )
 #: A field called just `token` or `key` is a credential only when its value looks like one:
@@ -300,11 +302,24 @@ def body_text(body: dict[str, Any]) -> str:
     return str(body.get("sse", body.get("text", "")))
 
 
+def redact_values(document: Any) -> Any:
+    """`document` with `redact_key_shaped` applied to each of its strings: for what a recording
+    controls outside the bodies (a header kept, a model or a date read into `meta`)."""
+    if isinstance(document, str):
+        return redact_key_shaped(document)
+    if isinstance(document, dict):
+        return {key: redact_values(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [redact_values(value) for value in document]
+    return document
+
+
 def readable(interaction: dict[str, Any]) -> dict[str, Any]:
     """One vcrpy interaction as the cassette file shows it: allowed headers, readable bodies."""
     request, response = interaction["request"], interaction["response"]
     request_headers = _headers(request.get("headers", {}), _REQUEST_HEADERS)
-    response_headers = _headers(response.get("headers", {}), _RESPONSE_HEADERS)
+    # A server can echo a key anywhere, in a request id too.
+    response_headers = redact_values(_headers(response.get("headers", {}), _RESPONSE_HEADERS))
     # A key can travel outside the auth header (`?key=`, `user:pass@`, a body field): the
     # URI and both bodies lose anything credential-shaped before they are written.
     return {
@@ -400,12 +415,11 @@ def read_checked(path: Path) -> tuple[str, dict[str, Any]]:
     """The cassette's text and its whole document, once it is known to be complete and shaped
     as replay needs."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = bounded_files.read_text(path, "cassette")
         document = yaml_io.load(text)
-    except UnicodeDecodeError:
-        raise CassetteError("it is not UTF-8 text") from None
-    except OSError as exc:
-        raise CassetteError(f"it cannot be read ({exc.strerror})") from None
+    except bounded_files.UnreadableFile as exc:
+        # The caller names the file: the message says what is wrong with "it".
+        raise CassetteError(str(exc).replace(f"cassette {path}", "it", 1)) from None
     except yaml.YAMLError as exc:
         raise CassetteError(f"not valid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,6 +112,7 @@ def _targets(args: argparse.Namespace, allowed: Sequence[str]) -> dict[str | Non
 
 
 def cmd_certify(args: argparse.Namespace) -> int:
+    chosen = _targets(args, CERTIFICATE_FORMATS)  # a bad --out is refused before the run
     try:
         baseline = load_certificate(Path(args.baseline)) if args.baseline else None
         certificate = certify(args)
@@ -120,12 +122,12 @@ def cmd_certify(args: argparse.Namespace) -> int:
         out: render_certificate(
             certificate, form, colour=_colour() and out is None, baseline=baseline
         )
-        for out, form in _targets(args, CERTIFICATE_FORMATS).items()
+        for out, form in chosen.items()
     }
     deliver(reports, terminal=render_table(certificate, colour=_colour()))
     problems = [problem for vendor in certificate.vendors for problem in vendor.problems]
     for problem in problems:
-        print(f"llm-contracts: error: {terminal(problem)}", file=sys.stderr)
+        sys.stderr.write(_error_line(problem))
     if problems:
         return EXIT_USAGE
     return EXIT_FAILED if certificate.must_failures() else 0
@@ -159,16 +161,20 @@ def cmd_new_vendor(args: argparse.Namespace) -> int:
     except ScaffoldError as exc:
         raise UsageError(str(exc)) from None
     profile = load_profile_file(path)
-    print(f"wrote {path} (what the provider reads)")
-    print(f"wrote {path.parent / SUITE_SUBDIR / path.name} (what the contract suite reads)")
+    print(f"wrote {terminal(path)} (what the provider reads)")
+    suite = path.parent / SUITE_SUBDIR / path.name
+    print(f"wrote {terminal(suite)} (what the contract suite reads)")
     print("next:")
     if profile.api_key_env:
         print(f"  export {profile.api_key_env}=...   # if the endpoint needs a key")
-    print(f"  llm-contracts certify --vendor {args.name} --live --vendors-dir {directory}")
+    # Quoted for the shell it is pasted into, then made inert for the terminal it is shown on.
+    folder = terminal(shlex.quote(str(directory)))
+    print(f"  llm-contracts certify --vendor {args.name} --live --vendors-dir {folder}")
     return 0
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
+    chosen = _targets(args, GATE_FORMATS)  # a bad --out is refused before the run
     try:
         baseline = load_certificate(Path(args.baseline))
         check_judgeable(baseline, f"baseline {args.baseline}")
@@ -192,7 +198,6 @@ def cmd_gate(args: argparse.Namespace) -> int:
     except (GateRefused, ImportedCassetteError) as exc:
         raise UsageError(str(exc)) from None
     changes = compare(baseline, current, args.vendor or ())
-    chosen = _targets(args, GATE_FORMATS)
     deliver(
         {out: render(changes, markdown=form == "markdown") for out, form in chosen.items()},
         terminal=render(changes, markdown=False),
@@ -469,32 +474,43 @@ def _import_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     command.set_defaults(handler=cmd_import)
 
 
-def _undecodable(argv: Sequence[str]) -> int | None:
-    """The position of an argument that was not valid UTF-8 on the command line, if any."""
+def _unusable(argv: Sequence[str]) -> str | None:
+    """Why an argument cannot be used, if one cannot: not valid UTF-8 on the command line, or
+    holding a NUL character (which no path, name or URL can hold)."""
     for number, argument in enumerate(argv, start=1):
+        previous = argv[number - 2] if number > 1 else ""
+        where = f"argument {number}" + (f" (after {previous})" if previous[:2] == "--" else "")
         try:
             argument.encode("utf-8")
         except UnicodeEncodeError:
-            return number
+            return f"{where} is not valid UTF-8 text"
+        if "\x00" in argument:
+            return f"{where} holds a NUL character"
     return None
+
+
+def _error_line(message: str) -> str:
+    """An error as one inert line: no key-shaped value (a URL's `?key=` included), nothing
+    that acts on a terminal."""
+    return f"llm-contracts: error: {terminal(cassettes.redact_key_shaped(message))}\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = sys.argv[1:] if argv is None else list(argv)
-    bad = _undecodable(arguments)
-    if bad is not None:
-        parser.exit(EXIT_USAGE, f"llm-contracts: error: argument {bad} is not valid UTF-8 text\n")
+    unusable = _unusable(arguments)
+    if unusable is not None:
+        parser.exit(EXIT_USAGE, _error_line(unusable))
     args = parser.parse_args(arguments)
     existing = os.environ.get(VENDOR_DIRS_ENV)
     if args.vendors_dir:
         os.environ[VENDOR_DIRS_ENV] = os.pathsep.join([*args.vendors_dir, existing or ""])
     try:
         code: int = args.handler(args)
-    except (UsageError, ProfileError, cassettes.CassetteError) as exc:
+    except (UsageError, ProfileError, cassettes.CassetteError, OutputError) as exc:
         # A bad profile or cassette name found mid-run is bad input too: one line, exit 2.
         message = exc.message if isinstance(exc, ProfileError) else str(exc)
-        parser.exit(EXIT_USAGE, f"llm-contracts: error: {terminal(message)}\n")
+        parser.exit(EXIT_USAGE, _error_line(message))
     finally:  # in-process callers (tests, other tools) get their environment back
         if existing is None:
             os.environ.pop(VENDOR_DIRS_ENV, None)

@@ -5,7 +5,8 @@ read from a certificate can hold anything: terminal escape sequences that rewrit
 newlines that forge table rows, Markdown that opens a heading, closes a code fence or adds
 HTML a CI page renders. Everything such text reaches goes through one function here, chosen
 by where it lands: `terminal` for a line on a terminal, `markdown` for Markdown prose or a
-table cell, `markdown_code` for an inline code span, `markdown_block` for a fenced block.
+table cell, `markdown_code` for an inline code span, `markdown_block` for a fenced block,
+`inert_json` for JSON that may be shown on a terminal.
 """
 
 from __future__ import annotations
@@ -64,3 +65,23 @@ def markdown_block(lines: list[str]) -> list[str]:
     longest = max((len(run) for line in shown for run in _BACKTICKS.findall(line)), default=0)
     fence = "`" * max(3, longest + 1)
     return [fence, *shown, fence]
+
+
+def inert_json(text: str) -> str:
+    """JSON text with every acting character inside its strings written as a `\\uXXXX` escape:
+    the same JSON to a parser, but nothing a terminal acts on (a JSON serializer escapes only
+    C0 controls; C1 controls, bidirectional overrides and line separators pass through)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(
+        "".join(f"\\u{unit:04x}" for unit in _utf16(char))
+        if unicodedata.category(char) in _ACTING and char not in "\n"
+        else char
+        for char in text
+    )
+
+
+def _utf16(char: str) -> list[int]:
+    """The UTF-16 code units of one character, as JSON's `\\u` escapes spell it."""
+    data = char.encode("utf-16-be", "surrogatepass")
+    return [int.from_bytes(data[at : at + 2], "big") for at in range(0, len(data), 2)]

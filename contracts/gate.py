@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from contracts import bounded_files
 from contracts.escaping import markdown as markdown_text
 from contracts.escaping import markdown_code, terminal
 from contracts.report import Certificate, ClauseResult, UsageSource, VendorResult
@@ -40,11 +41,9 @@ class CertificateError(GateRefused):
 
 def load_certificate(path: Path) -> Certificate:
     try:
-        return Certificate.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CertificateError(f"cannot read certificate {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CertificateError(f"{path} is not UTF-8 text, so not a certificate") from None
+        return Certificate.model_validate_json(bounded_files.read_text(path, "certificate"))
+    except bounded_files.UnreadableFile as exc:
+        raise CertificateError(str(exc)) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(map(str, first["loc"])) or "the whole file"

@@ -20,7 +20,6 @@ import io
 import json
 import os
 import re
-import stat
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -32,7 +31,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from contracts import cassettes, yaml_io
+from contracts import bounded_files, cassettes, yaml_io
 from contracts.expected import freeze
 from contracts.observed import sse_payloads
 from contracts.protocols import WireProtocol, protocol_for
@@ -44,8 +43,11 @@ FORMATS: tuple[Format, ...] = ("vcr", "har", "chunks", "sse")
 IMPORTED_DIR = "imported"
 _SSE_FIELD = re.compile(r"^(data|event|id|retry):|^:")
 _SUFFIXES = (".yaml", ".yml", ".json", ".har", ".txt", ".chunks", ".sse", ".xai")
-#: The largest recording read (an 18 MiB stream is the largest seen in the wild).
-MAX_FILE_BYTES = 256 * 1024 * 1024
+#: The largest recording read.
+MAX_FILE_BYTES = bounded_files.MAX_FILE_BYTES
+#: Exchanges in one file: each becomes a cassette, so a few megabytes of tiny interactions
+#: would otherwise write tens of thousands of files (a real recording holds a handful).
+MAX_INTERACTIONS = 1000
 #: What all of one file's gzip bodies may decompress to, together.
 MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
 _PREFIX = re.compile(r"[a-z0-9_-]*")
@@ -466,28 +468,16 @@ def _meta(
         meta["request"] = "not recorded: the request under interactions is a stand-in for replay"
     if not profiled:
         meta["profile"] = f"none for {vendor} at import: stop reasons by the standard map"
-    return meta
+    # The model and the dates come from the recording, which may hold anything.
+    return dict(cassettes.redact_values(meta))
 
 
 def read_text(path: Path) -> str:
-    """A recording's text: a regular file of at most `MAX_FILE_BYTES`, UTF-8. A device
-    (`/dev/zero`), a pipe or a directory is refused before a byte is read, whatever symlink
-    leads to it."""
+    """A recording's text: a regular file of at most `MAX_FILE_BYTES`, UTF-8."""
     try:
-        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise ImportRefused(f"cannot read {path}: {exc.strerror}") from None
-    if not stat.S_ISREG(os.fstat(handle).st_mode):
-        os.close(handle)
-        raise ImportRefused(f"{path} is not a regular file (a device, pipe or directory)")
-    with os.fdopen(handle, "rb") as stream:
-        data = stream.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise ImportRefused(f"{path} is larger than {MAX_FILE_BYTES} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ImportRefused(f"{path} is not UTF-8 text (byte {exc.start})") from None
+        return bounded_files.read_text(path, "recording", MAX_FILE_BYTES)
+    except bounded_files.UnreadableFile as exc:
+        raise ImportRefused(str(exc)) from None
 
 
 def import_file(
@@ -514,6 +504,11 @@ def import_file(
     text = read_text(path)
     chosen = form or detect(text)
     recorded = read(text, chosen)
+    if len(recorded) > MAX_INTERACTIONS:
+        raise ImportRefused(
+            f"{path} holds more than {MAX_INTERACTIONS} interactions ({len(recorded)}): split "
+            "it, or import the exchanges that matter"
+        )
     result = ImportResult()
     profile, profiled = _profile(vendor, recorded)
     protocol = protocol_for(profile)

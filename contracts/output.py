@@ -16,6 +16,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from contracts.escaping import inert_json
+from contracts.escaping import terminal as terminal_text
 from contracts.html_report import render_html
 from contracts.report import Certificate, render_markdown, render_table
 
@@ -42,12 +44,24 @@ def targets(
     """Each place a report goes (None: standard output) and its format."""
     if not outs:
         return {None: given or "table"}
+    for out in outs:
+        _check_writable(Path(out))
     if given and len(outs) > 1:
         raise OutputError(
             "--format names one format; with several --out files each file's suffix names "
             "its own (.json, .md, .html)"
         )
     return {out: chosen_format(given, out, allowed) for out in outs}
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before anything runs, an `--out` no file can take: a directory, or a path
+    below a file."""
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a directory")
+    for folder in path.parents:
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"cannot write {path}: {folder} is not a directory")
 
 
 def render_certificate(
@@ -59,7 +73,7 @@ def render_certificate(
 ) -> str:
     """The certificate in `form`; the HTML page also shows what changed since `baseline`."""
     if form == "json":
-        return certificate.model_dump_json(indent=2) + "\n"
+        return inert_json(certificate.model_dump_json(indent=2)) + "\n"
     if form == "markdown":
         return render_markdown(certificate)
     if form == "html":
@@ -68,16 +82,23 @@ def render_certificate(
 
 
 def write_whole(path: Path, text: str) -> None:
-    """The file appears complete or not at all (a temporary file, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    """The file appears complete or not at all (a temporary file, then a rename); a path no
+    file can take (a directory, a folder below a file) is an `OutputError` naming it."""
+    temporary: Path | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory")
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        temporary = Path(name)
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        temporary.replace(path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
 def deliver(reports: Mapping[str | None, str], *, terminal: str) -> None:
@@ -90,4 +111,4 @@ def deliver(reports: Mapping[str | None, str], *, terminal: str) -> None:
         write_whole(Path(str(out)), report)
     sys.stdout.write(terminal if terminal.endswith("\n") else terminal + "\n")
     for out in reports:
-        print(f"wrote {out}")
+        print(f"wrote {terminal_text(out)}")

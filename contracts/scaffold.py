@@ -20,6 +20,11 @@ from providers.vendors import NAME_PATTERN, ProfileError, find_profile, load_pro
 SCAFFOLD_DIR = Path(__file__).parent / "scaffolds"
 
 
+#: What a shell accepts as a variable name: the profile's key variable is printed in an
+#: `export NAME=...` line the user pastes.
+ENV_NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
 class ScaffoldError(ValueError):
     """The profile cannot be written as asked."""
 
@@ -83,6 +88,11 @@ def write_profile(
     ):
         if value is not None and not _utf8(value):
             raise ScaffoldError(f"{option} is not valid UTF-8 text: type it again")
+    if api_key_env is not None and not re.fullmatch(ENV_NAME_PATTERN, api_key_env):
+        raise ScaffoldError(
+            "--api-key-env must be an environment variable name (letters, digits and _, not "
+            "starting with a digit), such as ACME_API_KEY"
+        )
     if not base_url.startswith(("http://", "https://")):
         raise ScaffoldError(f"--base-url must start with http:// or https://, got {base_url!r}")
     if url_has_credentials(base_url):

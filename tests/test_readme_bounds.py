@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts import importer, recorder, yaml_io
+from contracts import bounded_files, importer, recorder, yaml_io
 from providers import vendors
 from providers.settings import ProviderSettings
 
@@ -57,13 +57,15 @@ def test_every_numeric_setting_has_its_default_in_the_settings_table(name: str) 
     [
         ("contracts.recorder.MAX_RECORDED_BYTES", recorder.MAX_RECORDED_BYTES),
         ("contracts.importer.MAX_FILE_BYTES", importer.MAX_FILE_BYTES),
+        ("contracts.bounded_files.MAX_FILE_BYTES", bounded_files.MAX_FILE_BYTES),
         ("contracts.importer.MAX_DECOMPRESSED_BYTES", importer.MAX_DECOMPRESSED_BYTES),
         ("providers.vendors.MAX_PROFILE_BYTES", vendors.MAX_PROFILE_BYTES),
         ("contracts.yaml_io.EXPANSION_SLACK", yaml_io.EXPANSION_SLACK),
     ],
 )
 def test_every_file_bound_names_its_constant_beside_its_value(constant: str, value: int) -> None:
-    (row,) = [cells for cells in _rows().values() if constant.rsplit(".", 1)[1] in cells[1]]
+    module, name = constant.rsplit(".", 1)
+    (row,) = [cells for cells in _rows().values() if name in cells[1] and module in cells[1]]
     assert f"{value // MiB} MiB" in row[1], row
     assert constant.rsplit(".", 1)[0] in row[1], row
 
@@ -71,3 +73,8 @@ def test_every_file_bound_names_its_constant_beside_its_value(constant: str, val
 def test_the_alias_expansion_factor_is_the_code_s() -> None:
     (row,) = [cells for cells in _rows().values() if "EXPANSION_FACTOR" in cells[1]]
     assert re.match(rf"{yaml_io.EXPANSION_FACTOR} times", row[1]), row
+
+
+def test_the_interactions_bound_is_the_code_s() -> None:
+    (row,) = [cells for cells in _rows().values() if "MAX_INTERACTIONS" in cells[1]]
+    assert row[1].startswith(f"{importer.MAX_INTERACTIONS} "), row
