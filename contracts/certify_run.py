@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import itertools
 import multiprocessing
 import os
@@ -213,34 +214,40 @@ async def _in_workers(
     the same as one process running them in turn."""
     _before_forking(profiles[0])
     loop = asyncio.get_running_loop()
-    with ProcessPoolExecutor(workers, mp_context=_worker_context()) as pool:
-        running = [
-            [
-                loop.run_in_executor(
-                    pool,
-                    functools.partial(
-                        _certify_in_worker,
-                        profile,
-                        model or profile.default_model,
-                        mode=mode,
-                        cassette_root=cassette_root,
-                        deadline=deadline,
-                        share=(part, workers),
-                    ),
-                )
-                for part in range(workers)
+    # What is there now is shared by the forked workers: their collector leaves it alone
+    # (less work, and no copy of each page it would touch).
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=_worker_context()) as pool:
+            running = [
+                [
+                    loop.run_in_executor(
+                        pool,
+                        functools.partial(
+                            _certify_in_worker,
+                            profile,
+                            model or profile.default_model,
+                            mode=mode,
+                            cassette_root=cassette_root,
+                            deadline=deadline,
+                            share=(part, workers),
+                        ),
+                    )
+                    for part in range(workers)
+                ]
+                for profile in profiles
             ]
-            for profile in profiles
-        ]
-        for profile, parts in zip(profiles, running, strict=True):
-            shares = [await part for part in parts]
-            findings: list[CaseFindings] = []
-            for cases in itertools.zip_longest(*(share.findings for share in shares)):
-                findings.extend(case for case in cases if case is not None)
-            result = vendor_result(
-                profile, shares[0].capabilities, findings, model=model or profile.default_model
-            )
-            yield result, sum(share.seconds for share in shares)
+            for profile, parts in zip(profiles, running, strict=True):
+                shares = [await part for part in parts]
+                findings: list[CaseFindings] = []
+                for cases in itertools.zip_longest(*(share.findings for share in shares)):
+                    findings.extend(case for case in cases if case is not None)
+                result = vendor_result(
+                    profile, shares[0].capabilities, findings, model=model or profile.default_model
+                )
+                yield result, sum(share.seconds for share in shares)
+    finally:
+        gc.unfreeze()
 
 
 def _before_forking(first: VendorProfile) -> None:
