@@ -386,3 +386,38 @@ def test_a_vendor_dirs_variable_that_names_no_folder_is_one_line(
     monkeypatch.setenv(VENDOR_DIRS_ENV, str(plain) if kind == "file" else "v\x01\x7f")
     code, _, err = cli(["certify", "--vendor", "nosuchvendor"], capsys)
     refused((code, "", err), "nosuchvendor")
+
+
+def test_a_har_of_countless_tiny_entries_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "MAX_INTERACTIONS", 50)
+    entry = {
+        "request": {"method": "POST", "url": URI, "postData": {"text": "{}"}},
+        "response": {"status": 200, "headers": [], "content": {"text": SSE}},
+    }
+    source = tmp_path / "many.har"
+    source.write_text(json.dumps({"log": {"entries": [entry] * 51}}), encoding="utf-8")
+    result = cli(
+        ["import", "--vendor", "openai", "--cassettes", str(tmp_path / "c"), str(source)], capsys
+    )
+    refused(result, "more than 50 interactions")
+    assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("name", ["..\\..\\evil.sse", "C:\\evil.sse", "con.sse", ".sse"])
+def test_a_windows_style_or_empty_file_name_stays_inside_the_folder(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "in" / name
+    source.parent.mkdir()
+    source.write_text(SSE, encoding="utf-8")
+    root = tmp_path / "c"
+    code, _, err = cli(
+        ["import", "--vendor", "openai", "--cassettes", str(root), str(source)], capsys
+    )
+    assert code == 0, err
+    (written,) = files(root)
+    assert written.parent == root / "openai" / "imported"
+    assert "\\" not in written.name
+    assert files(tmp_path) == {source, written}
