@@ -69,11 +69,6 @@ class MessagesEventReader(ChunkReader):
             handler(event)
         return self.assembler.take()
 
-    def check_error_event(self, payload: Any) -> None:
-        """The event's name usually repeats its data's `type`; an `error` event is an error
-        whatever its data says."""
-        raise self._errors.from_stream_payload(self._json.object(payload, "the event"))
-
     # -- events -------------------------------------------------------------------------------
 
     def _message_start(self, event: dict[str, Any]) -> None:

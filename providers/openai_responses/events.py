@@ -88,11 +88,6 @@ class ResponsesEventReader(ChunkReader):
         # response.created, in_progress, content parts, *.done, annotations: nothing new to read
         return self.assembler.take()
 
-    def check_error_event(self, payload: Any) -> None:
-        """The event's name usually repeats its data's `type`; an `error` event is an error
-        whatever its data says (a data without `type` would otherwise be read as nothing)."""
-        raise self._errors.from_stream_payload(self._json.object(payload, "the event"))
-
     # -- events -------------------------------------------------------------------------------
 
     def _item(self, event: dict[str, Any], kind: str) -> tuple[int, dict[str, Any], str]:

@@ -37,10 +37,11 @@ class ChunkReader(ABC):
     def feed(self, chunk: Any) -> list[StreamEvent]:
         """The events this chunk completes; raises the mapped error for an error payload."""
 
-    @abstractmethod
     def check_error_event(self, payload: Any) -> None:
-        """Called for an SSE event named `error`, before `feed`: raise its mapped error where
-        the protocol makes the name alone an error (else `feed` reads the data's own type)."""
+        """Called for an SSE event named `error`, before `feed`: the name alone makes it an
+        error, whatever its data says (a data without an error `type` would otherwise be read
+        as nothing). A protocol whose error data has another shape overrides this."""
+        raise self._errors.from_stream_payload(self._json.object(payload, "the event"))
 
     def finish(self) -> list[StreamEvent]:
         """The closing events (MessageDelta, Usage, Done), or the error saying why not."""
