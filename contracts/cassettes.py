@@ -381,7 +381,12 @@ vcr_serializer = _Serializer()
 
 
 def read_document(path: Path) -> dict[str, Any]:
-    return dict(yaml_io.load(path.read_text(encoding="utf-8")) or {})
+    return parse_document(path.read_text(encoding="utf-8"))
+
+
+def parse_document(text: str) -> dict[str, Any]:
+    """A cassette's text as its document (an empty file is an empty one)."""
+    return dict(yaml_io.load(text) or {})
 
 
 class CassetteError(ValueError):

@@ -451,4 +451,4 @@ async def run_case(
     if not path.is_file():  # nothing reached a server (it is down): no cassette was written
         return outcome
     text = path.read_text(encoding="utf-8")
-    return _recorded(outcome, text, cassettes.read_document(path), [])
+    return _recorded(outcome, text, cassettes.parse_document(text), [])
