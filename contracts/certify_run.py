@@ -240,11 +240,19 @@ async def _in_workers(
             ]
             parts = Counter(work.position for task in plan for work in task)
             shares: dict[int, list[_Share]] = defaultdict(list)
-            for task_done in asyncio.as_completed(running):
-                for share in await task_done:
-                    shares[share.position].append(share)
-                    if len(shares[share.position]) == parts[share.position]:
-                        yield _folded(profiles[share.position], shares.pop(share.position), model)
+            try:
+                for task_done in asyncio.as_completed(running):
+                    for share in await task_done:
+                        shares[share.position].append(share)
+                        if len(shares[share.position]) == parts[share.position]:
+                            yield _folded(
+                                profiles[share.position], shares.pop(share.position), model
+                            )
+            except BaseException:
+                # A worker's error (an SDK not installed) ends the run now, not after the
+                # work still queued.
+                pool.shutdown(cancel_futures=True)
+                raise
     finally:
         gc.unfreeze()
 

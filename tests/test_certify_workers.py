@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +110,23 @@ def test_vendors_of_one_other_sdk_run_together_in_one_task() -> None:
     assert sdk == "openai"
     assert plan[3] == [Work(0), Work(2)]
     assert len(plan) == 1 + 3 * 3
+
+
+def test_a_vendor_whose_sdk_is_missing_is_one_line_from_its_worker() -> None:
+    # The Anthropic SDK is imported by the worker that certifies anthropic, not before
+    # forking: its absence still ends the run in one line, exit 2.
+    code = (
+        "import sys; sys.modules['anthropic'] = None\n"
+        "from contracts.__main__ import main\n"
+        "sys.argv[1:] = ['certify', '--vendor', 'xai', '--vendor', 'anthropic']\n"
+        "raise SystemExit(main())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "llm-contracts: error: AnthropicProvider needs the 'anthropic' package, which is not "
+        "installed: pip install 'llm-contracts[anthropic]'"
+    )
+    assert "Traceback" not in result.stderr
