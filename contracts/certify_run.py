@@ -33,6 +33,7 @@ from contracts.certification import (
     vendor_result,
 )
 from contracts.escaping import terminal
+from contracts.imports import without_collection
 from contracts.recorder import recording_client
 from contracts.report import Certificate, VendorResult
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
@@ -300,7 +301,8 @@ def work_plan(profiles: list[VendorProfile], workers: int) -> tuple[str, list[li
 def _before_forking(protocol: str) -> None:
     """What the workers need, done once before they are forked rather than once in each: the
     provider of `protocol` (with its SDK), and the TLS settings."""
-    load_reference(protocol_entry(protocol).provider)
+    with without_collection():
+        load_reference(protocol_entry(protocol).provider)
     _tls()
 
 
@@ -372,7 +374,8 @@ def _certify_in_worker(
         assert profile is not None, "a worker's share names its vendor's profile"
         chosen = model or profile.default_model
         factory = bundled_factory(profile, chosen, http_client=http_client)
-        capabilities = capabilities_of(factory)
+        with without_collection():  # the first provider built imports its protocol's SDK
+            capabilities = capabilities_of(factory)
         cases = vendor_cases(
             profile, capabilities, mode=mode, cassette_root=cassette_root, live=None
         )
