@@ -233,14 +233,15 @@ class SdkExchange:
         """The events of the event the body ended inside of, when its JSON is whole; a cut one
         means the answer is incomplete."""
         tail = body.tail()
-        if tail is None or tail.data == self.done:
+        if tail is None or tail[0] == self.done:
             return []
+        data, name = tail
         try:
-            parsed = self.parse(tail.data)
+            parsed = self.parse(data)
         except MalformedResponseError:
             pass
         else:
-            if tail.event == "error":
+            if name == "error":
                 reader.check_error_event(parsed)
             return reader.feed(parsed)
         raise StreamTruncatedError(
