@@ -193,21 +193,45 @@ class BlockAssembler:
         if name and not call.name:
             call.name = name
         if arguments:
-            self._held_chars += len(arguments)
-            if self._held_chars > self._held_limit:
-                raise self._held_too_much("tool-call arguments")
-            parts = call.parts
-            parts.append(arguments)
-            if len(parts) - call.joined >= _JOIN_EVERY:
-                parts[call.joined :] = ["".join(parts[call.joined :])]
-                call.joined += 1
-            self._output_chars += len(arguments)
+            self._keep_arguments(call, arguments)
         if key == self._open_tool:
             if call.block_index >= 0:  # started
                 if arguments:
                     self._out.append(_tool_input_delta(call.block_index, arguments))
             elif call.name:
                 self._start_tool(call)
+
+    def more_text(self, kind: BlockKind, text: str) -> list[StreamEvent]:
+        """`text`, then `take()`: more of the open block of its kind, the usual piece of a
+        stream, is one delta made here, with no other state to look at."""
+        if kind == self._block_kind and text and self._open_tool is None and not self._out:
+            self._output_chars += len(text)
+            return [_DELTAS[kind](self._block_index, text)]
+        self.text(kind, text)
+        return self.take()
+
+    def more_arguments(self, key: int, arguments: str) -> list[StreamEvent]:
+        """`tool_fragment` with arguments alone, then `take()`: more arguments for the open
+        call already started, the usual fragment, are one delta made here."""
+        if key == self._open_tool and arguments and not self._out:
+            call = self._tools[key]
+            if call.block_index >= 0:
+                self._keep_arguments(call, arguments)
+                return [_tool_input_delta(call.block_index, arguments)]
+        self.tool_fragment(key, "", "", arguments)
+        return self.take()
+
+    def _keep_arguments(self, call: _ToolCall, arguments: str) -> None:
+        """Keep a fragment of `call`'s arguments, within max_held_chars."""
+        self._held_chars += len(arguments)
+        if self._held_chars > self._held_limit:
+            raise self._held_too_much("tool-call arguments")
+        parts = call.parts
+        parts.append(arguments)
+        if len(parts) - call.joined >= _JOIN_EVERY:
+            parts[call.joined :] = ["".join(parts[call.joined :])]
+            call.joined += 1
+        self._output_chars += len(arguments)
 
     def _hold(self, chars: int, what: str) -> None:
         """Count characters this answer keeps in memory; past the bound, a typed error."""
