@@ -141,11 +141,16 @@ class ChatChunkReader(ChunkReader):
         function = fragment.get("function")
         if type(function) is not dict:
             function = read.optional_object(fragment, "function", "delta.tool_calls[].function")
+        # A fragment after a call's first names neither its id nor its function.
         call_id = fragment.get("id")
-        if type(call_id) is not str:
+        if call_id is None:
+            call_id = ""
+        elif type(call_id) is not str:
             call_id = read.optional_string(fragment, "id", "delta.tool_calls[].id")
         name = function.get("name")
-        if type(name) is not str:
+        if name is None:
+            name = ""
+        elif type(name) is not str:
             name = read.optional_string(function, "name", "delta.tool_calls[].function.name")
         arguments = function.get("arguments")
         if type(arguments) is not str:
