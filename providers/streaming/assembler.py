@@ -119,6 +119,7 @@ class BlockAssembler:
         self._leading_space = ""
         self._block_index = -1
         self._block_kind: BlockKind | None = None
+        #: Text given out, for the usage estimate when no report comes (arguments count at the end).
         self._output_chars = 0
         self._finish: _Finish | None = None
         self._usage: Usage | None = None
@@ -231,7 +232,6 @@ class BlockAssembler:
         if len(parts) - call.joined >= _JOIN_EVERY:
             parts[call.joined :] = ["".join(parts[call.joined :])]
             call.joined += 1
-        self._output_chars += len(arguments)
 
     def _hold(self, chars: int, what: str) -> None:
         """Count characters this answer keeps in memory; past the bound, a typed error."""
@@ -397,8 +397,10 @@ class BlockAssembler:
     def _final_usage(self) -> Usage:
         if self._usage is not None:
             return self._usage
+        # Arguments are counted here, once, rather than with every fragment.
+        arguments = sum(len(part) for call in self._tools.values() for part in call.parts)
         return Usage(
             input_tokens=self._estimated_input_tokens,
-            output_tokens=math.ceil(self._output_chars / 4),
+            output_tokens=math.ceil((self._output_chars + arguments) / 4),
             estimated=True,
         )
