@@ -13,9 +13,10 @@ import os
 import ssl
 import sys
 import tempfile
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from contracts.certification import (
     vendor_result,
 )
 from contracts.escaping import terminal
+from contracts.imports import without_collection
 from contracts.recorder import recording_client
 from contracts.report import Certificate, VendorResult
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
@@ -93,11 +95,10 @@ async def certify_profiles(
 ) -> Certificate:
     """`quiet`: no line per vendor (a command whose own output is the verdict, the gate).
 
-    Several vendors are certified side by side, their lines and results in the order given
-    whichever finishes first: live, as tasks of this process (bounded); offline, in one
-    process per core, each vendor's cases shared among them.
+    Several vendors are certified side by side: live, as tasks of this process (bounded),
+    each vendor's line in the order given; offline, in one process per core, each vendor's
+    line as soon as that vendor is done. The certificate lists them in the order given.
     """
-    certificate = Certificate(mode=mode)
     progress = _Progress(quiet=quiet)
     workers = min(len(profiles), os.cpu_count() or 1)
     if workers > 1 and mode != "live":
@@ -119,10 +120,11 @@ async def certify_profiles(
             model=model,
             deadline=deadline,
         )
-    async for result, seconds in runs:
+    results: dict[int, VendorResult] = {}
+    async for position, result, seconds in runs:
         progress.finished(result, seconds)
-        certificate.vendors.append(result)
-    return certificate
+        results[position] = result
+    return Certificate(mode=mode, vendors=[results[position] for position in sorted(results)])
 
 
 async def _in_this_process(
@@ -134,9 +136,9 @@ async def _in_this_process(
     targets: dict[str, LiveTarget],
     model: str | None,
     deadline: float,
-) -> AsyncIterator[tuple[VendorResult, float]]:
+) -> AsyncIterator[_Done]:
     """Live, or offline on one core: every vendor through one recording client of this
-    process (the workers build their own)."""
+    process (the workers build their own), in the order given."""
     with tempfile.TemporaryDirectory(prefix="llm-contracts-live-") as scratch:
         async with recording_client() as http_client:
 
@@ -158,12 +160,16 @@ async def _in_this_process(
                 runs = _side_by_side([one(profile, None) for profile in profiles])
             else:
                 runs = _one_by_one(profiles, progress, one)
-            async for run in runs:
-                yield run
+            position = 0
+            async for result, seconds in runs:
+                yield position, result, seconds
+                position += 1
 
 
 #: One vendor's certification: its result and the seconds it took.
 _Run = Coroutine[Any, Any, tuple[VendorResult, float]]
+#: A vendor certified: its position in the order given, its result and the seconds it took.
+_Done = tuple[int, VendorResult, float]
 #: Live vendors certified at once, at most: each holds a connection to its endpoint.
 LIVE_VENDORS_AT_ONCE = 4
 
@@ -207,12 +213,12 @@ async def _in_workers(
     mode: Mode,
     cassette_root: cassettes.CassetteRoot | None,
     deadline: float,
-) -> AsyncIterator[tuple[VendorResult, float]]:
-    """Offline, one process per core, each vendor's cases shared among them all (every
-    `workers`-th case to each), so each vendor's line comes as soon as that vendor alone is
-    done, results in the order given. Its verdicts are folded here, the cases in their order:
-    the same as one process running them in turn."""
-    _before_forking(profiles[0])
+) -> AsyncIterator[_Done]:
+    """Offline, one process per core, handed the work of `work_plan` in its order; each
+    vendor comes as soon as its shares are all done, its verdicts folded here, the cases in
+    their order: the same as one process running them in turn."""
+    protocol, plan = work_plan(profiles, workers)
+    _before_forking(protocol)
     loop = asyncio.get_running_loop()
     # What is there now is shared by the forked workers: their collector leaves it alone
     # (less work, and no copy of each page it would touch).
@@ -220,49 +226,104 @@ async def _in_workers(
     try:
         with ProcessPoolExecutor(workers, mp_context=_worker_context()) as pool:
             running = [
-                [
-                    loop.run_in_executor(
-                        pool,
-                        functools.partial(
-                            _certify_in_worker,
-                            profile,
-                            model or profile.default_model,
-                            mode=mode,
-                            cassette_root=cassette_root,
-                            deadline=deadline,
-                            share=(part, workers),
-                        ),
-                    )
-                    for part in range(workers)
-                ]
-                for profile in profiles
-            ]
-            for profile, parts in zip(profiles, running, strict=True):
-                shares = [await part for part in parts]
-                findings: list[CaseFindings] = []
-                for cases in itertools.zip_longest(*(share.findings for share in shares)):
-                    findings.extend(case for case in cases if case is not None)
-                result = vendor_result(
-                    profile, shares[0].capabilities, findings, model=model or profile.default_model
+                loop.run_in_executor(
+                    pool,
+                    functools.partial(
+                        _certify_in_worker,
+                        [replace(work, profile=profiles[work.position]) for work in task],
+                        model=model,
+                        mode=mode,
+                        cassette_root=cassette_root,
+                        deadline=deadline,
+                    ),
                 )
-                yield result, sum(share.seconds for share in shares)
+                for task in plan
+            ]
+            parts = Counter(work.position for task in plan for work in task)
+            shares: dict[int, list[_Share]] = defaultdict(list)
+            try:
+                for task_done in asyncio.as_completed(running):
+                    for share in await task_done:
+                        shares[share.position].append(share)
+                        if len(shares[share.position]) == parts[share.position]:
+                            yield _folded(
+                                profiles[share.position], shares.pop(share.position), model
+                            )
+            except BaseException:
+                # A worker's error (an SDK not installed) ends the run now, not after the
+                # work still queued.
+                pool.shutdown(cancel_futures=True)
+                raise
     finally:
         gc.unfreeze()
 
 
-def _before_forking(first: VendorProfile) -> None:
-    """What every worker needs before its first case, done once before they are forked rather
-    than once in each: the provider (and SDK: its import costs a second or more of CPU) of
-    the vendor they all start with, and the TLS settings. Other protocols' SDKs are imported
-    by the workers that come to need them."""
-    load_reference(protocol_entry(first.protocol).provider)
+@dataclass(frozen=True)
+class Work:
+    """One share of one vendor's cases: every `parts`-th case from the `part`-th on."""
+
+    position: int
+    part: int = 0
+    parts: int = 1
+    #: Filled in when the work is handed to a worker (a plan names vendors by position).
+    profile: VendorProfile | None = None
+
+
+def work_plan(profiles: list[VendorProfile], workers: int) -> tuple[str, list[list[Work]]]:
+    """The protocol whose provider to import before forking, and the tasks for the workers
+    in the order they are handed out (each task runs in one worker, its work in turn).
+
+    Importing a protocol's provider, with its SDK and the parts of the SDK it uses, costs a
+    fraction of a second to seconds of CPU, so the protocol most vendors speak is imported
+    once, before forking; those vendors' cases are shared among all the workers, so each
+    one's line comes as soon as every core has done its share. The vendors of any other
+    protocol run whole, together, in one task: one worker imports what that protocol needs,
+    once. Those tasks come right after the first vendor's shares, so they neither delay the
+    first line nor end the run alone on one core.
+    """
+    by_protocol: dict[str, list[int]] = defaultdict(list)
+    for position, profile in enumerate(profiles):
+        by_protocol[profile.protocol].append(position)
+    shared = max(by_protocol, key=lambda protocol: len(by_protocol[protocol]))
+    split = [
+        [Work(position, part, workers)]
+        for position in by_protocol[shared]
+        for part in range(workers)
+    ]
+    whole = [
+        [Work(position) for position in group]
+        for protocol, group in by_protocol.items()
+        if protocol != shared
+    ]
+    return shared, split[:workers] + whole + split[workers:]
+
+
+def _before_forking(protocol: str) -> None:
+    """What the workers need, done once before they are forked rather than once in each: the
+    provider of `protocol` (with its SDK), and the TLS settings."""
+    with without_collection():
+        load_reference(protocol_entry(protocol).provider)
     _tls()
+
+
+def _folded(profile: VendorProfile, shares: list[_Share], model: str | None) -> _Done:
+    """One vendor's result from its shares, its cases back in their order."""
+    shares.sort(key=lambda share: share.part)
+    findings: list[CaseFindings] = []
+    for cases in itertools.zip_longest(*(share.findings for share in shares)):
+        findings.extend(case for case in cases if case is not None)
+    result = vendor_result(
+        profile, shares[0].capabilities, findings, model=model or profile.default_model
+    )
+    return shares[0].position, result, sum(share.seconds for share in shares)
 
 
 @dataclass(frozen=True)
 class _Share:
     """What a worker found in its share of one vendor's cases."""
 
+    position: int
+    part: int
     capabilities: ProviderCapabilities
     findings: list[CaseFindings]
     seconds: float
@@ -296,40 +357,44 @@ async def _certify_one(
 
 
 def _certify_in_worker(
-    profile: VendorProfile,
-    model: str,
+    task: list[Work],
     *,
+    model: str | None,
     mode: Mode,
     cassette_root: cassettes.CassetteRoot | None,
     deadline: float,
-    share: tuple[int, int],
-) -> _Share:
-    """Offline, in a process of its own, the share (`part`, `parts`) of one vendor's cases:
-    every `parts`-th case from the `part`-th on, so vendors use the machine's cores side by
-    side."""
-    part, parts = share
+) -> list[_Share]:
+    """Offline, in a process of its own, each share of the task in turn, through one
+    recording client."""
 
-    async def alone() -> _Share:
+    async def share(work: Work, http_client: httpx2.AsyncClient) -> _Share:
         clock = asyncio.get_running_loop().time
         started = clock()
-        async with recording_client(verify=_tls()) as http_client:
-            factory = bundled_factory(profile, model, http_client=http_client)
+        profile = work.profile
+        assert profile is not None, "a worker's share names its vendor's profile"
+        chosen = model or profile.default_model
+        factory = bundled_factory(profile, chosen, http_client=http_client)
+        with without_collection():  # the first provider built imports its protocol's SDK
             capabilities = capabilities_of(factory)
-            cases = vendor_cases(
-                profile, capabilities, mode=mode, cassette_root=cassette_root, live=None
-            )
-            findings = await run_cases(
-                profile,
-                factory,
-                cases[part::parts],
-                mode=mode,
-                cassette_root=cassette_root,
-                model=model,
-                deadline=deadline,
-            )
-        return _Share(capabilities, findings, clock() - started)
+        cases = vendor_cases(
+            profile, capabilities, mode=mode, cassette_root=cassette_root, live=None
+        )
+        findings = await run_cases(
+            profile,
+            factory,
+            cases[work.part :: work.parts],
+            mode=mode,
+            cassette_root=cassette_root,
+            model=chosen,
+            deadline=deadline,
+        )
+        return _Share(work.position, work.part, capabilities, findings, clock() - started)
 
-    return asyncio.run(alone())
+    async def in_turn() -> list[_Share]:
+        async with recording_client(verify=_tls()) as http_client:
+            return [await share(work, http_client) for work in task]
+
+    return asyncio.run(in_turn())
 
 
 @functools.cache

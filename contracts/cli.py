@@ -315,8 +315,11 @@ _COMMANDS = {
         "Runs every scenario against each vendor and judges every clause: by default from the "
         "recorded cassettes (./cassettes where it exists, over the ones bundled with the "
         "package), with --replica against the loopback replica, with --live or --base-url "
-        "against a real endpoint. Exit 0 when every must clause holds, 1 when one fails, 2 "
-        "when the run could not judge (bad input, missing cassettes, unreachable server).",
+        "against a real endpoint. Each vendor's line comes on stderr as soon as that vendor "
+        "is done (offline, several vendors run side by side, so in the order they finish); the "
+        "certificate lists them in the order asked. Exit 0 when every must clause holds, 1 "
+        "when one fails, 2 when the run could not judge (bad input, missing cassettes, "
+        "unreachable server).",
         "llm-contracts certify\n"
         "llm-contracts certify --vendor mistral --format html --out certificate.html\n"
         "llm-contracts certify --base-url http://localhost:8000/v1 --model M --out live.json",

@@ -10,9 +10,8 @@ unbounded memory.
 from __future__ import annotations
 
 import asyncio
-import types
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
 import httpx2
@@ -54,11 +53,11 @@ class Deadline:
     A body is read under one timer for the whole response, not one per read: a body that never
     waits (in memory, or already buffered) gives the loop no turn to drop cancelled timers, so
     per-read timers would pile up with the stream's length. The timer cancels only the task
-    that is inside a read when it fires (`SseBody.read` says which), never the caller's code
-    between two events.
+    that is inside a read when it fires (a reader sets `reader` for the time of each read), never
+    the caller's code between two events.
     """
 
-    __slots__ = ("_at", "_handle", "expired", "reader", "seconds")
+    __slots__ = ("_at", "_cancelled", "_handle", "expired", "reader", "seconds")
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -68,6 +67,8 @@ class Deadline:
         #: The task inside a read of the body right now, if any: the one the timer cancels.
         self.reader: asyncio.Task[Any] | None = None
         self._handle: asyncio.TimerHandle | None = None
+        #: The task the timer cancelled, with its count of cancellations before.
+        self._cancelled: tuple[asyncio.Task[Any], int] | None = None
 
     def remaining(self) -> float:
         """Seconds left before the deadline (negative once it passed)."""
@@ -87,10 +88,22 @@ class Deadline:
         if self._handle is not None:
             self._handle.cancel()
 
+    def took_back(self) -> bool:
+        """Whether the cancellation being handled is the timer's own, and no one else's: then
+        it is taken back from the task (its caller raises the timeout instead)."""
+        cancelled, self._cancelled = self._cancelled, None
+        if cancelled is None:
+            return False
+        task, cancelling = cancelled
+        return task.uncancel() <= cancelling
+
     def _expire(self) -> None:
         self.expired = True
-        if self.reader is not None:
-            self.reader.cancel()
+        task = self.reader
+        if task is not None:
+            # How many cancellations the task had before this one: any more are someone else's.
+            self._cancelled = (task, task.cancelling())
+            task.cancel()
 
     def before_connected(self, provider: str) -> ProviderUnavailableError:
         return ProviderUnavailableError(
@@ -198,33 +211,10 @@ def proxy_page_error(
     )
 
 
-@types.coroutine
-def _resumed(step: Generator[Any, None, bytes], pending: Any) -> Generator[Any, Any, bytes]:
-    """Go on with an await that has already started and handed `pending` to the event loop:
-    what `await` would have done from there, each value and exception passed through."""
-    while True:
-        try:
-            sent = yield pending
-        except GeneratorExit:
-            step.close()
-            raise
-        except BaseException as exc:  # a cancellation, thrown in by the task
-            try:
-                pending = step.throw(exc)
-            except StopIteration as done:
-                result: bytes = done.value
-                return result
-        else:
-            try:
-                pending = step.send(sent)
-            except StopIteration as done:
-                result = done.value
-                return result
-
-
 class SseBody:
-    """One streaming response. `check()` before `Connected`; then `read()` each piece of the
-    body and `feed()` it to get the events it completes; then `tail()` once the body ends.
+    """One streaming response. `check()` before `Connected`; then read each piece of the body
+    (`pieces()`, or `read()`) and `feed()` it to get the events it completes; then `tail()`
+    once the body ends.
 
     `json_answer` turns a JSON body (where an event stream was expected) into the error the
     protocol maps it to: a vendor's error body keeps the vendor's own message and type.
@@ -252,7 +242,7 @@ class SseBody:
         #: The events a piece of the body completes. While none has come, the body so far is
         #: kept to judge it; then straight to the decoder, with no layer per event.
         self.feed: Callable[[bytes], list[SseEvent]] = self._feed_judging
-        self._next_read = response.aiter_bytes().__aiter__().__anext__
+        self._reads = response.aiter_bytes().__aiter__()
         deadline.arm()
         #: The body read by `check()` to judge it, given back by the first `read()`.
         self._first: bytes | None = None
@@ -268,62 +258,58 @@ class SseBody:
             self._first = data
         self._connected = True
 
-    def next_piece(self) -> bytes | Awaitable[bytes | None] | None:
-        """The next piece of the body when it is already there (None at the body's end), else
-        the read to await for it; typed errors for what can go wrong.
+    def pieces(self) -> AsyncIterator[bytes]:
+        """The body's pieces from where `check()` left off, for the caller's own `async for`:
+        no layer of ours per piece. Around each read the caller sets `deadline.reader` (and
+        checks `deadline.expired` before it); what the loop raises goes to `read_error`."""
+        if self._first is None:
+            return self._reads
+        first, self._first = self._first, None
+        return self._after(first)
 
-        Most reads of a busy consumer find their bytes ready: those run the read here, with no
-        coroutine, task lookup or timer bookkeeping. A read that must wait for the network
-        goes on in `_waiting`, the only place the deadline's timer may cancel it.
-        """
+    def read_error(self, exc: BaseException) -> LlmError | None:
+        """The typed error for an exception out of a read: the deadline's own cancellation, a
+        body that does not decode. None for any other: the caller raises it again."""
+        if isinstance(exc, httpx2.DecodingError):
+            return self._undecodable(exc)
+        if isinstance(exc, asyncio.CancelledError) and self._deadline.took_back():
+            return self.timed_out()
+        return None
+
+    def timed_out(self) -> LlmError:
+        """The error for a deadline that passed, before or after `Connected`."""
+        deadline = self._deadline
+        if self._connected:
+            return deadline.mid_body(self._provider)
+        return deadline.before_connected(self._provider)
+
+    async def read(self) -> bytes | None:
+        """The next piece of the body, or None at its end; a read at a time (`check()` and
+        tests: a stream's loop reads `pieces()` itself)."""
         if self._first is not None:
             first, self._first = self._first, None
             if first:
                 return first
-        if self._deadline.expired:
-            raise self._timed_out()
-        step = self._next_read().__await__()
-        try:
-            pending = step.send(None)
-        except StopIteration as done:
-            piece: bytes = done.value
-            return piece
-        except StopAsyncIteration:
-            return None
-        except httpx2.DecodingError as exc:
-            error = self._undecodable(exc)
-        else:
-            return self._waiting(step, pending)
-        raise error  # outside the handler: nothing of the transport's failure is chained
-
-    async def read(self) -> bytes | None:
-        """The next piece of the body, or None at its end (`next_piece`, awaited)."""
-        piece = self.next_piece()
-        if piece is None or isinstance(piece, bytes):
-            return piece
-        return await piece
-
-    async def _waiting(self, step: Generator[Any, None, bytes], pending: Any) -> bytes | None:
-        """Finish a read that had to wait, under the deadline's watch."""
         deadline = self._deadline
-        task = asyncio.current_task()
-        assert task is not None, "reads run inside a task"
-        cancelling = task.cancelling()
-        deadline.reader = task
+        if deadline.expired:
+            raise self.timed_out()
+        deadline.reader = asyncio.current_task()
         try:
-            return await _resumed(step, pending)
-        except StopAsyncIteration:
-            return None
-        except asyncio.CancelledError:
-            # The deadline's own cancellation is taken back; anyone else's stays.
-            if not deadline.expired or task.uncancel() > cancelling:
+            return await anext(self._reads, None)
+        except (asyncio.CancelledError, httpx2.DecodingError) as exc:
+            error = self.read_error(exc)
+            if error is None:
                 raise
-            error = self._timed_out()
-        except httpx2.DecodingError as exc:
-            error = self._undecodable(exc)
         finally:
             deadline.reader = None
         raise error  # outside the handler: nothing of the transport's failure is chained
+
+    async def _after(self, first: bytes) -> AsyncIterator[bytes]:
+        """`first` (read to judge the body), then the rest."""
+        if first:
+            yield first
+        async for piece in self._reads:
+            yield piece
 
     def tail(self) -> SseEvent | None:
         """The event the body ended inside of, if any. A body that gave no event at all is
@@ -333,12 +319,6 @@ class SseBody:
         return self._decoder.finish()
 
     # -- internals ----------------------------------------------------------------------------
-
-    def _timed_out(self) -> LlmError:
-        deadline = self._deadline
-        if self._connected:
-            return deadline.mid_body(self._provider)
-        return deadline.before_connected(self._provider)
 
     async def _judged_prefix(self, first: bytes) -> bytes:
         """Enough of a body to judge it: up to `_JUDGED_BYTES`, or all of it when shorter."""

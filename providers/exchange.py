@@ -10,6 +10,7 @@ hardening made once holds for all of them: the deadline, the event size cap, the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -132,34 +133,45 @@ class SdkExchange:
                     model=model,
                     request_id=self.errors.request_id(response.headers),
                 )
-                # One loop, no generator or call per layer: this runs for every event.
-                done, ended = self.done, False
-                next_piece, feed, from_json = body.next_piece, reader.feed, jiter.from_json
-                while not ended:
-                    data = next_piece()
-                    if not isinstance(data, bytes):  # the end, or a read that must wait
-                        data = None if data is None else await data
-                        if data is None:
-                            break
-                    for payload, name in body.feed(data):
-                        if payload == done:
-                            ended = True
-                            break
-                        try:
-                            # Keys only: cached values would grow with every distinct string.
-                            parsed = from_json(payload, cache_mode="keys")
-                        except ValueError:
-                            raise self.errors.not_json("a chunk", payload) from None
-                        if name == "error":
-                            reader.check_error_event(parsed)
-                        for output in feed(parsed):
+                # One loop, no generator or call per layer: this runs for every event. The
+                # deadline's timer may cancel this task only while it is inside a read.
+                done, from_json, feed = self.done, jiter.from_json, reader.feed
+                task, error = asyncio.current_task(), None
+                try:
+                    if deadline.expired:
+                        raise body.timed_out()
+                    deadline.reader = task
+                    async for data in body.pieces():
+                        deadline.reader = None
+                        for payload, name in body.feed(data):
+                            if payload == done:
+                                break
+                            try:
+                                # Keys only: cached values would grow with every distinct string.
+                                parsed = from_json(payload, cache_mode="keys")
+                            except ValueError:
+                                raise self.errors.not_json("a chunk", payload) from None
+                            if name == "error":
+                                reader.check_error_event(parsed)
+                            for output in feed(parsed):
+                                yield output
+                        else:
+                            if deadline.expired:
+                                raise body.timed_out()
+                            deadline.reader = task
+                            continue
+                        break  # the protocol's own end of the stream: nothing after it is read
+                    else:
+                        for output in self._tail(body, reader):
                             yield output
-                if not ended:
-                    for name, parsed in self._tail(body):
-                        if name == "error":
-                            reader.check_error_event(parsed)
-                        for output in feed(parsed):
-                            yield output
+                except (asyncio.CancelledError, httpx2.DecodingError) as exc:
+                    error = body.read_error(exc)
+                    if error is None:
+                        raise
+                finally:
+                    deadline.reader = None
+                if error is not None:
+                    raise error  # outside the handler: nothing of the failure is chained
             except httpx2.TransportError as exc:
                 failure = type(exc).__name__
             if failure is not None and not reader.finished:
@@ -217,16 +229,21 @@ class SdkExchange:
                 )
         raise error  # outside the handler: nothing of the transport's failure is chained
 
-    def _tail(self, body: SseBody) -> list[tuple[str, Any]]:
-        """The event the body ended inside of, when its JSON is whole; a cut one means the
-        answer is incomplete."""
+    def _tail(self, body: SseBody, reader: ChunkReader) -> list[StreamEvent]:
+        """The events of the event the body ended inside of, when its JSON is whole; a cut one
+        means the answer is incomplete."""
         tail = body.tail()
-        if tail is None or tail.data == self.done:
+        if tail is None or tail[0] == self.done:
             return []
+        data, name = tail
         try:
-            return [(tail.event, self.parse(tail.data))]
+            parsed = self.parse(data)
         except MalformedResponseError:
             pass
+        else:
+            if name == "error":
+                reader.check_error_event(parsed)
+            return reader.feed(parsed)
         raise StreamTruncatedError(
             "the body ended in the middle of an event: the answer is incomplete; retry the request",
             provider=self.provider,

@@ -74,7 +74,7 @@ def trusted_delta(model: type[_M], field: str) -> Callable[[int, str], _M]:
     index and one string `field`, positional, so no keyword dict is built per call."""
     copy_template = _defaults(model).copy
     new = model.__new__
-    given = ("index", field)
+    copy_given = {"index", field}.copy
 
     def construct(index: int, value: str) -> _M:
         instance = new(model)
@@ -82,7 +82,7 @@ def trusted_delta(model: type[_M], field: str) -> Callable[[int, str], _M]:
         state["index"] = index
         state[field] = value
         _set_state(instance, state)
-        _set_fields_set(instance, set(given))
+        _set_fields_set(instance, copy_given())
         _set_extra(instance, None)
         _set_private(instance, None)
         return instance

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
+import httpx2
 import pytest
+from support import ask, collect_until_error
 
+from contracts.wire import chunk, sse_event
+from providers import LlmProvider, from_vendor
 from providers.body import Deadline, SseBody
 from providers.errors import LlmError, MalformedResponseError, StreamTruncatedError
 from providers.scrub import Scrubber
@@ -82,3 +87,61 @@ async def test_the_deadline_passing_between_reads_cancels_nothing_and_fails_the_
     await asyncio.sleep(0.05)  # the caller's own await, between two reads: not cancelled
     with pytest.raises(StreamTruncatedError, match="did not finish within the deadline"):
         await body.read()
+
+
+# -- the same rules for a provider's stream, whose loop reads the body itself --------------------
+
+
+class _SlowAfterFirst(httpx2.AsyncByteStream):
+    """An event stream whose first piece is there at once and whose next read takes 5 s."""
+
+    def __init__(self, first: bytes, rest: bytes) -> None:
+        self.first, self.rest = first, rest
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.first
+        await asyncio.sleep(5)
+        yield self.rest
+
+
+def _slow_provider(deadline: float) -> LlmProvider:
+    first = sse_event(json.dumps(chunk({"role": "assistant", "content": "hi"})))
+    rest = sse_event(json.dumps(chunk(finish="stop"))) + sse_event("[DONE]")
+
+    def handle(_: httpx2.Request) -> httpx2.Response:
+        headers = {"content-type": "text/event-stream"}
+        return httpx2.Response(200, headers=headers, stream=_SlowAfterFirst(first, rest))
+
+    client = httpx2.AsyncClient(transport=httpx2.MockTransport(handle))
+    return from_vendor("openai", api_key="k", http_client=client, deadline=deadline)
+
+
+async def test_a_stream_read_in_progress_at_the_deadline_ends_the_stream_truncated() -> None:
+    events, error = await collect_until_error(_slow_provider(0.5).stream(ask()))
+    assert isinstance(error, StreamTruncatedError)
+    assert "did not finish within the deadline" in str(error)
+    assert [event.type for event in events] == ["connected", "text_delta"]
+    task = asyncio.current_task()
+    assert task is not None
+    assert task.cancelling() == 0  # the deadline's cancellation was taken back
+
+
+async def test_the_deadline_passing_while_the_caller_awaits_cancels_only_the_next_read() -> None:
+    stream = _slow_provider(0.5).stream(ask())
+    events = [await anext(stream), await anext(stream)]
+    await asyncio.sleep(0.6)  # the caller's own await between two events: not cancelled
+    with pytest.raises(StreamTruncatedError, match="did not finish within the deadline"):
+        await anext(stream)
+    assert [event.type for event in events] == ["connected", "text_delta"]
+
+
+async def test_a_cancellation_from_outside_a_stream_stays_a_cancellation() -> None:
+    async def consume() -> None:
+        async for _ in _slow_provider(30.0).stream(ask()):
+            pass
+
+    reading = asyncio.ensure_future(consume())
+    await asyncio.sleep(0.05)
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading

@@ -58,8 +58,7 @@ class MessagesEventReader(ChunkReader):
             raise self._json.malformed("the event", "an object", event)
         kind = event.get("type")
         if kind == "content_block_delta":  # most events: straight to their handler
-            self._block_delta(event)
-            return self.assembler.take()
+            return self._block_delta(event)
         if type(kind) is not str:
             kind = self._json.optional_string(event, "type", "type")
         if kind == "error":
@@ -115,7 +114,7 @@ class MessagesEventReader(ChunkReader):
             )
         # Server-side blocks carry nothing this event grammar shows.
 
-    def _block_delta(self, event: dict[str, Any]) -> None:
+    def _block_delta(self, event: dict[str, Any]) -> list[StreamEvent]:
         # Most events of a stream: each field's usual type is checked inline, the typed
         # accessor names any other.
         read = self._json
@@ -130,24 +129,25 @@ class MessagesEventReader(ChunkReader):
             text = delta.get("text")
             if type(text) is not str:
                 text = read.optional_string(delta, "text", "delta.text")
-            self.assembler.text("text", text)
-        elif kind == "input_json_delta":
+            return self.assembler.more_text("text", text)
+        if kind == "input_json_delta":
             partial = delta.get("partial_json")
             if type(partial) is not str:
                 partial = read.optional_string(delta, "partial_json", "delta.partial_json")
             if index not in self._tool_blocks:
                 raise read.malformed("content_block_delta.index", "a tool_use block", index)
-            self.assembler.tool_fragment(index, "", "", partial)
-        elif kind == "thinking_delta":
+            return self.assembler.more_arguments(index, partial)
+        if kind == "thinking_delta":
             text = read.optional_string(delta, "thinking", "delta.thinking")
-            self.assembler.text("thinking", text)
-        elif kind == "signature_delta":
+            return self.assembler.more_text("thinking", text)
+        if kind == "signature_delta":
             # Kept byte for byte: the next request of a tool turn must send it back unchanged.
             signature = read.optional_string(delta, "signature", "delta.signature")
             if signature:
                 self.assembler.thinking_signature(signature)
         else:
             read.optional_string(delta, "type", "delta.type")  # a type added later, or none
+        return self.assembler.take()
 
     def _block_stop(self, event: dict[str, Any]) -> None:
         index = self._started_index(event, "content_block_stop.index")

@@ -24,6 +24,7 @@ class ChatChunkReader(ChunkReader):
     ) -> None:
         super().__init__(profile, errors, assembler)
         self._reasoning_fields = profile.wire.reasoning_fields
+        self._reasoning_keys = frozenset(self._reasoning_fields)
         # Each usage path as its keys, each key with the path to it (for the error message).
         self._usage_paths = tuple(
             tuple((key, ".".join(keys[:depth])) for depth, key in enumerate(keys, start=1))
@@ -92,14 +93,16 @@ class ChatChunkReader(ChunkReader):
 
     def _delta(self, delta: dict[str, Any]) -> None:
         read = self._json
-        for name in self._reasoning_fields:
-            reasoning = delta.get(name)
-            if reasoning is not None:
-                if type(reasoning) is not str:
-                    raise read.malformed(f"delta.{name}", "a string", reasoning)
-                if reasoning:
-                    self.assembler.text("thinking", reasoning)
-                    break
+        # Most deltas hold content alone: one look at their keys instead of one per field.
+        if not self._reasoning_keys.isdisjoint(delta):
+            for name in self._reasoning_fields:
+                reasoning = delta.get(name)
+                if reasoning is not None:
+                    if type(reasoning) is not str:
+                        raise read.malformed(f"delta.{name}", "a string", reasoning)
+                    if reasoning:
+                        self.assembler.text("thinking", reasoning)
+                        break
         content = delta.get("content")
         if type(content) is str:
             self.assembler.text("text", content)
@@ -141,11 +144,16 @@ class ChatChunkReader(ChunkReader):
         function = fragment.get("function")
         if type(function) is not dict:
             function = read.optional_object(fragment, "function", "delta.tool_calls[].function")
+        # A fragment after a call's first names neither its id nor its function.
         call_id = fragment.get("id")
-        if type(call_id) is not str:
+        if call_id is None:
+            call_id = ""
+        elif type(call_id) is not str:
             call_id = read.optional_string(fragment, "id", "delta.tool_calls[].id")
         name = function.get("name")
-        if type(name) is not str:
+        if name is None:
+            name = ""
+        elif type(name) is not str:
             name = read.optional_string(function, "name", "delta.tool_calls[].function.name")
         arguments = function.get("arguments")
         if type(arguments) is not str:

@@ -60,8 +60,8 @@ class ResponsesEventReader(ChunkReader):
             text = event.get("delta")
             if type(text) is not str:  # the usual type inline: this runs for most events
                 text = self._json.optional_string(event, "delta", f"{kind}.delta")
-            self.assembler.text(block, text)
-        elif kind == "response.function_call_arguments.delta":
+            return self.assembler.more_text(block, text)
+        if kind == "response.function_call_arguments.delta":
             index = event.get("output_index")
             if type(index) is not int:
                 index = self._output_index(event, kind)
@@ -72,8 +72,8 @@ class ResponsesEventReader(ChunkReader):
                 delta = self._json.optional_string(event, "delta", f"{kind}.delta")
             if delta:
                 self._calls[index] = True
-            self.assembler.tool_fragment(index, "", "", delta)
-        elif kind == "response.output_item.added":
+            return self.assembler.more_arguments(index, delta)
+        if kind == "response.output_item.added":
             self._item_added(event)
         elif kind == "response.output_item.done":
             self._item_done(event)

@@ -119,6 +119,7 @@ class BlockAssembler:
         self._leading_space = ""
         self._block_index = -1
         self._block_kind: BlockKind | None = None
+        #: Text given out, for the usage estimate when no report comes (arguments count at the end).
         self._output_chars = 0
         self._finish: _Finish | None = None
         self._usage: Usage | None = None
@@ -193,21 +194,44 @@ class BlockAssembler:
         if name and not call.name:
             call.name = name
         if arguments:
-            self._held_chars += len(arguments)
-            if self._held_chars > self._held_limit:
-                raise self._held_too_much("tool-call arguments")
-            parts = call.parts
-            parts.append(arguments)
-            if len(parts) - call.joined >= _JOIN_EVERY:
-                parts[call.joined :] = ["".join(parts[call.joined :])]
-                call.joined += 1
-            self._output_chars += len(arguments)
+            self._keep_arguments(call, arguments)
         if key == self._open_tool:
             if call.block_index >= 0:  # started
                 if arguments:
                     self._out.append(_tool_input_delta(call.block_index, arguments))
             elif call.name:
                 self._start_tool(call)
+
+    def more_text(self, kind: BlockKind, text: str) -> list[StreamEvent]:
+        """`text`, then `take()`: more of the open block of its kind, the usual piece of a
+        stream, is one delta made here, with no other state to look at."""
+        if kind == self._block_kind and text and self._open_tool is None and not self._out:
+            self._output_chars += len(text)
+            return [_DELTAS[kind](self._block_index, text)]
+        self.text(kind, text)
+        return self.take()
+
+    def more_arguments(self, key: int, arguments: str) -> list[StreamEvent]:
+        """`tool_fragment` with arguments alone, then `take()`: more arguments for the open
+        call already started, the usual fragment, are one delta made here."""
+        if key == self._open_tool and arguments and not self._out:
+            call = self._tools[key]
+            if call.block_index >= 0:
+                self._keep_arguments(call, arguments)
+                return [_tool_input_delta(call.block_index, arguments)]
+        self.tool_fragment(key, "", "", arguments)
+        return self.take()
+
+    def _keep_arguments(self, call: _ToolCall, arguments: str) -> None:
+        """Keep a fragment of `call`'s arguments, within max_held_chars."""
+        self._held_chars += len(arguments)
+        if self._held_chars > self._held_limit:
+            raise self._held_too_much("tool-call arguments")
+        parts = call.parts
+        parts.append(arguments)
+        if len(parts) - call.joined >= _JOIN_EVERY:
+            parts[call.joined :] = ["".join(parts[call.joined :])]
+            call.joined += 1
 
     def _hold(self, chars: int, what: str) -> None:
         """Count characters this answer keeps in memory; past the bound, a typed error."""
@@ -373,8 +397,10 @@ class BlockAssembler:
     def _final_usage(self) -> Usage:
         if self._usage is not None:
             return self._usage
+        # Arguments are counted here, once, rather than with every fragment.
+        arguments = sum(len(part) for call in self._tools.values() for part in call.parts)
         return Usage(
             input_tokens=self._estimated_input_tokens,
-            output_tokens=math.ceil(self._output_chars / 4),
+            output_tokens=math.ceil((self._output_chars + arguments) / 4),
             estimated=True,
         )
