@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from contracts.imports import without_collection
 from providers.extras import MissingDependencyError, requires
 
 EXIT_USAGE = 2
@@ -11,7 +12,7 @@ EXIT_USAGE = 2
 
 def main() -> int:
     try:
-        with requires("the llm-contracts command"):
+        with requires("the llm-contracts command"), without_collection():
             from contracts.cli import main as run  # noqa: PLC0415 - guarded: an optional extra
 
             return run()

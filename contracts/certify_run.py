@@ -33,6 +33,7 @@ from contracts.certification import (
     vendor_result,
 )
 from contracts.escaping import terminal
+from contracts.imports import without_collection
 from contracts.recorder import recording_client
 from contracts.report import Certificate, VendorResult
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
@@ -216,8 +217,8 @@ async def _in_workers(
     """Offline, one process per core, handed the work of `work_plan` in its order; each
     vendor comes as soon as its shares are all done, its verdicts folded here, the cases in
     their order: the same as one process running them in turn."""
-    sdk, plan = work_plan(profiles, workers)
-    _before_forking(profiles, sdk)
+    protocol, plan = work_plan(profiles, workers)
+    _before_forking(protocol)
     loop = asyncio.get_running_loop()
     # What is there now is shared by the forked workers: their collector leaves it alone
     # (less work, and no copy of each page it would touch).
@@ -269,36 +270,39 @@ class Work:
 
 
 def work_plan(profiles: list[VendorProfile], workers: int) -> tuple[str, list[list[Work]]]:
-    """The SDK to import before forking, and the tasks for the workers in the order they
-    are handed out (each task runs in one worker, its work in turn).
+    """The protocol whose provider to import before forking, and the tasks for the workers
+    in the order they are handed out (each task runs in one worker, its work in turn).
 
-    Importing an SDK costs a second or more of CPU, so the one most vendors' protocols use is
-    imported once, before forking; those vendors' cases are shared among all the workers, so
-    each one's line comes as soon as every core has done its share. The vendors of any other
-    SDK run whole, together, in one task: one worker imports that SDK, once. That task comes
-    right after the first vendor's shares, so it neither delays the first line nor ends the
-    run alone on one core.
+    Importing a protocol's provider, with its SDK and the parts of the SDK it uses, costs a
+    fraction of a second to seconds of CPU, so the protocol most vendors speak is imported
+    once, before forking; those vendors' cases are shared among all the workers, so each
+    one's line comes as soon as every core has done its share. The vendors of any other
+    protocol run whole, together, in one task: one worker imports what that protocol needs,
+    once. Those tasks come right after the first vendor's shares, so they neither delay the
+    first line nor end the run alone on one core.
     """
-    by_sdk: dict[str, list[int]] = defaultdict(list)
+    by_protocol: dict[str, list[int]] = defaultdict(list)
     for position, profile in enumerate(profiles):
-        by_sdk[protocol_entry(profile.protocol).sdk].append(position)
-    shared = max(by_sdk, key=lambda sdk: len(by_sdk[sdk]))
+        by_protocol[profile.protocol].append(position)
+    shared = max(by_protocol, key=lambda protocol: len(by_protocol[protocol]))
     split = [
-        [Work(position, part, workers)] for position in by_sdk[shared] for part in range(workers)
+        [Work(position, part, workers)]
+        for position in by_protocol[shared]
+        for part in range(workers)
     ]
     whole = [
-        [Work(position) for position in group] for sdk, group in by_sdk.items() if sdk != shared
+        [Work(position) for position in group]
+        for protocol, group in by_protocol.items()
+        if protocol != shared
     ]
     return shared, split[:workers] + whole + split[workers:]
 
 
-def _before_forking(profiles: list[VendorProfile], sdk: str) -> None:
+def _before_forking(protocol: str) -> None:
     """What the workers need, done once before they are forked rather than once in each: the
-    providers of the protocols bound to `sdk` (with the SDK), and the TLS settings."""
-    for protocol in dict.fromkeys(profile.protocol for profile in profiles):
-        entry = protocol_entry(protocol)
-        if entry.sdk == sdk:
-            load_reference(entry.provider)
+    provider of `protocol` (with its SDK), and the TLS settings."""
+    with without_collection():
+        load_reference(protocol_entry(protocol).provider)
     _tls()
 
 
@@ -370,7 +374,8 @@ def _certify_in_worker(
         assert profile is not None, "a worker's share names its vendor's profile"
         chosen = model or profile.default_model
         factory = bundled_factory(profile, chosen, http_client=http_client)
-        capabilities = capabilities_of(factory)
+        with without_collection():  # the first provider built imports its protocol's SDK
+            capabilities = capabilities_of(factory)
         cases = vendor_cases(
             profile, capabilities, mode=mode, cassette_root=cassette_root, live=None
         )

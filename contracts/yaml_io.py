@@ -112,9 +112,33 @@ def _parsed(text: str) -> Any:
             return None
         if "&" in text:  # without an anchor no alias can stand for more than it says
             expanded_size(node, limit)
-        return loader.construct_document(node)
+        return _built(loader, node)
     finally:
         loader.dispose()
+
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+def _built(loader: SafeLoader, node: yaml.Node) -> Any:
+    """What `construct_document` builds from `node`, with the strings, lists and string-keyed
+    mappings that are nearly all of a cassette built here directly: PyYAML's constructor takes
+    about as long as the C parser to go through its generic machinery for each of them. Any
+    other node (a number, a date, a merge key) goes to that constructor."""
+    tag = node.tag
+    if tag == _STR and isinstance(node, yaml.ScalarNode):
+        return node.value
+    if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        return [_built(loader, item) for item in node.value]
+    if (
+        tag == _MAP
+        and isinstance(node, yaml.MappingNode)
+        and all(key.tag == _STR and isinstance(key, yaml.ScalarNode) for key, _ in node.value)
+    ):
+        return {key.value: _built(loader, value) for key, value in node.value}
+    return loader.construct_object(node, deep=True)
 
 
 def _copy(value: Any) -> Any:

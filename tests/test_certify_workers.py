@@ -39,8 +39,8 @@ def _noting_pid(task: list[Work], *args: Any, **kwargs: Any) -> Any:
 def _last_vendor_first(*args: Any) -> tuple[str, list[list[Work]]]:
     """The plan with its tasks handed out last first: the last vendor asked for is done
     first."""
-    sdk, plan = _real_plan(*args)
-    return sdk, plan[::-1]
+    protocol, plan = _real_plan(*args)
+    return protocol, plan[::-1]
 
 
 def _certify(cores: int, monkeypatch: pytest.MonkeyPatch) -> Certificate:
@@ -81,33 +81,36 @@ def test_vendors_in_worker_processes_give_the_same_certificate_in_the_order_aske
     assert side_by_side.vendors == one_by_one.vendors
 
 
-def test_the_sdk_most_vendors_share_is_imported_before_forking_the_others_run_whole() -> None:
-    profiles = [load_profile(name) for name in ("deepseek", "anthropic", "xai", "groq")]
+def test_the_protocol_most_vendors_speak_is_imported_before_forking_others_run_whole() -> None:
+    names = ("deepseek", "anthropic", "xai", "openai_responses", "groq")
+    profiles = [load_profile(name) for name in names]
 
-    sdk, plan = work_plan(profiles, 2)
+    protocol, plan = work_plan(profiles, 2)
 
-    assert sdk == "openai"
+    assert protocol == "openai_chat"
     assert plan == [
-        # the first vendor of that SDK shared among the workers, for a first line soon,
+        # the first vendor of that protocol shared among the workers, for a first line soon,
         [Work(0, 0, 2)],
         [Work(0, 1, 2)],
-        # then the vendor of another SDK whole, in one worker that alone imports its SDK,
+        # then each vendor of another protocol whole, in one worker that alone imports what
+        # its protocol needs (the Anthropic SDK; the Responses part of the OpenAI SDK),
         [Work(1)],
+        [Work(3)],
         # then every other vendor shared.
         [Work(2, 0, 2)],
         [Work(2, 1, 2)],
-        [Work(3, 0, 2)],
-        [Work(3, 1, 2)],
+        [Work(4, 0, 2)],
+        [Work(4, 1, 2)],
     ]
 
 
-def test_vendors_of_one_other_sdk_run_together_in_one_task() -> None:
+def test_vendors_of_one_other_protocol_run_together_in_one_task() -> None:
     names = ("anthropic", "xai", "anthropic", "groq", "mistral")
     profiles = [load_profile(name) for name in names]
 
-    sdk, plan = work_plan(profiles, 3)
+    protocol, plan = work_plan(profiles, 3)
 
-    assert sdk == "openai"
+    assert protocol == "openai_chat"
     assert plan[3] == [Work(0), Work(2)]
     assert len(plan) == 1 + 3 * 3
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from contracts.explain import wire_evidence
 from contracts.observed import Exchange
-from contracts.replica.server import ScriptedResponse
+from contracts.replica.server import ReplicaServer, ScriptedResponse
 from contracts.wire import chunk, sse_event, wire_json
 
 BODY = b"".join(
@@ -56,3 +58,27 @@ def test_the_evidence_says_how_the_body_was_delivered() -> None:
     )
     served = wire_evidence([exchange], secret="")[1]
     assert served == f"served: 200 text/event-stream in {delivered.delivery}"
+
+
+async def _reads_of(reply: ScriptedResponse) -> list[bytes]:
+    """What a client on the server's own loop reads, read by read."""
+    async with ReplicaServer(lambda request: reply) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /v1/x HTTP/1.1\r\nhost: replica\r\n\r\n")
+        await writer.drain()
+        reads = []
+        while piece := await reader.read(65536):
+            reads.append(piece)
+        writer.close()
+    return reads
+
+
+async def test_on_the_clients_loop_a_read_still_ends_at_each_pause_and_the_body_is_whole() -> None:
+    reply = ScriptedResponse(pieces=(b"ab", b"cd", b"", b"ef", b"gh"), pauses=frozenset({1, 3}))
+
+    reads = await _reads_of(reply)
+
+    assert len(reads) == 3
+    assert reads[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert reads[0].endswith(b"\r\n\r\n2\r\nab\r\n2\r\ncd\r\n")
+    assert reads[1:] == [b"2\r\nef\r\n", b"2\r\ngh\r\n0\r\n\r\n"]

@@ -36,3 +36,27 @@ def test_an_alias_bomb_is_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(yaml_io.YamlExpansionError):
             yaml_io.load(bomb)
+
+
+#: Everything besides strings, lists and string-keyed mappings that a YAML file can hold.
+EVERY_KIND = """
+base: &base {a: 1, b: [x, 2.5]}
+derived:
+  <<: *base
+  c: null
+flags: [yes, no, true, ~, 0x1f, 1_000, .inf, 2026-01-02 03:04:05]
+1: integer key
+quoted: {"3": "4", '': ''}
+binary: !!binary aGk=
+again: *base
+"""
+
+
+def test_a_document_is_built_as_pyyaml_builds_it() -> None:
+    for text in (EVERY_KIND, TEXT):
+        assert yaml_io.load(text) == yaml_io.yaml.safe_load(text)
+
+
+def test_a_mapping_key_that_cannot_be_a_key_is_refused_as_pyyaml_refuses_it() -> None:
+    with pytest.raises(yaml_io.yaml.constructor.ConstructorError, match="unhashable key"):
+        yaml_io.load("? [a, b]\n: sequence key\n")

@@ -243,22 +243,43 @@ class ReplicaServer:
         return RecordedRequest(method, target, headers, body, asyncio.get_running_loop().time())
 
     async def _write_response(self, writer: asyncio.StreamWriter, reply: ScriptedResponse) -> None:
+        """The head and the pieces, each its own HTTP chunk. Served on the client's own loop
+        (`async with`), pieces with nothing between them are written in one go: the loop does
+        not yield between writes, so the client reads them together however many sends they
+        take (a send each cost more CPU than the rest of the replica). Only a wait (a delay,
+        a pause) lets that client read up to a piece's end on its own, and each wait comes
+        after exactly that piece, as it always did. From a thread of its own (`with`), each
+        piece is sent alone: a client in another thread may read between any two."""
         head = [f"HTTP/1.1 {reply.status} {reason_phrase(reply.status)}"]
         head.extend(f"{name}: {value}" for name, value in reply.headers.items())
         head += ["transfer-encoding: chunked", "connection: close"]
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-        await writer.drain()
+        unsent = bytearray(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+
+        async def send() -> None:
+            if unsent:
+                writer.write(bytes(unsent))
+                unsent.clear()
+                await writer.drain()
+
+        piece_by_piece = self._own_loop is not None
+        if piece_by_piece:
+            await send()
+
         cut = reply.disconnect_after
         for number, piece in enumerate(reply.pieces if cut is None else reply.pieces[:cut]):
             if reply.delay:
+                await send()
                 await asyncio.sleep(reply.delay)
             if piece:
-                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-                await writer.drain()
+                unsent += b"%x\r\n%s\r\n" % (len(piece), piece)
+                if piece_by_piece:
+                    await send()
             if number in reply.pauses:
+                await send()
                 await asyncio.sleep(_PAUSE_SECONDS)
         if cut is not None:
+            await send()
             writer.transport.abort()
             return
-        writer.write(b"0\r\n\r\n")
-        await writer.drain()
+        unsent += b"0\r\n\r\n"
+        await send()
