@@ -20,6 +20,16 @@ def _loopback_only() -> Iterator[None]:
 pytest_plugins = ["pytester"]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """`-n` without `--dist` would deal the tests out in fixed batches, and the worker left
+    with the slow ones runs alone at the end while the other core idles: steal work instead.
+    Runs before pytest-xdist's own hook, which picks `load` when no mode is given."""
+    option = config.option
+    if getattr(option, "numprocesses", None) and getattr(option, "dist", "no") == "no":
+        option.dist = "worksteal"
+
+
 def _register_hypothesis_profiles() -> None:
     """`ci` (default): bounded for a 2-core CI run. `thorough`: thousands of examples.
 

@@ -140,7 +140,7 @@ def test_a_broken_endpoint_still_gets_a_verdict_per_clause_and_a_certificate(
             "--model",
             "m",
             "--case-timeout",
-            "0.25",
+            "0.1",
             "--out",
             str(out_path),
         )
@@ -153,7 +153,7 @@ def test_a_broken_endpoint_still_gets_a_verdict_per_clause_and_a_certificate(
     assert clauses["text.fidelity"]["verdict"] == "fail"
     if endpoint == "hangs":
         assert (
-            "no answer within the case deadline of 0.25 s"
+            "no answer within the case deadline of 0.1 s"
             in clauses["text.fidelity"]["evidence"][0]
         )
 

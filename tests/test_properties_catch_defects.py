@@ -28,8 +28,8 @@ from contracts import properties as props
 #: Examples drawn to find a defect; the search stops at the first that falsifies.
 SEARCH_BUDGET = 400
 #: Examples the property must hold on the real provider here: as many as its own test in
-#: test_properties draws (Hypothesis's default), not the whole search budget again.
-HOLDS_ON = 100
+#: test_properties draws (the loaded profile's count), not the whole search budget again.
+HOLDS_ON = settings().max_examples
 
 
 def _search(examples: int) -> settings:

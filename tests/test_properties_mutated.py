@@ -8,13 +8,13 @@ numbers). Whatever the damage, `stream()` and `complete()` either succeed or rai
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import find, given
 from hypothesis import strategies as st
 from support import OPENAI_CHAT_VENDORS
 
 from contracts import properties as props
 from contracts.grammar import violations
-from contracts.strategies import mutated_documents, sse_pieces, vendor_streams
+from contracts.strategies import HOSTILE_VALUES, mutated_documents, sse_pieces, vendor_streams
 from providers.vendors import load_profile
 
 PROFILES = st.sampled_from(OPENAI_CHAT_VENDORS).map(load_profile)
@@ -38,3 +38,12 @@ def test_mutated_completion_bodies_raise_only_typed_errors(data: st.DataObject) 
     [body] = data.draw(mutated_documents([props.completion_body(profile, stream)]))
     response, error = props.run_complete(profile, body)  # anything else propagates and fails
     assert (response is None) != (error is None)
+
+
+def test_each_hostile_container_drawn_is_a_fresh_one() -> None:
+    """A mutation inside a value one example inserted must not change what the next draws: the
+    strategy's data would then depend on what ran before, which Hypothesis fails as flaky."""
+    first = find(HOSTILE_VALUES, lambda value: value == {"error": 1})
+    first["error"] = 2
+    again = find(HOSTILE_VALUES, lambda value: isinstance(value, dict) and "error" in value)
+    assert again == {"error": 1}
