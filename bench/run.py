@@ -446,10 +446,13 @@ def main() -> None:
     goals.append(Goal("import of a 4 MiB recording, CPU", cpu, 1, " s"))
     if not args.skip_suite:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"]
+        # Its wall time is an upper bound on a busy machine: the load average says how busy.
+        load_before = os.getloadavg()[0]
         suite = job(command)
         print(
             f"   default test command (pytest -n auto): {suite.wall:.0f} s wall "
-            f"({suite.cpu:.0f} s CPU): {suite.summary}"
+            f"({suite.cpu:.0f} s CPU, load average {load_before:.1f} before, "
+            f"{os.getloadavg()[0]:.1f} after): {suite.summary}"
             + ("" if suite.passed else " (FAILED: its output is in bench/suite-failure.log)")
         )
         # A run that did not pass proves nothing about the suite's time.
