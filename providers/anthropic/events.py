@@ -46,7 +46,6 @@ class MessagesEventReader(ChunkReader):
         self._handlers = {
             "message_start": self._message_start,
             "content_block_start": self._block_start,
-            "content_block_delta": self._block_delta,
             "content_block_stop": self._block_stop,
             "message_delta": self._message_delta,
             "message_stop": self._message_stop,
@@ -57,8 +56,40 @@ class MessagesEventReader(ChunkReader):
         if type(event) is not dict:
             raise self._json.malformed("the event", "an object", event)
         kind = event.get("type")
-        if kind == "content_block_delta":  # most events: straight to their handler
-            return self._block_delta(event)
+        if kind == "content_block_delta":
+            # Most events of a stream: each field's usual type is checked inline, the typed
+            # accessor names any other.
+            read = self._json
+            index = event.get("index")
+            if type(index) is not int or index not in self._started:
+                index = self._started_index(event, "content_block_delta.index")
+            delta = event.get("delta")
+            if type(delta) is not dict:
+                raise read.malformed("content_block_delta.delta", "an object", delta)
+            kind = delta.get("type")
+            if kind == "text_delta":
+                text = delta.get("text")
+                if type(text) is not str:
+                    text = read.optional_string(delta, "text", "delta.text")
+                return self.assembler.more_text("text", text)
+            if kind == "input_json_delta":
+                partial = delta.get("partial_json")
+                if type(partial) is not str:
+                    partial = read.optional_string(delta, "partial_json", "delta.partial_json")
+                if index not in self._tool_blocks:
+                    raise read.malformed("content_block_delta.index", "a tool_use block", index)
+                return self.assembler.more_arguments(index, partial)
+            if kind == "thinking_delta":
+                text = read.optional_string(delta, "thinking", "delta.thinking")
+                return self.assembler.more_text("thinking", text)
+            if kind == "signature_delta":
+                # Kept byte for byte: the next request of a tool turn must send it back unchanged.
+                signature = read.optional_string(delta, "signature", "delta.signature")
+                if signature:
+                    self.assembler.thinking_signature(signature)
+            else:
+                read.optional_string(delta, "type", "delta.type")  # a type added later, or none
+            return self.assembler.take()
         if type(kind) is not str:
             kind = self._json.optional_string(event, "type", "type")
         if kind == "error":
@@ -113,41 +144,6 @@ class MessagesEventReader(ChunkReader):
                 "",
             )
         # Server-side blocks carry nothing this event grammar shows.
-
-    def _block_delta(self, event: dict[str, Any]) -> list[StreamEvent]:
-        # Most events of a stream: each field's usual type is checked inline, the typed
-        # accessor names any other.
-        read = self._json
-        index = event.get("index")
-        if type(index) is not int or index not in self._started:
-            index = self._started_index(event, "content_block_delta.index")
-        delta = event.get("delta")
-        if type(delta) is not dict:
-            raise read.malformed("content_block_delta.delta", "an object", delta)
-        kind = delta.get("type")
-        if kind == "text_delta":
-            text = delta.get("text")
-            if type(text) is not str:
-                text = read.optional_string(delta, "text", "delta.text")
-            return self.assembler.more_text("text", text)
-        if kind == "input_json_delta":
-            partial = delta.get("partial_json")
-            if type(partial) is not str:
-                partial = read.optional_string(delta, "partial_json", "delta.partial_json")
-            if index not in self._tool_blocks:
-                raise read.malformed("content_block_delta.index", "a tool_use block", index)
-            return self.assembler.more_arguments(index, partial)
-        if kind == "thinking_delta":
-            text = read.optional_string(delta, "thinking", "delta.thinking")
-            return self.assembler.more_text("thinking", text)
-        if kind == "signature_delta":
-            # Kept byte for byte: the next request of a tool turn must send it back unchanged.
-            signature = read.optional_string(delta, "signature", "delta.signature")
-            if signature:
-                self.assembler.thinking_signature(signature)
-        else:
-            read.optional_string(delta, "type", "delta.type")  # a type added later, or none
-        return self.assembler.take()
 
     def _block_stop(self, event: dict[str, Any]) -> None:
         index = self._started_index(event, "content_block_stop.index")

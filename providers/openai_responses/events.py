@@ -53,14 +53,7 @@ class ResponsesEventReader(ChunkReader):
         if type(event) is not dict:
             raise self._json.malformed("the event", "an object", event)
         kind = event.get("type")
-        if type(kind) is not str:
-            kind = self._json.optional_string(event, "type", "type")
-        block = _TEXT_DELTAS.get(kind)
-        if block is not None:
-            text = event.get("delta")
-            if type(text) is not str:  # the usual type inline: this runs for most events
-                text = self._json.optional_string(event, "delta", f"{kind}.delta")
-            return self.assembler.more_text(block, text)
+        # The usual events first, each field's usual type inline: one runs for most events.
         if kind == "response.function_call_arguments.delta":
             index = event.get("output_index")
             if type(index) is not int:
@@ -73,6 +66,14 @@ class ResponsesEventReader(ChunkReader):
             if delta:
                 self._calls[index] = True
             return self.assembler.more_arguments(index, delta)
+        if type(kind) is not str:
+            kind = self._json.optional_string(event, "type", "type")
+        block = _TEXT_DELTAS.get(kind)
+        if block is not None:
+            text = event.get("delta")
+            if type(text) is not str:
+                text = self._json.optional_string(event, "delta", f"{kind}.delta")
+            return self.assembler.more_text(block, text)
         if kind == "response.output_item.added":
             self._item_added(event)
         elif kind == "response.output_item.done":
