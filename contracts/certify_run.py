@@ -37,6 +37,7 @@ from contracts.imports import without_collection
 from contracts.recorder import recording_client
 from contracts.report import Certificate, VendorResult
 from contracts.runner import CASE_DEADLINE_SECONDS, LiveTarget, Mode
+from contracts.spec import load_scenarios
 from contracts.targets import (
     UsageError,
     bundled_factory,
@@ -300,10 +301,14 @@ def work_plan(profiles: list[VendorProfile], workers: int) -> tuple[str, list[li
 
 def _before_forking(protocol: str) -> None:
     """What the workers need, done once before they are forked rather than once in each: the
-    provider of `protocol` (with its SDK), and the TLS settings."""
+    provider of `protocol` (with its SDK), the TLS settings, and the suite's side of the
+    protocol, the clauses and the scenarios (which this process folds their findings with)."""
+    entry = protocol_entry(protocol)
     with without_collection():
-        load_reference(protocol_entry(protocol).provider)
+        load_reference(entry.provider)
+        load_reference(entry.suite)
     _tls()
+    load_scenarios()
 
 
 def _folded(profile: VendorProfile, shares: list[_Share], model: str | None) -> _Done:
