@@ -347,10 +347,14 @@ def job(command: list[str]) -> Job:
 # -- the run -----------------------------------------------------------------------------------
 
 
-def stream_protocols(rounds: int, peers: bool) -> list[Goal]:
-    """Per protocol and answer shape: the floor, ours, the raw SDK (and peers), each over the
-    same long and short bodies (the short one a tenth of the answer)."""
-    cases: list[tuple[str, Callable[[int], list[bytes]], int, str, Contender]] = [
+#: One answer shape of one protocol: its label, its body for a size, the long body's size, the
+#: vendor our provider reads it as, and the raw SDK's contender.
+StreamCase = tuple[str, Callable[[int], list[bytes]], int, str, Contender]
+
+
+def stream_cases() -> list[StreamCase]:
+    """Text and tool answers of every registered protocol (the short body a tenth of the long)."""
+    cases: list[StreamCase] = [
         ("OpenAI Chat text", text_stream, 2000, "openai", raw_chat),
         ("OpenAI Chat tools", tool_stream, 100, "openai", raw_chat),
         ("Anthropic text", messages_text_stream, 2000, "anthropic", raw_messages),
@@ -373,9 +377,15 @@ def stream_protocols(rounds: int, peers: bool) -> list[Goal]:
                 raw_responses,
             ),
         ]
+    return cases
+
+
+def stream_protocols(rounds: int, peers: bool) -> list[Goal]:
+    """Per protocol and answer shape: the floor, ours, the raw SDK (and peers), each over the
+    same long and short bodies (the short one a tenth of the answer)."""
     goals = []
     print("1. stream(), per SSE event (fastest of interleaved rounds, long body minus short)")
-    for label, body, size, vendor, raw in cases:
+    for label, body, size, vendor, raw in stream_cases():
         contenders: dict[str, Contender] = {
             "floor": floor,
             "llm-contracts stream()": ours(vendor),
@@ -446,10 +456,13 @@ def main() -> None:
     goals.append(Goal("import of a 4 MiB recording, CPU", cpu, 1, " s"))
     if not args.skip_suite:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"]
+        # Its wall time is an upper bound on a busy machine: the load average says how busy.
+        load_before = os.getloadavg()[0]
         suite = job(command)
         print(
             f"   default test command (pytest -n auto): {suite.wall:.0f} s wall "
-            f"({suite.cpu:.0f} s CPU): {suite.summary}"
+            f"({suite.cpu:.0f} s CPU, load average {load_before:.1f} before, "
+            f"{os.getloadavg()[0]:.1f} after): {suite.summary}"
             + ("" if suite.passed else " (FAILED: its output is in bench/suite-failure.log)")
         )
         # A run that did not pass proves nothing about the suite's time.

@@ -67,18 +67,25 @@ def contract_module(wrap: str) -> str:
     return CONTRACT_MODULE.format(cassettes=str(REPO / "cassettes"), wrap=wrap)
 
 
+PYTEST_ARGS = ("-q", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
+
+
+def test_pytest_passes_the_provider_without_a_defect(pytester: pytest.Pytester) -> None:
+    """What the defects below break: the same contract holds on the provider they wrap."""
+    pytester.syspathinsert(Path(__file__).parent)
+    pytester.makepyfile(test_contract=contract_module("provider"))
+    assert pytester.runpytest_inprocess(*PYTEST_ARGS).ret == pytest.ExitCode.OK
+
+
 @pytest.mark.parametrize(("defect", "clause"), DEFECTS)
 def test_pytest_fails_naming_clause_and_vendor(
     pytester: pytest.Pytester, defect: str, clause: str
 ) -> None:
     pytester.syspathinsert(Path(__file__).parent)
-    args = ("-q", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
-    pytester.makepyfile(test_contract=contract_module("provider"))
-    assert pytester.runpytest_inprocess(*args).ret == pytest.ExitCode.OK
     pytester.makepyfile(
         test_contract=contract_module(f"defects.RewrittenStream(provider, defects.{defect})")
     )
-    broken = pytester.runpytest_inprocess(*args)
+    broken = pytester.runpytest_inprocess(*PYTEST_ARGS)
     assert broken.ret == pytest.ExitCode.TESTS_FAILED
     broken.stdout.fnmatch_lines([f"*[[]mistral[]] {clause} on *"])
     broken.stdout.fnmatch_lines(["troubleshooting: *", "wire evidence:", "  request (*): {*"])
