@@ -74,9 +74,13 @@ class ChatChunkReader(ChunkReader):
                 delta = read.optional_object(choice, "delta", "choices[].delta") or (
                     read.optional_object(choice, "message", "choices[].message")
                 )
+            finish = choice.get("finish_reason")
+            if finish is None and len(choices) == 1:
+                usual = self._usual_delta(delta)
+                if usual is not None:
+                    return usual
             if delta:
                 self._delta(delta)
-            finish = choice.get("finish_reason")
             if finish is not None:
                 if type(finish) is not str:
                     raise read.malformed("choices[].finish_reason", "a string", finish)
@@ -116,6 +120,29 @@ class ChatChunkReader(ChunkReader):
                 if type(fragment) is not dict:
                     raise read.malformed("delta.tool_calls[]", "an object", fragment)
                 self._tool_fragment(fragment)
+
+    def _usual_delta(self, delta: dict[str, Any]) -> list[StreamEvent] | None:
+        """The events of the usual delta, made at once: more text alone, or more arguments
+        alone for the call the last fragment fed. None for any other delta (reasoning, a new
+        call, vendor data, an unusual type), which goes the whole way."""
+        if not self._reasoning_keys.isdisjoint(delta):
+            return None
+        content = delta.get("content")
+        if type(content) is str:
+            return None if "tool_calls" in delta else self.assembler.more_text("text", content)
+        fragments = delta.get("tool_calls")
+        if content is not None or type(fragments) is not list or len(fragments) != 1:
+            return None
+        fragment = fragments[0]
+        if self._tool_data_fields or type(fragment) is not dict or "id" in fragment:
+            return None
+        function = fragment.get("function")
+        if type(function) is not dict or "name" in function:
+            return None
+        arguments, index = function.get("arguments"), fragment.get("index")
+        if type(arguments) is not str or type(index) is not int or index != self._last_tool_key:
+            return None
+        return self.assembler.more_arguments(index, arguments)
 
     def _content_parts(self, parts: Any) -> None:
         """Typed content parts (Mistral's reasoning models): text and nested thinking parts.
