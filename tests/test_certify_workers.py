@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,12 @@ def test_a_vendor_whose_sdk_is_missing_is_one_line_from_its_worker() -> None:
         "installed: pip install 'llm-contracts[anthropic]'"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_an_offline_workers_client_trusts_no_certificate() -> None:
+    # Offline, the workers reach only the loopback replica over plain HTTP: any TLS server
+    # is refused, none is trusted.
+    context = certify_run.trusting_nothing()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
