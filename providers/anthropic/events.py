@@ -114,16 +114,32 @@ class MessagesEventReader(ChunkReader):
         )
 
     def _block_start(self, event: dict[str, Any]) -> None:
+        # Once per block: each field's usual type is checked inline (a stream of many short
+        # tool calls has one start in every few events), the typed accessor names any other.
         read = self._json
-        index = self._index(event, "content_block_start.index")
+        index = event.get("index")
+        if type(index) is not int:
+            index = self._index(event, "content_block_start.index")
         if index in self._started:
             # Each block has its own index; a second start there would merge two blocks
             # (two tool calls into one), dropping one silently.
             raise read.malformed("content_block_start.index", "an index not used before", index)
         self._started.add(index)
-        block = read.object(event.get("content_block"), "content_block_start.content_block")
-        kind = read.optional_string(block, "type", "content_block.type")
-        if kind == "text":
+        block = event.get("content_block")
+        if type(block) is not dict:
+            block = read.object(block, "content_block_start.content_block")
+        kind = block.get("type")
+        if type(kind) is not str:
+            kind = read.optional_string(block, "type", "content_block.type")
+        if kind == "tool_use":
+            self._tool_blocks.add(index)
+            call_id, name = block.get("id"), block.get("name")
+            if type(call_id) is not str:
+                call_id = read.optional_string(block, "id", "content_block.id")
+            if type(name) is not str:
+                name = read.optional_string(block, "name", "content_block.name")
+            self.assembler.tool_fragment(index, call_id, name, "")
+        elif kind == "text":
             self.assembler.text("text", read.optional_string(block, "text", "content_block.text"))
         elif kind == "thinking":
             text = read.optional_string(block, "thinking", "content_block.thinking")
@@ -135,18 +151,12 @@ class MessagesEventReader(ChunkReader):
         elif kind == "redacted_thinking":
             data = read.optional_string(block, "data", "content_block.data")
             self.assembler.redacted_thinking(data)
-        elif kind == "tool_use":
-            self._tool_blocks.add(index)
-            self.assembler.tool_fragment(
-                index,
-                read.optional_string(block, "id", "content_block.id"),
-                read.optional_string(block, "name", "content_block.name"),
-                "",
-            )
         # Server-side blocks carry nothing this event grammar shows.
 
     def _block_stop(self, event: dict[str, Any]) -> None:
-        index = self._started_index(event, "content_block_stop.index")
+        index = event.get("index")
+        if type(index) is not int or index not in self._started:
+            index = self._started_index(event, "content_block_stop.index")
         if index in self._tool_blocks:
             self.assembler.close_tool(index)
 
