@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
-from typing import Any
 
 import httpx2
 import pytest
@@ -19,31 +18,25 @@ from contracts.spec import Answer, ToolCallSpec, UsageSpec
 from contracts.transport import PieceStream
 from contracts.vendors import load_suite_profile
 from providers import from_vendor, load_profile
-from providers.frozen import trusted_constructor
+from providers.frozen import trusted_delta, trusted_state
 from providers.types import (
     StreamEvent,
     TextDelta,
     ThinkingDelta,
     ToolDefinition,
     ToolInputDelta,
-    Usage,
+    ToolUseStart,
 )
 
-CASES: list[tuple[type[BaseModel], dict[str, Any]]] = [
-    (TextDelta, {"index": 0, "text": "héllo"}),
-    (ThinkingDelta, {"index": 2, "text": "hmm"}),
-    (ToolInputDelta, {"index": 1, "partial_json": '{"a": '}),
-    (Usage, {"input_tokens": 3, "output_tokens": 4}),
+DELTAS: list[tuple[type[BaseModel], str, str]] = [
+    (TextDelta, "text", "héllo"),
+    (ThinkingDelta, "text", "hmm"),
+    (ToolInputDelta, "partial_json", '{"a": '),
 ]
 
 
-@pytest.mark.parametrize(("model", "values"), CASES, ids=lambda c: getattr(c, "__name__", ""))
-def test_trusted_construction_equals_validated(
-    model: type[BaseModel], values: dict[str, Any]
-) -> None:
-    built = trusted_constructor(model)(**values)
-    validated = model(**values)
-    assert type(built) is model
+def _same_value(built: BaseModel, validated: BaseModel) -> None:
+    assert type(built) is type(validated)
     assert built == validated
     assert built.model_dump() == validated.model_dump()
     assert built.model_fields_set == validated.model_fields_set
@@ -51,18 +44,36 @@ def test_trusted_construction_equals_validated(
     assert repr(built) == repr(validated)
 
 
+@pytest.mark.parametrize(
+    ("model", "field", "value"), DELTAS, ids=lambda c: getattr(c, "__name__", "")
+)
+def test_a_trusted_delta_equals_the_validated_one(
+    model: type[BaseModel], field: str, value: str
+) -> None:
+    _same_value(trusted_delta(model, field)(2, value), model(index=2, **{field: value}))
+
+
+def test_a_trusted_state_equals_the_validated_model() -> None:
+    state = {"type": "tool_use_start", "index": 1, "id": "call_1", "name": "f"}
+    built = trusted_state(ToolUseStart, "index", "id", "name")(state)
+    _same_value(built, ToolUseStart(index=1, id="call_1", name="f"))
+
+
 def test_instances_do_not_share_state() -> None:
-    build = trusted_constructor(TextDelta)
-    first, second = build(index=0, text="a"), build(index=1, text="b")
+    build = trusted_delta(TextDelta, "text")
+    first, second = build(0, "a"), build(1, "b")
     assert (first.index, first.text) == (0, "a")
     assert (second.index, second.text) == (1, "b")
+    assert first.model_fields_set is not second.model_fields_set
     with pytest.raises(ValidationError):
         first.text = "changed"  # still frozen
 
 
 def test_models_with_default_factories_are_refused() -> None:
     with pytest.raises(TypeError, match="model_construct"):
-        trusted_constructor(ToolDefinition)
+        trusted_state(ToolDefinition, "name")
+    with pytest.raises(TypeError, match="model_construct"):
+        trusted_delta(ToolDefinition, "name")
 
 
 def test_users_building_events_are_still_validated() -> None:

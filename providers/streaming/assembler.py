@@ -24,7 +24,7 @@ from providers.errors import (
     StreamError,
     StreamTruncatedError,
 )
-from providers.frozen import trusted_constructor, trusted_delta
+from providers.frozen import trusted_delta, trusted_state
 from providers.protocols import StopMapping
 from providers.types import (
     Done,
@@ -49,8 +49,10 @@ _DELTAS: dict[BlockKind, Callable[[int, str], TextDelta | ThinkingDelta]] = {
     "thinking": trusted_delta(ThinkingDelta, "text"),
 }
 _tool_input_delta = trusted_delta(ToolInputDelta, "partial_json")
-_tool_use_start = trusted_constructor(ToolUseStart)
-_tool_use_end = trusted_constructor(ToolUseEnd)
+_tool_use_start = trusted_state(ToolUseStart, "index", "id", "name")
+_tool_use_end = trusted_state(
+    ToolUseEnd, "index", "id", "name", "arguments", "input", "provider_data"
+)
 
 
 #: Fragments of one call's arguments joined into one string at a time: each fragment held
@@ -69,10 +71,6 @@ class _ToolCall:
     joined: int = 0
     block_index: int = -1
     provider_data: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def started(self) -> bool:
-        return self.block_index >= 0
 
 
 @dataclass(slots=True)
@@ -343,13 +341,22 @@ class BlockAssembler:
         call.block_index = self._block_index
         if not call.id:
             call.id = f"call_{call.block_index}"
-        self._out.append(_tool_use_start(index=call.block_index, id=call.id, name=call.name))
+        self._out.append(
+            _tool_use_start(
+                {
+                    "type": "tool_use_start",
+                    "index": call.block_index,
+                    "id": call.id,
+                    "name": call.name,
+                }
+            )
+        )
         if call.parts:
             self._out.append(_tool_input_delta(call.block_index, "".join(call.parts)))
 
     def _close(self, key: int) -> None:
         call = self._tools[key]
-        if not call.started:
+        if call.block_index < 0:  # not started
             if not call.name:
                 raise MalformedResponseError(
                     f"tool call {key} never received a function name", provider=self.provider
@@ -365,13 +372,16 @@ class BlockAssembler:
             ) from None
         self._out.append(
             _tool_use_end(
-                index=call.block_index,
-                id=call.id,
-                name=call.name,
-                arguments=arguments,
-                input=parsed,
-                # A copy: the event must not change if the call's data grows after it.
-                provider_data=dict(call.provider_data) if call.provider_data else None,
+                {
+                    "type": "tool_use_end",
+                    "index": call.block_index,
+                    "id": call.id,
+                    "name": call.name,
+                    "arguments": arguments,
+                    "input": parsed,
+                    # A copy: the event must not change if the call's data grows after it.
+                    "provider_data": dict(call.provider_data) if call.provider_data else None,
+                }
             )
         )
 
