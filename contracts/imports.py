@@ -1,4 +1,4 @@
-"""Importing without the cyclic garbage collector."""
+"""Blocks that build many objects and no garbage cycles, without the cyclic garbage collector."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from contextlib import contextmanager
 
 @contextmanager
 def without_collection() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a block that imports: an SDK's import builds
-    thousands of classes and leaves almost no garbage, yet the collector's passes over that
-    growing heap cost 5-9% of the import's CPU (before a command's first line, in the worker
-    that imports a second SDK)."""
+    """Pause the cyclic garbage collector for a block that builds many objects and no cycles:
+    an SDK's import builds thousands of classes and leaves almost no garbage, yet the
+    collector's passes over that growing heap cost 5-9% of the import's CPU (before a command's
+    first line, in the worker that imports a second SDK); a long recording's parsed payloads
+    cost the collector as much as their parsing."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.imports import without_collection
 from contracts.spec import Answer, ToolCallSpec, UsageSpec
 
 
@@ -47,8 +49,34 @@ def sse_payloads(body: str) -> tuple[list[Any], bool]:
 _PARSED_BODIES = 16
 
 
+#: The decoder's value scanner, which `json.loads` calls through two layers (set per instance,
+#: so the stubs do not name it).
+_scan_value: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_JSON_SPACE = " \t\n\r"
+
+
+def _json_value(text: str) -> Any:
+    """What `json.loads(text)` gives, or ValueError, without its two wrapper calls: a long
+    recording has tens of thousands of payloads."""
+    text = text.strip(_JSON_SPACE)
+    try:
+        value, end = _scan_value(text, 0)
+    except StopIteration:  # no value starts at the first character
+        raise ValueError(text[:1]) from None
+    if end != len(text):
+        raise ValueError(text[end : end + 1])
+    return value
+
+
 @functools.lru_cache(maxsize=_PARSED_BODIES)
 def _sse_payloads(body: str) -> tuple[tuple[Any, ...], bool]:
+    # A long body's payloads are tens of thousands of new dicts and lists and no cycles: the
+    # collector's passes over them would cost as much as parsing them.
+    with without_collection():
+        return _parsed_sse(body)
+
+
+def _parsed_sse(body: str) -> tuple[tuple[Any, ...], bool]:
     payloads: list[Any] = []
     done = False
     for event in body.replace("\r\n", "\n").replace("\r", "\n").split("\n\n"):
@@ -62,7 +90,7 @@ def _sse_payloads(body: str) -> tuple[tuple[Any, ...], bool]:
             done = True
         elif data:
             try:
-                payloads.append(json.loads("\n".join(data)))
+                payloads.append(_json_value("\n".join(data)))
             except ValueError:
                 payloads.append(None)  # the provider must raise; readers move on
     return tuple(payloads), done

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from support import carries_reasoning
 
-from contracts.observed import Exchange, Reading, body_payloads, key_paths, sse_payloads
+from contracts.observed import (
+    Exchange,
+    Reading,
+    _json_value,
+    body_payloads,
+    key_paths,
+    sse_payloads,
+)
 from contracts.protocols import WireProtocol, protocol_for
 from contracts.spec import Answer, UsageSpec, cases_for, load_scenarios
 from providers import available_vendors, load_profile
@@ -67,6 +79,32 @@ def test_sse_payloads_joins_multi_line_data_and_skips_other_fields() -> None:
     assert sse_payloads(body) == ([{"a": 1}], False)
     crlf = 'data: {"a":\r\ndata: 1}\r\n\r\n'
     assert sse_payloads(crlf) == ([{"a": 1}], False)
+
+
+#: Texts near JSON: values with spaces (JSON's and others) around them, and cut or joined ones.
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+).map(json.dumps)
+_NEAR_JSON = st.tuples(
+    st.sampled_from(["", " ", "\n", "\t\r ", "\x0c", "\xa0", "\ufeff"]),
+    _JSON_VALUES | st.text(alphabet='{}[]":,0123456789.eE+-truefalsnNaI \\u'),
+    st.sampled_from(["", " ", "\n", "\x0c", "x", ",1", " 2", "}"]),
+    st.integers(min_value=0, max_value=3),
+).map(lambda parts: parts[0] + parts[1][: len(parts[1]) - parts[3]] + parts[2])
+
+
+def parsed(parse: Callable[[str], object], text: str) -> object:
+    try:
+        return ("value", repr(parse(text)))
+    except ValueError:
+        return "refused"
+
+
+@given(_NEAR_JSON)
+def test_a_payload_is_read_as_json_loads_reads_it(text: str) -> None:
+    assert parsed(_json_value, text) == parsed(json.loads, text)
 
 
 def test_body_payloads_of_a_json_body_and_of_one_that_does_not_parse() -> None:
