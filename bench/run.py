@@ -5,16 +5,17 @@
     python bench/run.py --skip-suite  # without timing the default test command
 
 Stream figures are per SSE event over the same bytes for every contender, read from an
-in-memory httpx2 transport one event per read; contenders take turns within each round and
-each time is the fastest of the rounds, in CPU time of the reading thread (the bytes are in
-memory, so a read never waits: what a busy machine adds is time spent running other
-processes, which CPU time leaves out, and a slower CPU while another process shares its
-core and caches, which only the fastest round is free of). The cost of an event is what a
-long body costs more than a short one of the same shape, divided by how many more events it
-has: a response's one-off cost (building the request, an SDK's setup) is printed beside it
-rather than spread over its events. The floor is what no SSE client can avoid: httpx2,
-splitting lines, `jiter` per `data:` line. Whole jobs (certify, import, the test suite) are
-wall times, with their CPU seconds beside them (closer to what a quiet machine gives).
+in-memory httpx2 transport one event per read, in CPU time of the reading thread (the bytes
+are in memory, so a read never waits: time spent running other processes is left out). The
+cost of an event is what a long body costs more than a short one of the same shape, divided
+by how many more events it has: a response's one-off cost (building the request, an SDK's
+setup) is printed beside it rather than spread over its events. Contenders take turns within
+each round; each figure is the median over the rounds, and each ratio the median of the
+ratios within a round, where the contenders ran back to back (a shared host's speed drifts
+between rounds, and a ratio within one round is free of that drift). The floor is what no
+SSE client can avoid: httpx2, splitting lines, `jiter` per `data:` line. Whole jobs (certify,
+import, the test suite) are wall times, with their CPU seconds beside them (closer to what a
+quiet machine gives).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncio
 import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,11 +107,20 @@ def _floor(read: Callable[[httpx2.Response], AsyncIterator[bytes]]) -> Contender
     return contender
 
 
+def byte_iterator(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """The body as httpx2's users read it: the response's byte iterator."""
+    return response.aiter_bytes()
+
+
+def transport_stream(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """The body as `stream()` reads one sent without content-encoding: the transport's."""
+    return response.stream.__aiter__()  # type: ignore[union-attr]
+
+
 #: The floor every goal is measured against: httpx2's response byte iterator, lines, jiter.
-floor = _floor(lambda response: response.aiter_bytes())
-#: The same without the response's byte iterator, from the transport stream, as `stream()`
-#: reads a body sent without content-encoding: printed beside, for what that read saves.
-transport_floor = _floor(lambda response: response.stream.__aiter__())  # type: ignore[union-attr]
+floor = _floor(byte_iterator)
+#: The same over the transport stream: printed beside, for what that read saves.
+transport_floor = _floor(transport_stream)
 
 
 def ours(vendor: str) -> Contender:
@@ -204,23 +215,31 @@ def _available(name: str) -> bool:
 
 @dataclass
 class Cost:
-    """What one contender pays: per SSE event, and once per response (sending the request,
-    the SDK's setup), in seconds."""
+    """What one contender pays, in seconds: per SSE event, and once per response (sending the
+    request, the SDK's setup); and its cost per event over the first contender's (the floor's).
+    Each is the median over the rounds (a ratio, of the ratios within each round)."""
 
     event: float
     response: float
+    vs_first: float
 
 
 def per_event(
     contenders: dict[str, Contender], long: list[bytes], short: list[bytes], rounds: int
 ) -> dict[str, Cost]:
-    """Each contender reads a long body and a short one of the same answer's shape; the cost
-    of an event is the difference of their fastest times over the difference of their events,
-    so what a response costs once is not spread over however many events the answer has (it
-    is reported beside, and time to first event measures it against the raw SDK; for an SDK
-    whose events cost a hundred times its response, that figure is within the noise of its
-    events and may come out negative).
-    Contenders and bodies are interleaved within each round."""
+    """Each contender reads a long body and a short one of the same answer's shape; its cost
+    of an event in a round is the difference of the two times over the difference of their
+    events, so what a response costs once is not spread over however many events the answer
+    has (it is reported beside, and time to first event measures it against the raw SDK; for
+    an SDK whose events cost a hundred times its response, that figure is within the noise of
+    its events and may come out negative).
+
+    Contenders and bodies are interleaved within each round, so the contenders of one round
+    run back to back: a ratio to the first contender is taken within each round, then the
+    median over rounds. A machine whose speed drifts between rounds moves both sides of such a
+    ratio alike; the fastest round of each contender, taken apart, need not come from the same
+    moment (on a shared host, repeated runs of unchanged code gave 1.3x-1.8x the floor that
+    way, and 1.6x-1.7x as the median of ratios within rounds)."""
 
     async def measure() -> dict[str, tuple[list[float], list[float]]]:
         runs = {name: (build(long), build(short)) for name, build in contenders.items()}
@@ -236,11 +255,22 @@ def per_event(
                     seconds.append(time.thread_time() - start)
         return times
 
+    extra = len(long) - len(short)
+    times = asyncio.run(measure())
+    slopes = {
+        name: [(took - took_short) / extra for took, took_short in zip(*pair, strict=True)]
+        for name, pair in times.items()
+    }
+    first = next(iter(slopes.values()))
     costs = {}
-    for name, (long_times, short_times) in asyncio.run(measure()).items():
-        long_seconds, short_seconds = min(long_times), min(short_times)
-        event = (long_seconds - short_seconds) / (len(long) - len(short))
-        costs[name] = Cost(event, short_seconds - event * len(short))
+    for name, slope in slopes.items():
+        once = [took - cost * len(short) for took, cost in zip(times[name][1], slope, strict=True)]
+        ratios = [
+            cost / base if base > 0 else math.inf for cost, base in zip(slope, first, strict=True)
+        ]
+        costs[name] = Cost(
+            statistics.median(slope), statistics.median(once), statistics.median(ratios)
+        )
     return costs
 
 
@@ -396,7 +426,10 @@ def stream_protocols(rounds: int, peers: bool) -> list[Goal]:
     """Per protocol and answer shape: the floor, ours, the raw SDK (and peers), each over the
     same long and short bodies (the short one a tenth of the answer)."""
     goals = []
-    print("1. stream(), per SSE event (fastest of interleaved rounds, long body minus short)")
+    print(
+        "1. stream(), per SSE event (median of interleaved rounds, long body minus short; "
+        "x floor: median of the ratios within each round)"
+    )
     for label, body, size, vendor, raw in stream_cases():
         contenders: dict[str, Contender] = {
             "floor": floor,
@@ -408,15 +441,14 @@ def stream_protocols(rounds: int, peers: bool) -> list[Goal]:
             contenders["pydantic-ai"] = pydantic_ai_chat
         long, short = body(size), body(size // 10)
         costs = per_event(contenders, long, short, rounds)
-        base = costs["floor"].event
         print(f"   {label} ({len(long)} and {len(short)} events)")
         for name, cost in costs.items():
             print(
-                f"     {name:<24} {cost.event * 1e6:7.2f} us  {cost.event / base:6.2f}x floor"
+                f"     {name:<24} {cost.event * 1e6:7.2f} us  {cost.vs_first:6.2f}x floor"
                 f"   once per response {cost.response * 1e6:8.0f} us"
             )
         goals.append(
-            Goal(f"stream() {label}, vs floor", costs["llm-contracts stream()"].event / base, 2)
+            Goal(f"stream() {label}, vs floor", costs["llm-contracts stream()"].vs_first, 2)
         )
     return goals
 
@@ -428,7 +460,7 @@ def main() -> None:
         "--skip-suite", action="store_true", help="skip timing the default test command"
     )
     args = parser.parse_args()
-    rounds = 5 if args.quick else 15
+    rounds = 7 if args.quick else 25
     peers = _available("pydantic_ai")
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
