@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-ARGS = ("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
+#: langsmith (which the bench extra brings) would load its plugin into every run and worker.
+ARGS = (
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:langsmith_plugin",
+    "-o",
+    "asyncio_default_fixture_loop_scope=function",
+)
 
 #: NoTools declares no tool calling: its tools clauses must come out unsupported without the
 #: class saying so. DropsLastText is a provider with a real defect, for the failure display.

@@ -50,11 +50,15 @@ def project(pytester: pytest.Pytester) -> Path:
     return tmp_path
 
 
+#: The project uses neither pytest-asyncio, which this repository's test tools install beside
+#: it (its own configuration warning is not the contract plugin's to answer for), nor
+#: langsmith, whose plugin the bench extra brings (seconds to load, in every run).
+PLUGINS_OFF = ("-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:langsmith_plugin")
+
+
 def pytest_in(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    # The project does not use pytest-asyncio, which this repository's test tools install
-    # beside it: its own configuration warning is not the contract plugin's to answer for.
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:asyncio", *argv],
+        [sys.executable, "-m", "pytest", *PLUGINS_OFF, *argv],
         cwd=project,
         capture_output=True,
         text=True,
@@ -66,7 +70,7 @@ def pytest_in(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
 def pytest_here(pytester: pytest.Pytester, *argv: str) -> pytest.RunResult:
     """The same run in this process: for the steps whose output, not the process around it,
     is what they check (a fresh interpreter costs seconds a run)."""
-    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:asyncio", *argv)
+    return pytester.runpytest_inprocess(*PLUGINS_OFF, *argv)
 
 
 def test_junit_warnings_as_errors_and_a_stale_cassette(
